@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { CUSTOMER_FIELDS, POLICY_FIELDS, POLICY_STATUSES } from '../carecycle/enums.js';
+
+/**
+ * The one config schema (DESIGN §4). Every field is described: the README's config reference is
+ * generated from these descriptions. Parsed once by `loadConfig`, then passed down.
+ */
+
+export const TRANSFORMS = ['phone', 'date', 'zip5', 'integer', 'money', 'boolean', 'trim', 'upper'] as const;
+export type Transform = (typeof TRANSFORMS)[number];
+
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'a plain SQL identifier (letters, digits, _)')
+  .max(63);
+const tableName = z
+  .string()
+  .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'a table name, optionally schema-qualified (schema.table)')
+  .describe('Table name, optionally schema-qualified; unqualified means `public`.');
+
+const scalarDefault = z.union([z.string(), z.number(), z.boolean()]);
+
+export const columnField = z
+  .object({
+    column: identifier.describe('Column of the mapped table.'),
+    transform: z.enum(TRANSFORMS).optional().describe(`Transform applied to the value: ${TRANSFORMS.join(', ')}.`),
+    map: z.record(z.string(), z.string()).optional().describe('Value map, CRM value → ACA value (e.g. M: Male). Unmapped values are invalid.'),
+    default: scalarDefault.optional().describe('Value used when the column is NULL.'),
+  })
+  .strict();
+export const sqlField = z
+  .object({ sql: z.string().min(1).describe('SQL expression over the mapped table, read under its own name (no alias).') })
+  .strict();
+export const fieldSpec = z.union([identifier, columnField, sqlField]);
+export type FieldSpec = z.infer<typeof fieldSpec>;
+
+function fieldsOf<T extends readonly string[]>(names: T, what: string) {
+  return z
+    .record(z.string(), fieldSpec)
+    .superRefine((rec, ctx) => {
+      for (const k of Object.keys(rec)) {
+        if (!(names as readonly string[]).includes(k)) {
+          ctx.addIssue({ code: 'custom', path: [k], message: `unknown ${what} field "${k}"; expected one of: ${names.join(', ')}` });
+        }
+      }
+    })
+    .describe(`${what} field → column | {column, transform, map, default} | {sql}. Without it, columns named like the fields (snake_case) are mapped.`);
+}
+
+export const configSchema = z
+  .object({
+    source: z
+      .object({
+        url: z.string().min(1).describe('Connection string of the CRM database (env DATABASE_URL).'),
+        slot: identifier.default('carecycle_sync').describe('Logical replication slot name.'),
+        publication: identifier.default('carecycle_sync').describe('Publication name.'),
+        heartbeatSeconds: z.number().positive().default(30).describe('Interval of the heartbeat message written to the WAL (pg_logical_emit_message).'),
+      })
+      .strict(),
+    state: z
+      .object({
+        url: z.string().min(1).optional().describe('Connection string of the state database (env STATE_DATABASE_URL); default: the source database.'),
+        schema: identifier.default('carecycle_sync').describe('Schema holding the daemon state tables.'),
+      })
+      .strict()
+      .default({ schema: 'carecycle_sync' }),
+    carecycle: z
+      .object({
+        baseUrl: z.string().url().default('https://api.carecycle.ai').describe('CareCycle API base URL (env CARECYCLE_BASE_URL).'),
+        apiKey: z
+          .string()
+          .startsWith('cc_', 'a CareCycle API key starting with cc_')
+          .optional()
+          .describe('CareCycle API key (env CARECYCLE_API_KEY or CARECYCLE_API_KEY_FILE). Never printed.'),
+        requestsPerMinute: z.number().int().positive().max(100000).default(60).describe('Request budget per rolling minute.'),
+        timeoutMs: z.number().int().positive().default(30000).describe('Timeout of one API request.'),
+      })
+      .strict()
+      .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000 }),
+    sync: z
+      .object({
+        onCustomerDelete: z.enum(['ignore', 'cancel-policies']).default('ignore').describe('What a customer delete (or leaving `customers.where`) does.'),
+        onPolicyDelete: z.enum([...POLICY_STATUSES, 'ignore']).default('Cancelled').describe('Status sent once for a policy that disappeared, or `ignore`.'),
+        dateFormat: z.enum(['MM-DD-YYYY', 'MM/DD/YYYY']).default('MM-DD-YYYY').describe('Format of dates sent to CareCycle.'),
+        flushIntervalMs: z.number().int().positive().default(200).describe('Capture: flush keys to `pending` at least this often.'),
+        flushMaxKeys: z.number().int().positive().default(5000).describe('Capture: flush when this many distinct keys are buffered.'),
+        batchSize: z.number().int().min(1).max(100).default(100).describe('Records per API request (at most 100).'),
+      })
+      .strict()
+      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100 }),
+    customers: z
+      .object({
+        table: tableName,
+        key: identifier.default('id').describe('Primary key column; becomes externalId unless fields.externalId says otherwise.'),
+        where: z.string().min(1).optional().describe('SQL predicate over the row; rows outside it are treated as deleted.'),
+        fields: fieldsOf(CUSTOMER_FIELDS, 'customer').optional(),
+        customFields: z.record(z.string(), fieldSpec).optional().describe('CareCycle custom field key → column or field form (at most 50).'),
+      })
+      .strict(),
+    policies: z
+      .object({
+        table: tableName,
+        key: identifier.default('id').describe('Primary key column of the policy table.'),
+        customerKey: identifier.describe('Column holding the customer key (foreign key).'),
+        where: z.string().min(1).optional().describe('SQL predicate over the row; policies outside it are treated as deleted.'),
+        fields: fieldsOf(POLICY_FIELDS, 'policy').optional(),
+      })
+      .strict()
+      .optional(),
+    watch: z
+      .array(z.object({ table: tableName, customerKey: identifier.describe('Column holding the customer key.') }).strict())
+      .default([])
+      .describe('More tables whose changes re-send a customer.'),
+    server: z
+      .object({ port: z.number().int().min(0).max(65535).default(8080).describe('Port of /healthz, /readyz and /metrics (env PORT).') })
+      .strict()
+      .default({ port: 8080 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (env LOG_LEVEL).') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type CustomersConfig = Config['customers'];
+export type PoliciesConfig = NonNullable<Config['policies']>;

@@ -1,0 +1,64 @@
+/**
+ * The small error taxonomy of the daemon (STYLE.md "Errors"). Classifiers elsewhere decide by
+ * SQLSTATE or HTTP status and body code, never by message text; these classes carry the verdict.
+ */
+
+/** A configuration problem: exit code 2. `problems` lists every issue, each naming the key path. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly exitCode = 2;
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Bad command-line usage: exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+/** Something that cannot be retried into success (e.g. the API key is rejected, a slot is lost). */
+export class FatalError extends Error {
+  override readonly name = 'FatalError';
+  readonly exitCode = 1;
+}
+
+/** A failure worth retrying with backoff (connection reset, 5xx, timeout). */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+/** The other side asked us to slow down; wait `retryAfterMs` before trying again. */
+export class RateLimitedError extends Error {
+  override readonly name = 'RateLimitedError';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** One record was rejected (locally or by the API); it goes to dead letters with the reason. */
+export class RecordRejectedError extends Error {
+  override readonly name = 'RecordRejectedError';
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+    readonly fieldPath?: string,
+    readonly httpStatus?: number,
+  ) {
+    super(`record ${key} rejected${fieldPath ? ` at ${fieldPath}` : ''}: ${reason}`);
+  }
+}
+
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof ConfigError || err instanceof UsageError) return 2;
+  return 1;
+}
