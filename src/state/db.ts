@@ -1,0 +1,46 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Config } from '../config/schema.js';
+import type { StateTables } from './tables.js';
+
+/**
+ * The state store: a pg Pool whose connections use the state schema as search_path, and a
+ * Kysely instance over it. Every module that touches state tables takes a StateDb.
+ */
+export interface StateDb {
+  readonly pool: pg.Pool;
+  readonly db: Kysely<StateTables>;
+  /** The schema name, unquoted (validated as a plain identifier by the config schema). */
+  readonly schema: string;
+  close(): Promise<void>;
+}
+
+export function stateUrl(config: Config): string {
+  return config.state.url ?? config.source.url;
+}
+
+export function openStateDb(config: Config, opts: { max?: number; applicationName?: string } = {}): StateDb {
+  const schema = config.state.schema;
+  const pool = new pg.Pool({
+    connectionString: stateUrl(config),
+    max: opts.max ?? 4,
+    application_name: opts.applicationName ?? 'carecycle-sync',
+    options: `-c search_path="${schema}",public`,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener
+  // that would crash the process. Callers see the failure on their next query instead.
+  pool.on('error', () => undefined);
+  const db = new Kysely<StateTables>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    pool,
+    db,
+    schema,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
