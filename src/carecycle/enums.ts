@@ -64,3 +64,18 @@ export const ENUM_FIELDS: Readonly<Record<string, readonly string[]>> = {
 export const MAX_RECORDS_PER_REQUEST = 100;
 export const MAX_POLICIES_PER_RECORD = 10;
 export const MAX_CUSTOM_FIELDS_PER_RECORD = 50;
+
+/** Time-zone abbreviations the API accepts besides IANA names (§2.6 row 6). */
+export const TIMEZONE_ABBREVIATIONS = ['EST', 'CST', 'MST', 'PST'] as const;
+export type TimezoneAbbreviation = (typeof TIMEZONE_ABBREVIATIONS)[number];
+
+/**
+ * Enum-like policy fields whose full value lists are NOT FOUND (§6 q11): only these documented
+ * example values are known. The schema accepts any string ≤ 255 for them.
+ */
+export const KNOWN_ENUM_EXAMPLES = {
+  electionPeriod: ['IEP'],
+  writtenAs: ['New Business'],
+  premiumMode: ['Monthly'],
+  exchangeStatus: ['FFM'],
+} as const;
