@@ -28,6 +28,8 @@ export interface SentTable {
   customer_key: string;
   payload_hash: string;
   sent_at: Timestamp;
+  /** Identifying fields of the last record sent (migration 002), for cancel-policies. */
+  identity: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface SentPoliciesTable {
