@@ -1,0 +1,180 @@
+/**
+ * The CareCycle stand-in: a real HTTP server on loopback speaking `POST /v2/sync/aca` like the
+ * contract in carecycle-api.md, used by the demo, the tests and the benchmarks (DESIGN §6).
+ * Order of checks per request: route → API key (401) → injected 429 burst → per-minute limit
+ * (429) → latency → injected drop / 5xx / garbage → body validation (400) → records applied.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { Faults } from './faults.js';
+import { StandInStore } from './store.js';
+import { RollingWindow } from './rate-window.js';
+import { authorize, errorReply, parseSyncBody, processRecords, rateLimitReply, type Reply } from './handler.js';
+
+export interface StandInOptions {
+  apiKey: string;
+  /** Requests accepted per rolling window (default 60, the documented limit). */
+  rpm?: number;
+  /** Window length for the limit, ms (default 60,000; tests shrink it). */
+  windowMs?: number;
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  host?: string;
+  /** HTTP status for whole-request validation errors (undocumented: 400 or 422). Default 400. */
+  validationStatus?: 400 | 422;
+  /** Random source for fault rates (tests pass a seeded one). */
+  random?: () => number;
+  /** Largest accepted body, bytes (undocumented; default 10 MB). */
+  maxBodyBytes?: number;
+}
+
+export interface RequestLogEntry {
+  /** When the request arrived (ms since epoch). */
+  at: number;
+  /** HTTP status answered; 0 when the connection was dropped. */
+  status: number;
+  /** Records in the body (0 if it could not be parsed). */
+  records: number;
+  externalIds: Array<string | null>;
+  /** Which injected fault, or 'rate-limit' for a genuine 429. */
+  fault?: string;
+}
+
+export interface StandIn {
+  url: string;
+  port: number;
+  store: StandInStore;
+  faults: Faults;
+  requests: RequestLogEntry[];
+  /** Changes the per-window limit at runtime. */
+  setRpm(rpm: number): void;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function startStandIn(opts: StandInOptions): Promise<StandIn> {
+  const store = new StandInStore();
+  const faults = new Faults(opts.random);
+  const window = new RollingWindow(opts.rpm ?? 60, opts.windowMs ?? 60_000);
+  const requests: RequestLogEntry[] = [];
+  const sockets = new Set<Socket>();
+  const ctx: Ctx = { opts, store, faults, window, requests };
+
+  const server = createServer((req, res) => {
+    handle(ctx, req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, errorReply(500, 'INTERNAL_ERROR', `stand-in failure: ${(err as Error).message}`));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    port,
+    store,
+    faults,
+    requests,
+    setRpm: (rpm) => { window.limit = rpm; },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Ctx {
+  opts: StandInOptions;
+  store: StandInStore;
+  faults: Faults;
+  window: RollingWindow;
+  requests: RequestLogEntry[];
+}
+
+async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const at = Date.now();
+  const entry: RequestLogEntry = { at, status: 0, records: 0, externalIds: [] };
+  ctx.requests.push(entry);
+  const text = await readBody(req, ctx.opts.maxBodyBytes ?? 10 * 1024 * 1024);
+  const finish = (reply: Reply, fault?: string) => {
+    entry.status = reply.status;
+    if (fault) entry.fault = fault;
+    send(res, reply);
+  };
+  if (text === undefined) return finish(errorReply(413, 'VALIDATION_ERROR', 'Request body too large', { errors: [] }));
+  if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v2/sync/aca') return finish(errorReply(404, 'NOT_FOUND', 'Not found'));
+  const denied = authorize(req.headers['x-api-key'], ctx.opts.apiKey);
+  if (denied) return finish(denied);
+  describeBody(entry, text);
+
+  const verdict = ctx.faults.next();
+  if (verdict.kind === 'rate-limit') return finish(rateLimitReply(ctx.faults.retryAfterSeconds, ctx.faults.retryAfterVia), 'rate-limit-burst');
+  const waitMs = ctx.window.tryAcquire(at);
+  if (waitMs > 0) return finish(rateLimitReply(Math.ceil(waitMs) / 1000), 'rate-limit');
+  if (ctx.faults.latencyMs > 0) await sleep(ctx.faults.latencyMs);
+  if (verdict.kind === 'drop' && !ctx.faults.dropAfterProcessing) return dropConnection(entry, res, 'drop');
+  if (verdict.kind === 'server-error') return finish(errorReply(verdict.status, 'INTERNAL_ERROR', 'Internal server error'), 'server-error');
+  if (verdict.kind === 'garbage') {
+    entry.status = 200;
+    entry.fault = 'garbage';
+    res.writeHead(200, { 'content-type': 'application/json' }).end('<html>upstream hiccup</html>');
+    return;
+  }
+  const parsed = parseSyncBody(text, ctx.opts.validationStatus ?? 400);
+  if (!parsed.ok) return finish(parsed.reply);
+  const body = processRecords(ctx.store, parsed.records, ctx.faults.recordErrors, Date.now());
+  if (verdict.kind === 'drop') return dropConnection(entry, res, 'drop-after-processing');
+  finish({ status: 200, body });
+}
+
+function dropConnection(entry: RequestLogEntry, res: ServerResponse, fault: string): void {
+  entry.status = 0;
+  entry.fault = fault;
+  res.socket?.destroy();
+}
+
+/** Fills the log entry's record count and externalIds from a body, if it parses at all. */
+function describeBody(entry: RequestLogEntry, text: string): void {
+  try {
+    const json = JSON.parse(text) as { records?: Array<{ externalId?: unknown }> };
+    if (Array.isArray(json.records)) {
+      entry.records = json.records.length;
+      entry.externalIds = json.records.map((r) => (typeof r?.externalId === 'string' ? r.externalId : null));
+    }
+  } catch {
+    /* reported by validation */
+  }
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const payload = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    ...reply.headers,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,168 @@
+/**
+ * What the stand-in accepted, with CareCycle's matching rules (carecycle-api.md §2.2–§2.4):
+ * customer = healthSherpaCustomerId → externalId → carrierAssignedCustomerId → name+DOB+phone,
+ * the first identifier *present* decides, and if it matches nothing a new customer is created
+ * (open question §6 q7: we do not fall through). Policy = healthSherpaPolicyId →
+ * carrierAssignedPolicyId within the customer; a policy with neither is new on every send (§6 q6).
+ * Omitted fields keep their stored value, explicit nulls clear it (our reading of §6 q8).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AcaPolicy, AcaRecord } from '../schema.js';
+
+export interface StoredPolicy {
+  id: string;
+  fields: Record<string, unknown>;
+}
+
+export interface StoredCustomer {
+  id: string;
+  fields: Record<string, unknown>;
+  policies: StoredPolicy[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ChangedPolicy extends Record<string, unknown> {
+  id: string;
+  previousStatus: string | null;
+}
+
+export interface ApplyResult {
+  customer: StoredCustomer;
+  created: boolean;
+  changedPolicies: ChangedPolicy[];
+}
+
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/** The key a customer is matched on, or the fallback name+DOB+phone key. */
+export function customerMatchKey(r: Partial<AcaRecord>): { index: 'hs' | 'ext' | 'carrier' | 'name'; value: string } {
+  if (r.healthSherpaCustomerId) return { index: 'hs', value: r.healthSherpaCustomerId };
+  if (r.externalId) return { index: 'ext', value: r.externalId };
+  if (r.carrierAssignedCustomerId) return { index: 'carrier', value: r.carrierAssignedCustomerId };
+  const phone = String(r.phoneNumber ?? '').replace(/\D/g, '').slice(-10);
+  const dob = String(r.dateOfBirth ?? '').replace(/\//g, '-');
+  return { index: 'name', value: [r.firstName, r.lastName, dob, phone].join('|') };
+}
+
+/** Parses MM-DD-YYYY or MM/DD/YYYY to epoch ms (UTC), or undefined. */
+export function parseUsDate(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d{2})[-/](\d{2})[-/](\d{4})$/.exec(v);
+  return m ? Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2])) : undefined;
+}
+
+export class StandInStore {
+  readonly customers = new Map<string, StoredCustomer>();
+  private readonly indices = { hs: new Map<string, string>(), ext: new Map<string, string>(), carrier: new Map<string, string>(), name: new Map<string, string>() };
+
+  /** The customer stored under this externalId, with its policies. */
+  byExternalId(externalId: string): StoredCustomer | undefined {
+    const id = this.indices.ext.get(externalId);
+    return id === undefined ? undefined : this.customers.get(id);
+  }
+
+  all(): StoredCustomer[] {
+    return [...this.customers.values()];
+  }
+
+  policyCount(): number {
+    let n = 0;
+    for (const c of this.customers.values()) n += c.policies.length;
+    return n;
+  }
+
+  apply(record: AcaRecord, now: number): ApplyResult {
+    const { policies = [], customFields, ...fields } = record;
+    const key = customerMatchKey(record);
+    const existingId = this.indices[key.index].get(key.value);
+    let customer = existingId === undefined ? undefined : this.customers.get(existingId);
+    const created = customer === undefined;
+    if (!customer) {
+      customer = { id: randomUUID(), fields: {}, policies: [], createdAt: now, updatedAt: now };
+      this.customers.set(customer.id, customer);
+    }
+    this.unindex(customer);
+    mergeFields(customer.fields, fields);
+    if (customFields) customer.fields.customFields = mergeCustomFields(customer.fields.customFields, customFields);
+    customer.updatedAt = now;
+    this.index(customer);
+    const changedPolicies = applyPolicies(customer, policies ?? [], now);
+    return { customer, created, changedPolicies };
+  }
+
+  private index(c: StoredCustomer): void {
+    for (const [index, value] of this.identifiers(c)) this.indices[index].set(value, c.id);
+  }
+
+  private unindex(c: StoredCustomer): void {
+    for (const [index, value] of this.identifiers(c)) {
+      if (this.indices[index].get(value) === c.id) this.indices[index].delete(value);
+    }
+  }
+
+  private identifiers(c: StoredCustomer): Array<['hs' | 'ext' | 'carrier' | 'name', string]> {
+    const f = c.fields as Partial<AcaRecord>;
+    const out: Array<['hs' | 'ext' | 'carrier' | 'name', string]> = [];
+    if (f.healthSherpaCustomerId) out.push(['hs', f.healthSherpaCustomerId]);
+    if (f.externalId) out.push(['ext', f.externalId]);
+    if (f.carrierAssignedCustomerId) out.push(['carrier', f.carrierAssignedCustomerId]);
+    if (f.firstName !== undefined) {
+      out.push(['name', customerMatchKey({ ...f, healthSherpaCustomerId: null, externalId: null, carrierAssignedCustomerId: null }).value]);
+    }
+    return out;
+  }
+}
+
+function mergeFields(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(source)) if (v !== undefined) target[k] = v;
+}
+
+function mergeCustomFields(stored: unknown, incoming: NonNullable<AcaRecord['customFields']>): Array<{ fieldKey: string; value: string | null }> {
+  const byKey = new Map<string, string | null>();
+  for (const cf of (stored as Array<{ fieldKey: string; value: string | null }> | undefined) ?? []) byKey.set(cf.fieldKey, cf.value);
+  for (const cf of incoming) byKey.set(cf.fieldKey, cf.value);
+  return [...byKey].map(([fieldKey, value]) => ({ fieldKey, value }));
+}
+
+function findPolicy(c: StoredCustomer, p: AcaPolicy): StoredPolicy | undefined {
+  if (p.healthSherpaPolicyId) return c.policies.find((s) => s.fields.healthSherpaPolicyId === p.healthSherpaPolicyId);
+  if (p.carrierAssignedPolicyId) return c.policies.find((s) => s.fields.carrierAssignedPolicyId === p.carrierAssignedPolicyId);
+  return undefined;
+}
+
+/** Creates or updates the record's policies; a creation auto-terminates year-old ones (§2.4). */
+function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: number): ChangedPolicy[] {
+  const changed: ChangedPolicy[] = [];
+  const touched = new Set<string>();
+  let createdAny = false;
+  for (const p of policies) {
+    let stored = findPolicy(c, p);
+    const previousStatus = stored ? String(stored.fields.status ?? 'Active') : null;
+    if (!stored) {
+      stored = { id: randomUUID(), fields: { status: 'Active' } };
+      c.policies.push(stored);
+      createdAny = true;
+    }
+    mergeFields(stored.fields, p);
+    if (stored.fields.status == null) stored.fields.status = 'Active';
+    touched.add(stored.id);
+    changed.push({ ...stored.fields, id: stored.id, policyType: 'ACA', previousStatus });
+  }
+  if (createdAny) changed.push(...autoTerminate(c, touched, now));
+  return changed;
+}
+
+/** "One year old" is measured from today (§6 q17 is open); terminationDate is left alone. */
+function autoTerminate(c: StoredCustomer, touched: Set<string>, now: number): ChangedPolicy[] {
+  const out: ChangedPolicy[] = [];
+  for (const s of c.policies) {
+    if (touched.has(s.id) || s.fields.status === 'Terminated') continue;
+    const eff = parseUsDate(s.fields.effectiveDate);
+    if (eff === undefined || now - eff <= ONE_YEAR_MS) continue;
+    const previousStatus = String(s.fields.status ?? 'Active');
+    s.fields.status = 'Terminated';
+    out.push({ ...s.fields, id: s.id, policyType: 'ACA', previousStatus });
+  }
+  return out;
+}
