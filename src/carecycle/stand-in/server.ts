@@ -26,6 +26,8 @@ export interface StandInOptions {
   random?: () => number;
   /** Largest accepted body, bytes (undocumented; default 10 MB). */
   maxBodyBytes?: number;
+  /** Called once per answered (or dropped) request, e.g. to print a line. */
+  onRequest?: (entry: RequestLogEntry) => void;
 }
 
 export interface RequestLogEntry {
@@ -108,6 +110,7 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
     entry.status = reply.status;
     if (fault) entry.fault = fault;
     send(res, reply);
+    ctx.opts.onRequest?.(entry);
   };
   if (text === undefined) return finish(errorReply(413, 'VALIDATION_ERROR', 'Request body too large', { errors: [] }));
   if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v2/sync/aca') return finish(errorReply(404, 'NOT_FOUND', 'Not found'));
@@ -120,25 +123,27 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   const waitMs = ctx.window.tryAcquire(at);
   if (waitMs > 0) return finish(rateLimitReply(Math.ceil(waitMs) / 1000), 'rate-limit');
   if (ctx.faults.latencyMs > 0) await sleep(ctx.faults.latencyMs);
-  if (verdict.kind === 'drop' && !ctx.faults.dropAfterProcessing) return dropConnection(entry, res, 'drop');
+  if (verdict.kind === 'drop' && !ctx.faults.dropAfterProcessing) return dropConnection(ctx, entry, res, 'drop');
   if (verdict.kind === 'server-error') return finish(errorReply(verdict.status, 'INTERNAL_ERROR', 'Internal server error'), 'server-error');
   if (verdict.kind === 'garbage') {
     entry.status = 200;
     entry.fault = 'garbage';
     res.writeHead(200, { 'content-type': 'application/json' }).end('<html>upstream hiccup</html>');
+    ctx.opts.onRequest?.(entry);
     return;
   }
   const parsed = parseSyncBody(text, ctx.opts.validationStatus ?? 400);
   if (!parsed.ok) return finish(parsed.reply);
   const body = processRecords(ctx.store, parsed.records, ctx.faults.recordErrors, Date.now());
-  if (verdict.kind === 'drop') return dropConnection(entry, res, 'drop-after-processing');
+  if (verdict.kind === 'drop') return dropConnection(ctx, entry, res, 'drop-after-processing');
   finish({ status: 200, body });
 }
 
-function dropConnection(entry: RequestLogEntry, res: ServerResponse, fault: string): void {
+function dropConnection(ctx: Ctx, entry: RequestLogEntry, res: ServerResponse, fault: string): void {
   entry.status = 0;
   entry.fault = fault;
   res.socket?.destroy();
+  ctx.opts.onRequest?.(entry);
 }
 
 /** Fills the log entry's record count and externalIds from a body, if it parses at all. */
