@@ -1,0 +1,105 @@
+import type pg from 'pg';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { StateDb } from '../state/db.js';
+import type { MappingCatalog } from './catalog.js';
+import { loadMappingPlan } from './check.js';
+import { resolveMapping, type MappingPlan } from './mapping.js';
+import { CUSTOMER_ALIAS, KEY_ALIAS, customerQuery, policyQuery, policyWhereaboutsQuery } from './query.js';
+import { decide, type AssembleResult } from './decide.js';
+import type { Row } from './build.js';
+import { sentStateReader, type SentState, type SentStateReader } from './sent-state.js';
+
+/**
+ * Stage 3 of the pipeline (DESIGN §1.3): customer keys in, one verdict per key out. Reads the
+ * *current* rows (so replica identity, TOAST and change order do not matter), two or three
+ * queries per batch whatever its size, and leaves every decision to ./decide.ts.
+ */
+export interface Assembler {
+  readonly plan: MappingPlan;
+  /** One result per distinct key, in the order given. */
+  assemble(keys: readonly string[]): Promise<AssembleResult[]>;
+}
+
+export interface AssemblerOptions {
+  config: Config;
+  /** The agency's CRM (source database). */
+  crm: pg.Pool;
+  /** State store, or any reader of the remembered sends (preview before setup: `nothingSent`). */
+  state: StateDb | SentStateReader;
+  /** Catalog of the mapped tables; or pass `plan` already checked by loadMappingPlan. */
+  catalog?: MappingCatalog;
+  plan?: MappingPlan;
+  log?: Logger;
+}
+
+const isReader = (s: StateDb | SentStateReader): s is SentStateReader => typeof (s as SentStateReader).read === 'function';
+
+function planOf(opts: AssemblerOptions): MappingPlan {
+  if (opts.plan) return opts.plan;
+  if (!opts.catalog) throw new Error('createAssembler: pass `catalog` or `plan`');
+  const { plan, problems } = resolveMapping(opts.config, opts.catalog);
+  if (!plan || problems.length) throw new ConfigError(`the mapping does not match the database (${problems.length} problems)`, problems);
+  return plan;
+}
+
+/** Builds an assembler; the static mapping checks run here (ConfigError on a wrong name). */
+export function createAssembler(opts: AssemblerOptions): Assembler {
+  const plan = planOf(opts);
+  const reader = isReader(opts.state) ? opts.state : sentStateReader(opts.state);
+  const settings = { plan, onCustomerDelete: opts.config.sync.onCustomerDelete, onPolicyDelete: opts.config.sync.onPolicyDelete };
+  const log = opts.log;
+
+  async function readRows(keys: string[]) {
+    const customers = new Map<string, Row>();
+    for (const r of (await opts.crm.query<Row>(customerQuery(plan.customers), [keys])).rows) customers.set(r[KEY_ALIAS]!, r);
+    const policies = new Map<string, Row[]>();
+    const present = [...customers.keys()];
+    if (plan.policies && present.length > 0) {
+      for (const r of (await opts.crm.query<Row>(policyQuery(plan.policies), [present])).rows) {
+        const k = r[CUSTOMER_ALIAS]!;
+        const list = policies.get(k);
+        if (list) list.push(r);
+        else policies.set(k, [r]);
+      }
+    }
+    return { customers, policies };
+  }
+
+  /** Remembered policies missing from their customer's current rows but alive elsewhere. */
+  async function movedPolicies(sent: Map<string, SentState>, policies: Map<string, Row[]>): Promise<Set<string>> {
+    if (!plan.policies || opts.config.sync.onPolicyDelete === 'ignore' && opts.config.sync.onCustomerDelete === 'ignore') return new Set();
+    const missing: string[] = [];
+    for (const [k, s] of sent) {
+      const current = new Set((policies.get(k) ?? []).map((r) => r[KEY_ALIAS]));
+      for (const p of s.policies) if (!current.has(p.policyKey)) missing.push(p.policyKey);
+    }
+    if (missing.length === 0) return new Set();
+    const rows = (await opts.crm.query<Row>(policyWhereaboutsQuery(plan.policies), [missing])).rows;
+    return new Set(rows.map((r) => r[KEY_ALIAS]!));
+  }
+
+  return {
+    plan,
+    async assemble(input) {
+      const keys = [...new Set(input)];
+      if (keys.length === 0) return [];
+      const { customers, policies } = await readRows(keys);
+      const sent = await reader.read(keys);
+      const moved = await movedPolicies(sent, policies);
+      return keys.map((key) => {
+        const result = decide({ key, row: customers.get(key), policyRows: policies.get(key) ?? [], sent: sent.get(key), moved }, settings);
+        if (result.verdict === 'deleted') log?.info({ key, action: result.deleteAction, records: result.records.length }, 'customer deleted or outside customers.where');
+        else if (result.verdict === 'invalid') log?.debug({ key, issues: result.issues }, 'record invalid');
+        return result;
+      });
+    },
+  };
+}
+
+/** The daemon's path: the full startup check (names and SQL) and then the assembler. */
+export async function prepareAssembler(opts: AssemblerOptions & { catalog: MappingCatalog; file?: string }): Promise<Assembler> {
+  const plan = await loadMappingPlan(opts.config, opts.catalog, opts.crm, opts.file);
+  return createAssembler({ ...opts, plan });
+}

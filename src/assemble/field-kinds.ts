@@ -1,0 +1,51 @@
+import type { Transform } from '../config/schema.js';
+import { ENUM_FIELDS } from '../carecycle/enums.js';
+
+/**
+ * The JSON type CareCycle expects for each ACA field (reference/carecycle-api.md §2.6–§2.7).
+ * The assembler coerces a mapped value to it after any configured transform and map, so a
+ * boolean column or `{sql: "dnc_flag = 'Y'"}` becomes `true`, a date column "MM-DD-YYYY".
+ */
+export type FieldKind = 'string' | 'integer' | 'boolean' | 'date' | 'money' | 'enum';
+
+const INTEGER = ['dependentCount', 'householdIncome', 'policyLives'];
+const BOOLEAN = [
+  'isDecisionMaker', 'medicaid', 'veteran', 'socialSecurityDisability', 'doNotCall', 'doNotSMS',
+  'doNotEmail', 'doNotMail', 'sepDocumentationReceived', 'wasAgent', 'isRewrite', 'usingSubsidy',
+];
+// Only dateOfBirth has a documented format; policy dates use the same one (open question 9).
+const DATE = [
+  'dateOfBirth', 'effectiveDate', 'enrollmentDate', 'applicationApprovalDate', 'terminationDate',
+  'renewalDate', 'cancelledDate', 'sepStartDate', 'sepEndDate', 'sepDocumentationDate',
+  'gracePeriodStartDate', 'paidThroughDate',
+];
+const MONEY = [
+  'monthlyPremium', 'deductible', 'outOfPocketMax', 'initialCommission', 'renewalCommission',
+  'spifAmount', 'subsidyAmount', 'grossPremium', 'netPremium',
+];
+
+export function fieldKind(field: string): FieldKind {
+  if (INTEGER.includes(field)) return 'integer';
+  if (BOOLEAN.includes(field)) return 'boolean';
+  if (DATE.includes(field)) return 'date';
+  if (MONEY.includes(field)) return 'money';
+  if (field in ENUM_FIELDS) return 'enum';
+  return 'string';
+}
+
+/** The transform that turns CRM text into the field's JSON type (idempotent on its own output). */
+export function kindTransform(kind: FieldKind): Transform | undefined {
+  switch (kind) {
+    case 'integer': return 'integer';
+    case 'boolean': return 'boolean';
+    case 'date': return 'date';
+    case 'money': return 'money';
+    default: return undefined;
+  }
+}
+
+/** Singular noun for error messages: `"Man" is not a gender`. */
+export function enumNoun(field: string): string {
+  const nouns: Record<string, string> = { gender: 'gender', maritalStatus: 'marital status', status: 'policy status', metalLevel: 'metal level' };
+  return nouns[field] ?? field;
+}

@@ -1,0 +1,49 @@
+import type { Transform } from '../config/schema.js';
+import { applyTransform, type AcaValue, type TransformOptions, type TransformResult } from './transforms.js';
+import { kindTransform, type FieldKind } from './field-kinds.js';
+
+/** One mapped field, resolved against the catalog (see ./mapping.ts). */
+export interface FieldPlan {
+  /** ACA field name, or the custom field key. */
+  target: string;
+  /** Config key path, for messages: `customers.fields.gender`. */
+  path: string;
+  /** SQL expression over the mapped table: a quoted column or a parenthesised `{sql}`. */
+  expr: string;
+  column?: string;
+  transform?: Transform;
+  map?: Readonly<Record<string, string>>;
+  default?: AcaValue;
+  kind: FieldKind;
+}
+
+/**
+ * CRM text → ACA value, in the order a user reads the config: NULL takes the default; otherwise
+ * the transform, then the map (so `upper` + `{M: Male}` accepts "m"); finally the value is
+ * coerced to the field's JSON type (boolean, integer, date, money). A failure names the reason.
+ */
+export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOptions): TransformResult {
+  if (raw === null) return field.default === undefined ? { ok: true, value: null } : coerce(field.kind, field.default, opts);
+  let value: AcaValue | null = raw;
+  if (field.transform) {
+    const r = applyTransform(field.transform, value, opts);
+    if (!r.ok || r.value === null) return r.ok && field.default !== undefined ? coerce(field.kind, field.default, opts) : r;
+    value = r.value;
+  }
+  if (field.map) {
+    const mapped = Object.hasOwn(field.map, String(value)) ? field.map[String(value)] : undefined;
+    if (mapped === undefined) {
+      const known = Object.keys(field.map).map((k) => JSON.stringify(k)).join(', ');
+      return { ok: false, reason: `${JSON.stringify(String(value))} has no entry in ${field.path}.map (known: ${known})` };
+    }
+    value = mapped;
+  }
+  return coerce(field.kind, value, opts);
+}
+
+/** Coerces a value to the JSON type of its field; the kind transforms are idempotent. */
+export function coerce(kind: FieldKind, value: AcaValue, opts: TransformOptions): TransformResult {
+  const t = kindTransform(kind);
+  if (t) return applyTransform(t, value, opts);
+  return { ok: true, value: typeof value === 'string' ? value : String(value) };
+}

@@ -1,0 +1,105 @@
+import { describe, it, expect } from 'vitest';
+import { applyTransform, boolean, date, integer, money, phone, trim, upper, zip5 } from '../../src/assemble/transforms.js';
+
+const mdy = { dateFormat: 'MM-DD-YYYY' as const };
+const okValue = (r: ReturnType<typeof phone>) => (r.ok ? r.value : `FAIL: ${r.reason}`);
+
+describe('phone', () => {
+  it.each([
+    ['5551234567', '(555) 123-4567'],
+    ['555-123-4567', '(555) 123-4567'],
+    ['(555) 123-4567', '(555) 123-4567'],
+    ['555.123.4567', '(555) 123-4567'],
+    ['+1 555 123 4567', '(555) 123-4567'],
+    ['15551234567', '(555) 123-4567'],
+    [' 1-555-123-4567 ', '(555) 123-4567'],
+  ])('%s → %s', (input, out) => expect(okValue(phone(input))).toBe(out));
+
+  it.each(['555-1234', '25551234567', '555123456789', '555-CALL-NOW', '555 123 4567 x12', ''])('rejects %j with a reason', (input) => {
+    const r = phone(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toContain('not a phone number');
+  });
+});
+
+describe('date', () => {
+  it.each([
+    ['1990-07-04', '07-04-1990'],
+    ['1990-07-04T00:00:00', '07-04-1990'],
+    ['1990-07-04T23:30:00-08:00', '07-04-1990'],
+    ['1990-07-04 23:30:00+00', '07-04-1990'],
+    ['07/04/1990', '07-04-1990'],
+    ['07-04-1990', '07-04-1990'],
+    ['2024-02-29', '02-29-2024'],
+  ])('%s → %s', (input, out) => expect(okValue(date(input, mdy))).toBe(out));
+
+  it('honours sync.dateFormat MM/DD/YYYY', () => {
+    expect(okValue(date('1990-07-04', { dateFormat: 'MM/DD/YYYY' }))).toBe('07/04/1990');
+  });
+
+  it.each(['2023-02-29', '1990-13-01', '1990-04-31', 'July 4th', '19900704', 'infinity', '0099-01-01'])('rejects %j', (input) => {
+    expect(date(input, mdy).ok).toBe(false);
+  });
+
+  it('does not depend on the process timezone (no Date object involved)', () => {
+    const before = process.env.TZ;
+    process.env.TZ = 'Pacific/Kiritimati';
+    try {
+      expect(okValue(date('2000-01-01', mdy))).toBe('01-01-2000');
+    } finally {
+      process.env.TZ = before;
+    }
+  });
+});
+
+describe('zip5, integer, money, boolean, trim, upper', () => {
+  it('zip5 keeps 5 digits, drops +4, restores leading zeros of numeric columns', () => {
+    expect(okValue(zip5('90210'))).toBe('90210');
+    expect(okValue(zip5('90210-1234'))).toBe('90210');
+    expect(okValue(zip5('902101234'))).toBe('90210');
+    expect(okValue(zip5('2134'))).toBe('02134');
+    expect(zip5('ABCDE').ok).toBe(false);
+    expect(zip5('12').ok).toBe(false);
+  });
+
+  it('integer accepts whole numbers in int32 only', () => {
+    expect(okValue(integer('42'))).toBe(42);
+    expect(okValue(integer('-3'))).toBe(-3);
+    expect(okValue(integer('3.00'))).toBe(3);
+    expect(integer('3.5').ok).toBe(false);
+    expect(integer('2147483648').ok).toBe(false);
+    expect(integer('many').ok).toBe(false);
+  });
+
+  it('money gives two decimals with exact decimal rounding', () => {
+    expect(okValue(money('123.45'))).toBe('123.45');
+    expect(okValue(money('100.5'))).toBe('100.50');
+    expect(okValue(money('7'))).toBe('7.00');
+    expect(okValue(money('1.005'))).toBe('1.01');
+    expect(okValue(money('-2.345'))).toBe('-2.35');
+    expect(okValue(money('$1,234.5'))).toBe('1234.50');
+    expect(okValue(money('.5'))).toBe('0.50');
+    expect(okValue(money('12345678901234567890.99'))).toBe('12345678901234567890.99');
+    expect(money('12,34').ok).toBe(false);
+    expect(money('1e3').ok).toBe(false);
+    expect(money('').ok).toBe(false);
+  });
+
+  it.each([
+    ['true', true], ['t', true], ['Y', true], ['yes', true], ['1', true], ['ON', true],
+    ['false', false], ['f', false], ['n', false], ['No', false], ['0', false],
+  ])('boolean %s → %s', (input, out) => expect(okValue(boolean(input))).toBe(out));
+
+  it('boolean rejects anything else', () => {
+    const r = boolean('maybe');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toContain('"maybe"');
+  });
+
+  it('trim and upper', () => {
+    expect(okValue(trim('  Ana '))).toBe('Ana');
+    expect(okValue(trim('   '))).toBe(null);
+    expect(okValue(upper('m'))).toBe('M');
+    expect(okValue(applyTransform('upper', 'ca', mdy))).toBe('CA');
+  });
+});
