@@ -5,7 +5,7 @@
 
 /** A configuration problem: exit code 2. `problems` lists every issue, each naming the key path. */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   readonly exitCode = 2;
   constructor(
     message: string,
@@ -18,24 +18,24 @@ export class ConfigError extends Error {
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  override readonly name: string = 'UsageError';
   readonly exitCode = 2;
 }
 
 /** Something that cannot be retried into success (e.g. the API key is rejected, a slot is lost). */
 export class FatalError extends Error {
-  override readonly name = 'FatalError';
+  override readonly name: string = 'FatalError';
   readonly exitCode = 1;
 }
 
 /** A failure worth retrying with backoff (connection reset, 5xx, timeout). */
 export class TransientError extends Error {
-  override readonly name = 'TransientError';
+  override readonly name: string = 'TransientError';
 }
 
 /** The other side asked us to slow down; wait `retryAfterMs` before trying again. */
 export class RateLimitedError extends Error {
-  override readonly name = 'RateLimitedError';
+  override readonly name: string = 'RateLimitedError';
   constructor(
     message: string,
     readonly retryAfterMs: number,
@@ -47,7 +47,7 @@ export class RateLimitedError extends Error {
 
 /** One record was rejected (locally or by the API); it goes to dead letters with the reason. */
 export class RecordRejectedError extends Error {
-  override readonly name = 'RecordRejectedError';
+  override readonly name: string = 'RecordRejectedError';
   constructor(
     readonly key: string,
     readonly reason: string,
