@@ -2,7 +2,8 @@
  * `${VAR}` and `${VAR:-default}` interpolation over a parsed YAML tree (DESIGN §4). Working on
  * the tree, not the text, keeps key paths for error messages and means a value can never inject
  * YAML. A string that is exactly `${VAR}` with VAR unset becomes absent, and the variable is
- * remembered so a "required" error can say which variable to set.
+ * remembered so a "required" error can say which variable to set. A value that is exactly one
+ * reference is typed like YAML would type it (numbers, booleans): see `typedScalar`.
  */
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -31,7 +32,7 @@ export function interpolate(tree: unknown, env: NodeJS.ProcessEnv): Interpolated
   return { value: walk(tree, []), unset };
 }
 
-function interpolateString(s: string, env: NodeJS.ProcessEnv, path: string, unset: Map<string, string>): string | undefined {
+function interpolateString(s: string, env: NodeJS.ProcessEnv, path: string, unset: Map<string, string>): string | number | boolean | undefined {
   let missing: string | undefined;
   const out = s.replace(REF, (_m, name: string, def: string | undefined) => {
     const v = env[name];
@@ -44,5 +45,19 @@ function interpolateString(s: string, env: NodeJS.ProcessEnv, path: string, unse
     unset.set(path, missing);
     if (out.trim() === '') return undefined;
   }
-  return out;
+  return WHOLE_REF.test(s) ? typedScalar(out) : out;
+}
+
+const WHOLE_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/**
+ * A value that is exactly one reference takes the type the text would have had in YAML, so
+ * `requestsPerMinute: ${RPM:-60}` is the number 60, as if written in place. Only numbers and
+ * booleans: anything else stays the string it was.
+ */
+function typedScalar(v: string | number | boolean): string | number | boolean {
+  if (typeof v !== 'string') return v;
+  if (/^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(v)) return Number(v);
+  if (v === 'true' || v === 'false') return v === 'true';
+  return v;
 }

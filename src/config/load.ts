@@ -1,11 +1,11 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { registerSecret, registerUrlSecrets } from '../log/secrets.js';
 import { configSchema, type Config } from './schema.js';
 import { interpolate } from './interpolate.js';
+import { describeIssue } from './problems.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/carecycle-sync.yaml';
 
@@ -20,98 +20,84 @@ export interface LoadedConfig {
   path: string;
 }
 
-/** Keys whose values are never echoed in an error message. */
-const SECRET_KEYS = /(apiKey|url|password)$/i;
-
 /**
  * Reads, interpolates, applies environment overrides (DESIGN §3) and validates the config.
  * Throws ConfigError (exit 2) listing every problem as `file: key.path: expected …, found …`.
  */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
-  const path = resolve(opts.path ?? env.CARECYCLE_SYNC_CONFIG ?? DEFAULT_CONFIG_PATH);
+  const path = resolve(opts.path ?? (env.CARECYCLE_SYNC_CONFIG || DEFAULT_CONFIG_PATH));
   if (!existsSync(path)) {
     throw new ConfigError(`${path}: config file not found (pass --config FILE or set CARECYCLE_SYNC_CONFIG)`);
   }
   const doc = parseDocument(readFileSync(path, 'utf8'), { prettyErrors: true });
   if (doc.errors.length > 0) {
+    // First line only: the rest quotes the file, which may hold a secret.
     const problems = doc.errors.map((e) => `${path}: YAML syntax: ${e.message.split('\n')[0]}`);
     throw new ConfigError(`${path}: not valid YAML`, problems);
   }
-  const raw = doc.toJS() ?? {};
+  const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${path}: expected a YAML mapping at the top level`);
   }
   const { value, unset } = interpolate(raw, env);
-  const withEnv = applyEnvOverrides(value as Record<string, unknown>, env, path);
-  return { config: validateConfig(withEnv, path, unset), path };
+  const { config, fromEnv } = applyEnvOverrides(value as Record<string, unknown>, env, path);
+  return { config: validateConfig(config, path, unset, fromEnv), path };
 }
 
 /** Validates an already-built config object (used by loadConfig, the demo and tests). */
-export function validateConfig(input: unknown, path = '<config>', unset = new Map<string, string>()): Config {
+export function validateConfig(input: unknown, path = '<config>', unset = new Map<string, string>(), fromEnv = new Map<string, string>()): Config {
+  // Registered before validation, so an invalid config can't leak them through any message.
+  registerConfigSecrets(input);
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => describeIssue(i, input, path, unset));
+    const problems = parsed.error.issues.map((i) => describeIssue(i, { file: path, input, unset, fromEnv }));
     throw new ConfigError(`${path}: invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   }
-  const config = parsed.data;
-  registerSecret(config.carecycle.apiKey);
-  registerUrlSecrets(config.source.url);
-  registerUrlSecrets(config.state.url);
-  return config;
+  return parsed.data;
 }
 
-function applyEnvOverrides(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv, path: string): Record<string, unknown> {
+/** Registers every API key, password and connection-string password found anywhere in the tree. */
+function registerConfigSecrets(node: unknown, key = ''): void {
+  if (typeof node === 'string') {
+    if (/(apiKey|password|secret|token)$/i.test(key)) registerSecret(node);
+    if (/url$/i.test(key)) registerUrlSecrets(node);
+    return;
+  }
+  if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) registerConfigSecrets(v, k);
+}
+
+function applyEnvOverrides(
+  cfg: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  path: string,
+): { config: Record<string, unknown>; fromEnv: Map<string, string> } {
   const out = structuredClone(cfg);
-  const set = (section: string, key: string, v: unknown) => {
+  const fromEnv = new Map<string, string>();
+  const set = (section: string, key: string, v: unknown, variable: string) => {
     const s = (out[section] ?? {}) as Record<string, unknown>;
     if (typeof s !== 'object' || Array.isArray(s)) return;
     s[key] = v;
     out[section] = s;
+    fromEnv.set(`${section}.${key}`, variable);
   };
-  if (env.DATABASE_URL) set('source', 'url', env.DATABASE_URL);
-  if (env.STATE_DATABASE_URL) set('state', 'url', env.STATE_DATABASE_URL);
-  if (env.CARECYCLE_BASE_URL) set('carecycle', 'baseUrl', env.CARECYCLE_BASE_URL);
-  if (env.CARECYCLE_API_KEY) set('carecycle', 'apiKey', env.CARECYCLE_API_KEY);
-  else if (env.CARECYCLE_API_KEY_FILE) {
-    try {
-      set('carecycle', 'apiKey', readFileSync(env.CARECYCLE_API_KEY_FILE, 'utf8').trim());
-    } catch (err) {
-      throw new ConfigError(`${path}: CARECYCLE_API_KEY_FILE: cannot read ${env.CARECYCLE_API_KEY_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
-  if (env.LOG_LEVEL) set('log', 'level', env.LOG_LEVEL);
-  if (env.PORT) set('server', 'port', Number(env.PORT));
-  return out;
+  if (env.DATABASE_URL) set('source', 'url', env.DATABASE_URL, 'DATABASE_URL');
+  if (env.STATE_DATABASE_URL) set('state', 'url', env.STATE_DATABASE_URL, 'STATE_DATABASE_URL');
+  if (env.CARECYCLE_BASE_URL) set('carecycle', 'baseUrl', env.CARECYCLE_BASE_URL, 'CARECYCLE_BASE_URL');
+  if (env.CARECYCLE_API_KEY) set('carecycle', 'apiKey', env.CARECYCLE_API_KEY, 'CARECYCLE_API_KEY');
+  else if (env.CARECYCLE_API_KEY_FILE) set('carecycle', 'apiKey', readKeyFile(env.CARECYCLE_API_KEY_FILE, path), 'CARECYCLE_API_KEY_FILE');
+  if (env.LOG_LEVEL) set('log', 'level', env.LOG_LEVEL, 'LOG_LEVEL');
+  // A PORT that is not a number stays a string, so the error shows what was given.
+  if (env.PORT) set('server', 'port', /^\d+$/.test(env.PORT.trim()) ? Number(env.PORT) : env.PORT, 'PORT');
+  return { config: out, fromEnv };
 }
 
-function describeIssue(issue: z.core.$ZodIssue, input: unknown, file: string, unset: Map<string, string>): string {
-  const keyPath = issue.path.map(String).join('.') || '(top level)';
-  const found = valueAt(input, issue.path);
-  const secret = SECRET_KEYS.test(keyPath);
-  let text = issue.message;
-  if (issue.code === 'invalid_type' && found === undefined) {
-    text = `required, expected ${issue.expected}`;
-    const v = unset.get(keyPath);
-    if (v) text += ` (it refers to \${${v}}, which is not set)`;
-  } else if (issue.code === 'unrecognized_keys') {
-    text = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+function readKeyFile(file: string, path: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${path}: CARECYCLE_API_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const shown = found === undefined || issue.code === 'unrecognized_keys' ? '' : `, found ${secret ? describeSecret(found) : JSON.stringify(found)}`;
-  return `${file}: ${keyPath}: ${text}${shown}`;
-}
-
-function describeSecret(v: unknown): string {
-  return typeof v === 'string' ? `a string of ${v.length} characters (not shown)` : typeof v;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[p];
-  }
-  return cur;
 }
 
 /** The API key or a ConfigError saying how to provide it (for commands that talk to CareCycle). */
