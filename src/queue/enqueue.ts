@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import type { StateDb } from '../state/db.js';
+
+/**
+ * Writing customer keys into `pending` (DESIGN §1.2). One statement per batch upserts the keys:
+ * a new key is inserted; a queued key gets its version bumped (so an in-flight delivery does
+ * not delete it), priority = least(old, new) (a live change overtakes a backfill entry), and
+ * last_enqueued_at = now(). When a checkpoint is given it is written in the SAME transaction:
+ * the LSN becomes durable exactly when its keys do, and is confirmed to Postgres only after.
+ */
+
+export interface Checkpoint {
+  slot: string;
+  /** pg_lsn text, e.g. `0/16B3748`. */
+  lsn: string;
+}
+
+/** Keys that are found only in the state database, resolved inside the flush transaction. */
+export interface StateResolved {
+  /**
+   * Policy keys whose change carried no customer key (a delete, or an update without the old
+   * image): the customer remembered for each in sent_policies is enqueued, if there is one.
+   */
+  policyKeys?: readonly string[];
+  /** Customers and policies tables truncated: every customer ever sent is enqueued. */
+  allSentCustomers?: boolean;
+  /** Policies table truncated: every customer with a sent policy is enqueued. */
+  allSentPolicyCustomers?: boolean;
+}
+
+export interface CaptureBatch extends StateResolved {
+  keys: readonly string[];
+  priority: number;
+  checkpoint?: Checkpoint;
+}
+
+const UPSERT_TAIL = `
+  ON CONFLICT (customer_key) DO UPDATE
+     SET version = pending.version + 1,
+         priority = LEAST(pending.priority, EXCLUDED.priority),
+         last_enqueued_at = now()`;
+
+/** Upserts `keys` with `priority` (and the checkpoint, if given) in one transaction; returns rows touched. */
+export async function enqueueKeys(state: StateDb, keys: readonly string[], priority: number, checkpoint?: Checkpoint): Promise<number> {
+  return writeBatch(state, { keys, priority, checkpoint });
+}
+
+/** The capture flush: keys, state-resolved keys and checkpoint in one state transaction. */
+export async function writeBatch(state: StateDb, batch: CaptureBatch): Promise<number> {
+  const client = await state.pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const n = await upsertKeys(client, batch);
+    if (batch.checkpoint) await saveCheckpoint(client, batch.checkpoint);
+    await client.query('COMMIT');
+    return n;
+  } catch (err) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    // A connection that failed mid-transaction is discarded rather than reused.
+    client.release(broken);
+  }
+}
+
+async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<number> {
+  const sources = ['SELECT unnest($1::text[])'];
+  const params: unknown[] = [b.keys, b.priority];
+  if (b.policyKeys && b.policyKeys.length > 0) {
+    params.push(b.policyKeys);
+    sources.push(`SELECT customer_key FROM sent_policies WHERE policy_key = ANY($${params.length}::text[])`);
+  }
+  if (b.allSentCustomers) sources.push('SELECT customer_key FROM sent');
+  if (b.allSentPolicyCustomers) sources.push('SELECT customer_key FROM sent_policies');
+  if (b.keys.length === 0 && sources.length === 1) return 0;
+  // UNION removes duplicates: ON CONFLICT may not touch one row twice in a statement.
+  const r = await client.query(
+    `INSERT INTO pending (customer_key, priority)
+     SELECT k, $2::smallint FROM (${sources.join(' UNION ')}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
+    params,
+  );
+  return r.rowCount ?? 0;
+}
+
+async function saveCheckpoint(client: pg.ClientBase, cp: Checkpoint): Promise<void> {
+  // GREATEST: a checkpoint never moves backwards, whatever order two writers commit in.
+  await client.query(
+    `INSERT INTO checkpoint (slot, lsn) VALUES ($1, $2::pg_lsn)
+     ON CONFLICT (slot) DO UPDATE SET lsn = GREATEST(checkpoint.lsn, EXCLUDED.lsn), updated_at = now()`,
+    [cp.slot, cp.lsn],
+  );
+}
+
+/** The persisted checkpoint of `slot`, or null when capture never flushed on it. */
+export async function readCheckpoint(state: StateDb, slot: string): Promise<string | null> {
+  const r = await state.pool.query<{ lsn: string }>('SELECT lsn::text AS lsn FROM checkpoint WHERE slot = $1', [slot]);
+  return r.rows[0]?.lsn ?? null;
+}
