@@ -19,6 +19,6 @@ SELECT c.id,
        'HS-' || c.id || '-' || n,
        'CP-' || c.id || '-' || n,
        (ARRAY['active','active','cancelled'])[1 + (c.id + n) % 3],
-       date '2025-01-01' + ((c.id * 7 + n) % 300),
+       date '2025-01-01' + ((c.id * 7 + n) % 300)::int,
        round((100 + (c.id * 13 + n) % 500)::numeric + 0.5, 2)
 FROM customers c, generate_series(1, 1 + (c.id % 3)::int) AS n;
