@@ -5,9 +5,12 @@ export type { Logger };
 
 export interface LoggerOptions {
   level?: LevelWithSilent | string;
-  /** Human-readable output (pino-pretty). Default: when stderr... stdout is a TTY. */
+  /** Human-readable output (pino-pretty). Default: when stderr is a TTY. */
   pretty?: boolean;
-  /** Where JSON lines go (tests pass a stream); default stdout. */
+  /**
+   * Where JSON lines go (tests pass a stream). Default stderr: stdout belongs to the commands'
+   * own output (`status --json | jq`, `setup --print-sql > file`), which log lines must not corrupt.
+   */
   destination?: pino.DestinationStream;
 }
 
@@ -26,7 +29,7 @@ const REDACT_PATHS = [
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = (opts.level ?? 'info') as LevelWithSilent;
-  const pretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
+  const pretty = opts.pretty ?? (opts.destination === undefined && process.stderr.isTTY === true);
   const base: pino.LoggerOptions = {
     level,
     base: { pid: process.pid },
@@ -40,11 +43,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       ...base,
       transport: {
         target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: 2 },
       },
     });
   }
-  return pino(base);
+  return pino(base, pino.destination({ dest: 2, sync: true }));
 }
 
 /** A logger that drops everything (for library use and quiet tests). */
