@@ -2,6 +2,10 @@ import type { Command } from 'commander';
 import { register as setup } from './setup.js';
 import { register as teardown } from './teardown.js';
 import { register as standIn } from './stand-in.js';
+import { register as checkConfig } from './check-config.js';
+import { register as backfill } from './backfill.js';
+import { register as status } from './status.js';
+import { register as deadLetters } from './dead-letters.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [setup, teardown, standIn];
+export const commands: Array<(program: Command) => void> = [checkConfig, setup, teardown, standIn, backfill, status, deadLetters];
