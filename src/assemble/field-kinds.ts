@@ -4,9 +4,10 @@ import { ENUM_FIELDS } from '../carecycle/enums.js';
 /**
  * The JSON type CareCycle expects for each ACA field (reference/carecycle-api.md §2.6–§2.7).
  * The assembler coerces a mapped value to it after any configured transform and map, so a
- * boolean column or `{sql: "dnc_flag = 'Y'"}` becomes `true`, a date column "MM-DD-YYYY".
+ * boolean column or `{sql: "dnc_flag = 'Y'"}` becomes `true`, a date column "MM-DD-YYYY", a phone
+ * "(XXX) XXX-XXXX".
  */
-export type FieldKind = 'string' | 'integer' | 'boolean' | 'date' | 'money' | 'enum';
+export type FieldKind = 'string' | 'integer' | 'boolean' | 'date' | 'money' | 'enum' | 'phone' | 'zip';
 
 const INTEGER = ['dependentCount', 'householdIncome', 'policyLives'];
 const BOOLEAN = [
@@ -30,6 +31,10 @@ export function fieldKind(field: string): FieldKind {
   if (DATE.includes(field)) return 'date';
   if (MONEY.includes(field)) return 'money';
   if (field in ENUM_FIELDS) return 'enum';
+  // CareCycle accepts only three phone formats and exactly 5 postal characters: normalise
+  // them even when the config names no transform (the convention mapping names none).
+  if (field === 'phoneNumber') return 'phone';
+  if (field === 'postalCode') return 'zip';
   return 'string';
 }
 
@@ -40,6 +45,8 @@ export function kindTransform(kind: FieldKind): Transform | undefined {
     case 'boolean': return 'boolean';
     case 'date': return 'date';
     case 'money': return 'money';
+    case 'phone': return 'phone';
+    case 'zip': return 'zip5';
     default: return undefined;
   }
 }

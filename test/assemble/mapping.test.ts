@@ -32,8 +32,9 @@ const base = {
   policies: { table: 'policies', customerKey: 'customer_id', fields: { healthSherpaPolicyId: 'hs_policy_id', status: { column: 'status', map: { active: 'Active' } } } },
   watch: [{ table: 'public.customer_phones', customerKey: 'customer_id' }],
 };
-const withPatch = (patch: (c: typeof base & Record<string, any>) => void) => {
-  const c = structuredClone(base) as typeof base & Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary config shapes
+const withPatch = (patch: (c: any) => void) => {
+  const c = structuredClone(base);
   patch(c);
   return resolveMapping(validateConfig(c), catalog);
 };
