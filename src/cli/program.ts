@@ -1,14 +1,17 @@
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { commands } from './commands/index.js';
+import { packageRoot } from '../paths.js';
 
 /** Builds the `carecycle-sync` command line; each command lives in ./commands/<name>.ts. */
 export function buildProgram(): Command {
   const program = new Command('carecycle-sync')
     .description(
-      'Keeps CareCycle in step with your Postgres CRM: streams changes to customers and policies\n' +
+      'Keeps CareCycle in step with your Postgres CRM: streams changes to customers and policies ' +
         'through logical replication and delivers them to POST /v2/sync/aca within the rate limit.',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ outputError: (str, write) => write(str) });
@@ -33,5 +36,14 @@ export async function runCli(argv: string[]): Promise<void> {
       return;
     }
     throw err;
+  }
+}
+
+/** The version in package.json (npm_package_version is set only under `npm run`). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }
