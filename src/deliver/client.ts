@@ -1,0 +1,112 @@
+/**
+ * The CareCycle delivery client (DESIGN §1.4): turns records into `/v2/sync/aca` requests of at
+ * most 100 records, inside the rate limit, and returns one typed outcome per record. It knows
+ * nothing about the pending queue; the delivery loop built on top decides what to do with each
+ * outcome (remove from pending, dead-letter) and when to call again.
+ */
+import type { Logger } from '../log/logger.js';
+import { registerSecret } from '../log/secrets.js';
+import { MAX_RECORDS_PER_REQUEST } from '../carecycle/enums.js';
+import type { AcaRecord } from '../carecycle/schema.js';
+import { DEFAULT_BACKOFF, type BackoffConfig } from './backoff.js';
+import { RateLimiter } from './limiter.js';
+import { planWaves } from './plan.js';
+import { runBatch, type DeliveryItem, type RecordOutcome } from './outcomes.js';
+import { createUndiciTransport, type HttpTransport } from './transport.js';
+import type { RequestObservation, SendContext } from './send.js';
+
+export type { DeliveryItem, RecordOutcome, RequestObservation };
+
+export interface DeliveryClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Requests per window (CareCycle: 60 a minute). */
+  requestsPerMinute: number;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  log: Logger;
+  observer?: (o: RequestObservation) => void;
+  /** The limiter's window (default 60,000 ms); tests shrink it. */
+  windowMs?: number;
+  /** Extra margin on the window, ms (default 1% of it, at most 250). */
+  marginMs?: number;
+  /** Batches of one wave in flight at once (default 4). */
+  maxInFlight?: number;
+  /** Records per request, at most 100. */
+  maxRecordsPerRequest?: number;
+  backoff?: BackoffConfig;
+  /** After a rejected key, refuse to send for this long (no retry storm). Default 60 s. */
+  authCooldownMs?: number;
+  /** Tests pass their own transport; default: an undici Pool on baseUrl. */
+  transport?: HttpTransport;
+  random?: () => number;
+}
+
+export interface DeliveryClient {
+  /**
+   * Delivers the items; resolves with one outcome per item, in input order. Rejects with
+   * ApiKeyRejectedError / EndpointError (FatalError) or with the signal's reason on abort:
+   * then nothing is reported and the caller re-sends later (CareCycle matching makes that safe).
+   */
+  deliver(items: readonly DeliveryItem[], signal?: AbortSignal): Promise<RecordOutcome[]>;
+  close(): Promise<void>;
+}
+
+export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClient {
+  registerSecret(opts.apiKey);
+  const windowMs = opts.windowMs ?? 60_000;
+  const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4 });
+  const limiter = new RateLimiter({ limit: opts.requestsPerMinute, windowMs, marginMs: opts.marginMs });
+  const log = opts.log.child({ component: 'deliver' });
+  const maxPer = Math.min(opts.maxRecordsPerRequest ?? MAX_RECORDS_PER_REQUEST, MAX_RECORDS_PER_REQUEST);
+  let fatalUntil = 0;
+  let lastFatal: Error | undefined;
+
+  const deliver = async (items: readonly DeliveryItem[], signal?: AbortSignal): Promise<RecordOutcome[]> => {
+    if (lastFatal && Date.now() < fatalUntil) throw lastFatal;
+    const stop = new AbortController();
+    const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const ctx: SendContext = {
+      transport, limiter, log, observer: opts.observer, random: opts.random,
+      headers: { 'content-type': 'application/json', 'x-api-key': opts.apiKey },
+      timeoutMs: opts.timeoutMs,
+      backoff: opts.backoff ?? DEFAULT_BACKOFF,
+      defaultRetryAfterMs: windowMs / opts.requestsPerMinute,
+      onFatal: (err) => {
+        lastFatal = err;
+        fatalUntil = Date.now() + (opts.authCooldownMs ?? 60_000);
+        stop.abort(err);
+      },
+    };
+    const outcomes: RecordOutcome[] = new Array(items.length);
+    try {
+      for (const wave of planWaves(items.map((i) => i.record), maxPer)) {
+        await runPool(wave, opts.maxInFlight ?? 4, (batch) => runBatch(ctx, items, batch, outcomes, combined));
+      }
+    } catch (err) {
+      // A sibling's fatal error aborts the rest with that error as the reason: surface it.
+      throw stop.signal.aborted && !signal?.aborted ? stop.signal.reason : err;
+    }
+    return outcomes;
+  };
+
+  return { deliver, close: () => transport.close() };
+}
+
+/** Runs `work` over `jobs` with at most `width` at once; the first failure wins. */
+async function runPool<T>(jobs: readonly T[], width: number, work: (job: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    try {
+      while (next < jobs.length) await work(jobs[next++] as T);
+    } catch (err) {
+      next = jobs.length; // stop the other workers from taking new jobs
+      throw err;
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.min(width, jobs.length) }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export type { AcaRecord };

@@ -1,0 +1,77 @@
+/**
+ * The request limiter (DESIGN §1.4): never more than `limit` requests in any rolling window of
+ * `windowMs`, spread evenly under sustained load, a lone request under light load at once.
+ *
+ * It is a sliding log, not a token bucket: a bucket that starts full lets `limit` through at
+ * once and then `limit` more as it refills, i.e. twice the limit inside the first window. Here
+ * each send is at least `(windowMs + marginMs) / limit` after the previous one, and at least
+ * `windowMs + marginMs` after the `limit`-th previous one. The margin absorbs the difference
+ * between when we send and when the server's clock counts the arrival.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface LimiterConfig {
+  /** Requests allowed per window (CareCycle: 60). */
+  limit: number;
+  /** Window length, ms (CareCycle: 60,000; tests shrink it). */
+  windowMs: number;
+  /** Safety margin added to the window, ms (default: 1% of the window, at most 250 ms). */
+  marginMs?: number;
+}
+
+export function marginOf(cfg: LimiterConfig): number {
+  return cfg.marginMs ?? Math.min(250, cfg.windowMs * 0.01);
+}
+
+/**
+ * Pure: the earliest time a request may go, given the (ascending) times of earlier sends or
+ * reservations, the current time and a pause imposed by a 429.
+ */
+export function nextSlot(sent: readonly number[], now: number, blockedUntil: number, cfg: LimiterConfig): number {
+  const span = cfg.windowMs + marginOf(cfg);
+  let t = Math.max(now, blockedUntil);
+  const last = sent[sent.length - 1];
+  if (last !== undefined) t = Math.max(t, last + span / cfg.limit);
+  const limitBack = sent[sent.length - cfg.limit];
+  if (sent.length >= cfg.limit && limitBack !== undefined) t = Math.max(t, limitBack + span);
+  return t;
+}
+
+export class RateLimiter {
+  /** The last `limit` sends: reserved times, replaced by the actual time once they leave. */
+  private readonly sent: Array<{ t: number }> = [];
+  private blockedUntil = 0;
+
+  constructor(
+    readonly cfg: LimiterConfig,
+    private readonly clock: () => number = Date.now,
+  ) {
+    if (!(cfg.limit >= 1) || !(cfg.windowMs > 0)) throw new RangeError('limiter needs limit >= 1 and windowMs > 0');
+  }
+
+  /**
+   * Waits for a slot and reserves it; returns how long it waited (ms). Reservations are handed
+   * out in call order. An aborted wait keeps its reservation: that only errs on the slow side.
+   */
+  async acquire(signal?: AbortSignal): Promise<number> {
+    const start = this.clock();
+    for (;;) {
+      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
+      const mine = { t: slot };
+      this.sent.push(mine);
+      if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
+      // Timers may fire a little early; never leave before the slot.
+      for (let now = this.clock(); now < slot; now = this.clock()) await sleep(slot - now, undefined, { signal });
+      // A 429 that arrived while we slept moves everyone behind the pause.
+      if (this.blockedUntil > this.clock()) continue;
+      // A late wake-up (busy event loop) is recorded as it happened, so later sends keep their distance.
+      mine.t = Math.max(mine.t, this.clock());
+      return this.clock() - start;
+    }
+  }
+
+  /** Nothing leaves before `until` (a 429's retryAfter). */
+  blockUntil(until: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, until);
+  }
+}
