@@ -1,0 +1,8 @@
+/** The backfill stage: enqueue every (or every matching) customer key at backfill priority. */
+export { startBackfill, resumeOrStartBackfill, runBackfill, withBackfillLock, BackfillBusyError, DEFAULT_CHUNK_SIZE } from './run.js';
+export type { BackfillProgress, RunOptions, RunResult } from './run.js';
+export { ensureInitialBackfill } from './initial.js';
+export { latestRun, unfinishedRun, getRun, pendingBackfillKeys, type BackfillRun } from './runs.js';
+export { waitForDrain, summarize, snapshot, type DrainSummary, type DrainSnapshot } from './wait.js';
+export { deliveryEtaMs, remainingKeys } from './eta.js';
+export { createReporter, type Reporter } from './progress.js';

@@ -1,0 +1,119 @@
+import type { Command } from 'commander';
+import pg from 'pg';
+import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
+import { UsageError } from '../../errors.js';
+import { openStateDb } from '../../state/db.js';
+import { requireStateSetUp } from '../../ops/status/setup-check.js';
+import { formatCount, formatDuration } from '../../ops/status/units.js';
+import {
+  createReporter, deliveryEtaMs, pendingBackfillKeys, remainingKeys, resumeOrStartBackfill, runBackfill, waitForDrain, withBackfillLock,
+  type BackfillRun, type DrainSummary,
+} from '../../backfill/index.js';
+
+interface BackfillOptions extends GlobalOptions {
+  where?: string;
+  wait?: boolean;
+  restart?: boolean;
+  chunkSize?: string;
+}
+
+export function register(program: Command): void {
+  withConfigOption(
+    program
+      .command('backfill')
+      .description('enqueue every customer (or those matching --where) for delivery, behind live changes; resumes an interrupted run')
+      .option('--where <sql>', 'only customers matching this SQL predicate (AND customers.where)')
+      .option('--wait', 'stay until the backfill is delivered (a `run` daemon delivers), showing progress, then print a summary')
+      .option('--restart', 'abandon an unfinished run instead of resuming it (its enqueued keys stay pending)')
+      .option('--chunk-size <n>', 'keys per enqueue transaction', '5000'),
+  ).action(action((opts: BackfillOptions) => backfill(opts)));
+}
+
+async function backfill(opts: BackfillOptions): Promise<number> {
+  const chunkSize = Number(opts.chunkSize ?? '5000');
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`--chunk-size: expected a positive integer, got ${opts.chunkSize}`);
+  const ctx = loadContext(opts);
+  const { config } = ctx;
+  const limits = { requestsPerMinute: config.carecycle.requestsPerMinute, batchSize: config.sync.batchSize };
+  const state = openStateDb(config, { max: 3, applicationName: 'carecycle-sync backfill' });
+  const crm = new pg.Pool({ connectionString: config.source.url, max: 2, application_name: 'carecycle-sync backfill' });
+  crm.on('error', () => undefined);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const out = (t: string) => process.stdout.write(`${t}\n`);
+  try {
+    await requireStateSetUp(state);
+    const reporter = createReporter({ limits });
+    const result = await withBackfillLock(state, async (client) => {
+      const { run, resumed, abandoned } = await resumeOrStartBackfill(state, crm, config, { where: opts.where, restart: opts.restart });
+      if (abandoned) out(`Abandoned unfinished backfill run ${abandoned.runId} (${formatCount(abandoned.enqueued)} keys enqueued stay pending).`);
+      out(describeStart(run, resumed));
+      return runBackfill(state, crm, config, run, {
+        client,
+        chunkSize,
+        signal: abort.signal,
+        log: ctx.log.child({ component: 'backfill' }),
+        onProgress: (p) => reporter.enqueue({ runId: p.run.runId, enqueued: p.run.enqueued, total: p.run.total ?? p.run.enqueued, remaining: p.run.total ?? 0 }),
+      });
+    });
+    reporter.stop();
+    if (result.aborted) {
+      out(`Interrupted: backfill run ${result.run.runId} stopped at ${formatCount(result.run.enqueued)} of ${formatCount(result.run.total)} keys; run \`carecycle-sync backfill\` to resume.`);
+      return 1;
+    }
+    const pending = await pendingBackfillKeys(state);
+    out(
+      `Enqueued ${formatCount(result.run.enqueued)} keys (run ${result.run.runId}); ${formatCount(pending)} backfill keys pending. ` +
+        `Delivery at ${limits.requestsPerMinute} requests/min × ${limits.batchSize} records: about ${formatDuration(deliveryEtaMs(pending, limits.requestsPerMinute, limits.batchSize))}.`,
+    );
+    if (!opts.wait) {
+      out('The `run` daemon delivers them behind live changes; watch with `carecycle-sync status` (or use --wait).');
+      return 0;
+    }
+    const summary = await waitForDrain(state, result.run.runId, {
+      signal: abort.signal,
+      onPoll: (s) =>
+        reporter.drain({
+          runId: s.run.runId,
+          settled: s.settled,
+          total: s.run.enqueued,
+          pending: remainingKeys({ pendingBackfill: s.pending, enqueued: s.run.enqueued, total: s.run.total, finished: s.run.finishedAt !== null }),
+        }),
+      onStall: ({ sinceMs }) =>
+        process.stderr.write(
+          `\nwarning: nothing was delivered for ${formatDuration(sinceMs)} and no daemon reported delivery state: is \`carecycle-sync run\` running?\n`,
+        ),
+    });
+    reporter.stop();
+    if (!summary) {
+      out('Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.');
+      return 1;
+    }
+    out(describeSummary(summary));
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await crm.end().catch(() => undefined);
+    await state.close();
+  }
+}
+
+function describeStart(run: BackfillRun, resumed: boolean): string {
+  const scope = run.where ? ` where ${run.where}` : '';
+  if (resumed) {
+    return `Resuming unfinished backfill run ${run.runId}${scope}: ${formatCount(run.enqueued)} of ${formatCount(run.total)} keys already enqueued, started ${run.startedAt.toISOString()}.`;
+  }
+  return `Starting backfill run ${run.runId}: ${formatCount(run.total)} customers${scope}.`;
+}
+
+function describeSummary(s: DrainSummary): string {
+  return [
+    `Backfill run ${s.run.runId} drained in ${formatDuration(s.elapsedMs)}:`,
+    `  delivered          ${formatCount(s.delivered)}`,
+    `  skipped unchanged  ${formatCount(s.skippedUnchanged)}`,
+    `  dead-lettered      ${formatCount(s.deadLettered)}${s.deadLettered > 0 ? '  (see `carecycle-sync dead-letters list`)' : ''}`,
+  ].join('\n');
+}

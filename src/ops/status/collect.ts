@@ -1,0 +1,209 @@
+import type pg from 'pg';
+import type { Config } from '../../config/schema.js';
+import { redactUrl, scrub } from '../../log/secrets.js';
+import type { StateDb } from '../../state/db.js';
+import { readCapture, readDelivery, requestsInLastMinute, type CaptureRuntime, type DeliveryRuntime, type RequestWindow } from '../../state/runtime.js';
+import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
+import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
+import { missingStateTables, NOT_SET_UP } from './setup-check.js';
+
+/**
+ * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
+ * (checkpoint, queue, dead letters, backfill, runtime documents, requests). Ages are computed
+ * by the database clock where the timestamp was written by the database.
+ */
+
+export interface SlotStatus {
+  name: string;
+  active: boolean;
+  activePid: number | null;
+  walStatus: string | null;
+  confirmedFlushLsn: string | null;
+  restartLsn: string | null;
+  /** WAL written since the last confirmed position (what the daemon has not yet consumed). */
+  lagBytes: number | null;
+  /** WAL the server keeps for the slot (from restart_lsn). */
+  retainedBytes: number | null;
+  /** Bytes left before max_slot_wal_keep_size invalidates the slot; null when unlimited. */
+  safeWalSizeBytes: number | null;
+}
+
+export interface QueueLane {
+  keys: number;
+  oldestAgeMs: number | null;
+  /** Keys that failed at least once and wait for their next attempt. */
+  retrying: number;
+}
+
+export interface DeadLetterBrief {
+  key: string;
+  reason: string;
+  fieldPath: string | null;
+  lastFailedAt: string;
+}
+
+export interface BackfillStatus {
+  runId: string;
+  where: string | null;
+  enqueued: number;
+  total: number | null;
+  finished: boolean;
+  pending: number;
+  remaining: number;
+  etaMs: number;
+  startedAt: string;
+}
+
+export interface StatusReport {
+  setUp: boolean;
+  problems: string[];
+  source: { url: string; slot: string; publication: string };
+  stateSchema: string;
+  slot: SlotStatus | null;
+  checkpoint: { lsn: string; updatedAt: string; ageMs: number } | null;
+  queue: { live: QueueLane; backfill: QueueLane; total: number } | null;
+  deadLetters: { count: number; newest: DeadLetterBrief[] } | null;
+  backfill: BackfillStatus | null;
+  requests: (RequestWindow & { limit: number }) | null;
+  capture: (CaptureRuntime & { updatedAt: string | null }) | null;
+  delivery: (DeliveryRuntime & { updatedAt: string | null }) | null;
+  apiKeyRejected: boolean;
+  lastError: { component: 'capture' | 'delivery'; message: string; at: string | null } | null;
+}
+
+const num = (v: string | number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+
+export async function readSlot(crm: pg.Pool, slot: string): Promise<SlotStatus | null> {
+  const r = await crm.query(
+    `SELECT active, active_pid, wal_status, confirmed_flush_lsn::text AS confirmed, restart_lsn::text AS restart,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained,
+            safe_wal_size
+       FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  return {
+    name: slot,
+    active: row.active,
+    activePid: row.active_pid,
+    walStatus: row.wal_status,
+    confirmedFlushLsn: row.confirmed,
+    restartLsn: row.restart,
+    lagBytes: num(row.lag),
+    retainedBytes: num(row.retained),
+    safeWalSizeBytes: num(row.safe_wal_size),
+  };
+}
+
+async function publicationExists(crm: pg.Pool, name: string): Promise<boolean> {
+  const r = await crm.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+async function readQueue(state: StateDb): Promise<NonNullable<StatusReport['queue']>> {
+  const r = await state.pool.query<{ priority: number; n: string; oldest_ms: string | null; retrying: string }>(
+    `SELECT priority, count(*) AS n, (extract(epoch FROM now() - min(first_enqueued_at)) * 1000)::bigint AS oldest_ms,
+            count(*) FILTER (WHERE attempts > 0) AS retrying
+       FROM pending GROUP BY priority`,
+  );
+  const lane = (p: (n: number) => boolean): QueueLane => {
+    const rows = r.rows.filter((x) => p(Number(x.priority)));
+    const ages = rows.map((x) => num(x.oldest_ms)).filter((x): x is number => x !== null);
+    return {
+      keys: rows.reduce((a, x) => a + Number(x.n), 0),
+      oldestAgeMs: ages.length ? Math.max(...ages) : null,
+      retrying: rows.reduce((a, x) => a + Number(x.retrying), 0),
+    };
+  };
+  const live = lane((p) => p === 0);
+  const backfill = lane((p) => p !== 0);
+  return { live, backfill, total: live.keys + backfill.keys };
+}
+
+async function readDeadLetters(state: StateDb, newest: number): Promise<NonNullable<StatusReport['deadLetters']>> {
+  const c = await state.pool.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters');
+  const r = await state.pool.query<{ customer_key: string; reason: string; field_path: string | null; last_failed_at: Date }>(
+    'SELECT customer_key, reason, field_path, last_failed_at FROM dead_letters ORDER BY last_failed_at DESC, customer_key LIMIT $1',
+    [newest],
+  );
+  return {
+    count: Number(c.rows[0]!.n),
+    newest: r.rows.map((x) => ({ key: x.customer_key, reason: scrub(x.reason), fieldPath: x.field_path, lastFailedAt: x.last_failed_at.toISOString() })),
+  };
+}
+
+async function readBackfill(state: StateDb, config: Config): Promise<BackfillStatus | null> {
+  const run = await latestRun(state);
+  if (!run) return null;
+  const pending = await pendingBackfillKeys(state);
+  const finished = run.finishedAt !== null;
+  const remaining = remainingKeys({ pendingBackfill: pending, enqueued: run.enqueued, total: run.total, finished });
+  return {
+    runId: run.runId,
+    where: run.where,
+    enqueued: run.enqueued,
+    total: run.total,
+    finished,
+    pending,
+    remaining,
+    etaMs: deliveryEtaMs(remaining, config.carecycle.requestsPerMinute, config.sync.batchSize),
+    startedAt: run.startedAt.toISOString(),
+  };
+}
+
+async function readCheckpoint(state: StateDb, slot: string): Promise<StatusReport['checkpoint']> {
+  const r = await state.pool.query<{ lsn: string; updated_at: Date; age_ms: string }>(
+    `SELECT lsn::text AS lsn, updated_at, (extract(epoch FROM now() - updated_at) * 1000)::bigint AS age_ms FROM checkpoint WHERE slot = $1`,
+    [slot],
+  );
+  const row = r.rows[0];
+  return row ? { lsn: row.lsn, updatedAt: row.updated_at.toISOString(), ageMs: Number(row.age_ms) } : null;
+}
+
+/** The most recent of the components' last errors. */
+export function newestError(capture: CaptureRuntime | null, delivery: DeliveryRuntime | null): StatusReport['lastError'] {
+  const candidates = [
+    capture?.lastError ? { component: 'capture' as const, message: capture.lastError, at: capture.lastErrorAt } : null,
+    delivery?.lastError ? { component: 'delivery' as const, message: delivery.lastError, at: delivery.lastErrorAt } : null,
+  ].filter((c): c is NonNullable<typeof c> => c !== null);
+  if (candidates.length === 0) return null;
+  candidates.sort((a, b) => (b.at ? Date.parse(b.at) : 0) - (a.at ? Date.parse(a.at) : 0));
+  const e = candidates[0]!;
+  return { ...e, message: scrub(e.message) };
+}
+
+export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config, opts: { newestDeadLetters?: number } = {}): Promise<StatusReport> {
+  const report: StatusReport = {
+    setUp: true,
+    problems: [],
+    source: { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
+    stateSchema: config.state.schema,
+    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, requests: null, capture: null, delivery: null,
+    apiKeyRejected: false,
+    lastError: null,
+  };
+  report.slot = await readSlot(crm, config.source.slot);
+  if (!report.slot) report.problems.push(`replication slot "${config.source.slot}" does not exist`);
+  if (!(await publicationExists(crm, config.source.publication))) report.problems.push(`publication "${config.source.publication}" does not exist`);
+  const missing = await missingStateTables(state);
+  if (missing.length > 0) report.problems.push(`state schema "${state.schema}" is missing table ${missing.join(', ')}`);
+  report.setUp = report.problems.length === 0;
+  if (missing.length > 0) return report;
+
+  report.checkpoint = await readCheckpoint(state, config.source.slot);
+  report.queue = await readQueue(state);
+  report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);
+  report.backfill = await readBackfill(state, config);
+  report.requests = { ...(await requestsInLastMinute(state)), limit: config.carecycle.requestsPerMinute };
+  const capture = await readCapture(state);
+  const delivery = await readDelivery(state);
+  report.capture = { ...capture.value, updatedAt: capture.updatedAt?.toISOString() ?? null };
+  report.delivery = { ...delivery.value, updatedAt: delivery.updatedAt?.toISOString() ?? null };
+  report.apiKeyRejected = delivery.value.keyRejected;
+  report.lastError = newestError(capture.value, delivery.value);
+  return report;
+}
+
+export { NOT_SET_UP };
