@@ -37,7 +37,7 @@ export function describeIssue(issue: z.core.$ZodIssue, ctx: ProblemContext): str
     text = `required, expected ${issue.expected}`;
     const v = ctx.unset.get(keyPath);
     if (v) text += ` (it refers to \${${v}}, which is not set)`;
-    else if (ENV_FOR_KEY[keyPath]) text += ` (set it in the file or in ${ENV_FOR_KEY[keyPath]})`;
+    else text += envHint(keyPath);
   } else if (issue.code === 'invalid_type') {
     text = `expected ${issue.expected}`;
   } else if (issue.code === 'unrecognized_keys') {
@@ -46,6 +46,13 @@ export function describeIssue(issue: z.core.$ZodIssue, ctx: ProblemContext): str
   const shown = found === undefined || issue.code === 'unrecognized_keys' ? '' : `, found ${showValue(keyPath, found)}`;
   const env = ctx.fromEnv.get(keyPath);
   return `${ctx.file}: ${keyPath}: ${text}${shown}${env && shown ? ` (from ${env})` : ''}`;
+}
+
+/** How the environment could provide a missing key, or a section holding such keys. */
+function envHint(keyPath: string): string {
+  if (ENV_FOR_KEY[keyPath]) return ` (set it in the file or in ${ENV_FOR_KEY[keyPath]})`;
+  const inside = Object.entries(ENV_FOR_KEY).filter(([k]) => k.startsWith(`${keyPath}.`));
+  return inside.length > 0 ? ` (set it in the file; ${inside.map(([k, v]) => `${v} can give ${k}`).join(', ')})` : '';
 }
 
 /** A value for an error message: secrets described by their shape, URL passwords masked. */
