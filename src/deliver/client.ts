@@ -84,8 +84,9 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
         await runPool(wave, opts.maxInFlight ?? 4, (batch) => runBatch(ctx, items, batch, outcomes, combined));
       }
     } catch (err) {
-      // A sibling's fatal error aborts the rest with that error as the reason: surface it.
-      throw stop.signal.aborted && !signal?.aborted ? stop.signal.reason : err;
+      // Surface why we stopped: the caller's abort reason, or a sibling batch's fatal error.
+      if (signal?.aborted) throw signal.reason;
+      throw stop.signal.aborted ? stop.signal.reason : err;
     }
     return outcomes;
   };

@@ -22,6 +22,8 @@ export interface StandInOptions {
   host?: string;
   /** HTTP status for whole-request validation errors (undocumented: 400 or 422). Default 400. */
   validationStatus?: 400 | 422;
+  /** Leave `errors[]` of validation errors empty (an API that names no record): default false. */
+  hideValidationIssues?: boolean;
   /** Random source for fault rates (tests pass a seeded one). */
   random?: () => number;
   /** Largest accepted body, bytes (undocumented; default 10 MB). */
@@ -133,7 +135,10 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
     return;
   }
   const parsed = parseSyncBody(text, ctx.opts.validationStatus ?? 400);
-  if (!parsed.ok) return finish(parsed.reply);
+  if (!parsed.ok) {
+    if (ctx.opts.hideValidationIssues) (parsed.reply.body as { errors: unknown[] }).errors = [];
+    return finish(parsed.reply);
+  }
   const body = processRecords(ctx.store, parsed.records, ctx.faults.recordErrors, Date.now());
   if (verdict.kind === 'drop') return dropConnection(ctx, entry, res, 'drop-after-processing');
   finish({ status: 200, body });
