@@ -4,7 +4,8 @@ import { openStateDb, type StateDb } from '../../src/state/db.js';
 import type { Config } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { createAssembler, prepareAssembler, type Assembler } from '../../src/assemble/assembler.js';
-import { readMappingCatalog, type MappingCatalog } from '../../src/assemble/catalog.js';
+import type { MappingCatalog } from '../../src/assemble/catalog.js';
+import { readCatalog } from '../../src/ops/catalog.js';
 import { checkMapping } from '../../src/assemble/check.js';
 import { mappedTables } from '../../src/assemble/mapping.js';
 import { applyCommit } from '../../src/assemble/commit.js';
@@ -25,7 +26,7 @@ let asm: Assembler;
 const savedTz = process.env.TZ;
 
 async function assembler(cfg: Config): Promise<Assembler> {
-  return prepareAssembler({ config: cfg, crm, state, catalog: await readMappingCatalog(crm, mappedTables(cfg)) });
+  return prepareAssembler({ config: cfg, crm, state, catalog: await readCatalog(crm, mappedTables(cfg)) });
 }
 async function one(a: Assembler, key: string): Promise<AssembleResult> {
   return (await a.assemble([key]))[0]!;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   config = demoConfig(url);
   crm = new pg.Pool({ connectionString: url, max: 3 });
   state = openStateDb(config, { max: 2 });
-  catalog = await readMappingCatalog(crm, mappedTables(config));
+  catalog = await readCatalog(crm, mappedTables(config));
   asm = await assembler(config);
 });
 

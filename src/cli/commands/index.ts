@@ -6,6 +6,8 @@ import { register as checkConfig } from './check-config.js';
 import { register as backfill } from './backfill.js';
 import { register as status } from './status.js';
 import { register as deadLetters } from './dead-letters.js';
+import { register as doctor } from './doctor.js';
+import { register as preview } from './preview.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [checkConfig, setup, teardown, standIn, backfill, status, deadLetters];
+export const commands: Array<(program: Command) => void> = [checkConfig, setup, teardown, standIn, backfill, status, deadLetters, doctor, preview];
