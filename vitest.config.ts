@@ -20,8 +20,10 @@ export default defineConfig(async () => {
       hookTimeout: 60_000,
       reporters: ['default', './test/harness/summary-reporter.ts'],
       projects: [
-        { test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
+        // extends: projects inherit the timeouts above (without it they get vitest's 5 s).
+        { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
         ...plan.projects.map((p) => ({
+          extends: true,
           test: {
             name: p.name,
             include: ['test/**/*.pg.test.ts'],
