@@ -1,0 +1,171 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { FatalError } from '../errors.js';
+import { readCheckpoint } from '../queue/enqueue.js';
+import type { StateDb } from '../state/db.js';
+import { errorPatch, publishCapture } from '../state/runtime.js';
+import { buildRoutes } from './changes.js';
+import { backoffMs, statusIntervalMs } from './decisions.js';
+import { emitHeartbeat } from './heartbeat.js';
+import { SlotLock } from './lock.js';
+import { maxLsn, parseLsn, type Lsn } from './lsn.js';
+import { CaptureSession } from './session.js';
+import { initialStatus, type CaptureStatus } from './status.js';
+
+export type { CaptureStatus } from './status.js';
+
+export interface CaptureOptions {
+  config: Config;
+  state: StateDb;
+  log: Logger;
+  /** How often a standby retries the slot lock (default 1 s). */
+  lockPollMs?: number;
+}
+
+export interface Capture {
+  /** Captures until `signal` aborts (then drains and resolves); rejects only on a fatal error. */
+  run(signal: AbortSignal): Promise<void>;
+  status(): CaptureStatus;
+}
+
+/**
+ * The capture service: take the slot lock (or wait as a hot standby), stream from the durable
+ * position, and on any failure — connection loss, terminated walsender, server restart, state
+ * database errors — back off and start again from the checkpoint. Only a missing or lost slot
+ * or an unmappable table stops it (FatalError).
+ */
+export function createCapture(opts: CaptureOptions): Capture {
+  const { config, state } = opts;
+  const log = opts.log.child({ component: 'capture' });
+  const status = initialStatus(config.source.slot);
+  const routes = buildRoutes(config);
+
+  const publish = () =>
+    publishCapture(state, {
+      connected: status.connected,
+      standby: status.isStandby,
+      lastHeartbeatAt: status.lastHeartbeatAt?.toISOString() ?? null,
+    }).catch(() => undefined);
+
+  async function runOnce(lock: SlotLock, signal: AbortSignal): Promise<boolean> {
+    if (!(await waitForLock(lock, signal, status, opts.lockPollMs ?? 1000, publish))) return false;
+    const pos = await startPosition(lock, state, config.source.slot);
+    const sessionAbort = new AbortController();
+    let lost: Error | undefined;
+    const forward = () => sessionAbort.abort();
+    signal.addEventListener('abort', forward, { once: true });
+    lock.onLost((err) => {
+      lost = err;
+      sessionAbort.abort();
+    });
+    const beat = setInterval(() => {
+      if (!lock.isHeld || !status.connected) return;
+      emitHeartbeat(lock.connection, config.source.slot).catch((err: Error) => log.debug({ err: err.message }, 'heartbeat failed'));
+      void publish();
+    }, config.source.heartbeatSeconds * 1000);
+    const session = new CaptureSession({
+      config, state, log, routes, status,
+      startLsn: pos.start,
+      walSenderTimeoutMs: pos.walSenderTimeoutMs,
+      statusIntervalMs: statusIntervalMs(pos.walSenderTimeoutMs),
+    });
+    try {
+      await session.run(sessionAbort.signal);
+      if (lost) throw new Error(`lost the slot lock: ${lost.message}`, { cause: lost });
+      return session.started;
+    } finally {
+      clearInterval(beat);
+      lock.onLost(null);
+      signal.removeEventListener('abort', forward);
+    }
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const lock = new SlotLock(config.source.url, config.source.slot);
+    let attempt = 0;
+    try {
+      while (!signal.aborted) {
+        try {
+          if (await runOnce(lock, signal)) attempt = 0;
+        } catch (err) {
+          status.lastError = { message: (err as Error).message, at: new Date() };
+          void publishCapture(state, { connected: false, ...errorPatch(err) }).catch(() => undefined);
+          if (err instanceof FatalError) throw err;
+          status.reconnects++;
+          const wait = backoffMs(attempt++);
+          log.warn({ err: (err as Error).message, retryInMs: wait }, 'capture interrupted; resuming from the checkpoint');
+          await sleep(wait, signal);
+        }
+      }
+    } finally {
+      status.connected = false;
+      status.isStandby = false;
+      await lock.release();
+      await publish();
+    }
+  }
+
+  return { run, status: () => ({ ...status }) };
+}
+
+/** Returns false when aborted while waiting. Connection failures throw (the caller backs off). */
+async function waitForLock(lock: SlotLock, signal: AbortSignal, status: CaptureStatus, pollMs: number, publish: () => Promise<unknown>): Promise<boolean> {
+  while (!signal.aborted) {
+    if (await lock.tryAcquire()) {
+      if (status.isStandby) {
+        status.isStandby = false;
+        void publish();
+      }
+      return true;
+    }
+    if (!status.isStandby) {
+      status.isStandby = true;
+      void publish();
+    }
+    await sleep(pollMs, signal);
+  }
+  return false;
+}
+
+interface StartPosition {
+  start: Lsn;
+  walSenderTimeoutMs: number;
+}
+
+/**
+ * Start from max(persisted checkpoint, the slot's confirmed_flush_lsn): both only ever hold
+ * positions whose keys are durable, and Postgres would not go back before the latter anyway.
+ */
+async function startPosition(lock: SlotLock, state: StateDb, slot: string): Promise<StartPosition> {
+  const r = await lock.connection.query<{ confirmed: string | null; wal_status: string | null; here: boolean; timeout_ms: number }>(
+    `SELECT s.confirmed_flush_lsn::text AS confirmed, s.wal_status, s.database = current_database() AS here,
+            (SELECT setting::int FROM pg_settings WHERE name = 'wal_sender_timeout') AS timeout_ms
+       FROM pg_replication_slots s WHERE s.slot_name = $1`,
+    [slot],
+  );
+  const row = r.rows[0];
+  if (!row || !row.here) {
+    throw new FatalError(`replication slot "${slot}" does not exist in this database: run \`carecycle-sync setup\` (a new slot starts with a full backfill)`);
+  }
+  if (row.wal_status === 'lost') {
+    throw new FatalError(
+      `replication slot "${slot}" is lost (its WAL was removed): changes since then are gone. Run \`carecycle-sync teardown --yes\` and \`carecycle-sync setup\`; the first run then backfills every customer.`,
+    );
+  }
+  const checkpoint = parseLsn(await readCheckpoint(state, slot));
+  return { start: maxLsn(checkpoint, parseLsn(row.confirmed)), walSenderTimeoutMs: row.timeout_ms };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+

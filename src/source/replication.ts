@@ -1,0 +1,106 @@
+import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import type { Pgoutput } from 'pg-logical-replication';
+import { formatLsn, parseLsn, type Lsn } from './lsn.js';
+
+/**
+ * The one module that touches pg-logical-replication (STYLE.md "Replication"). Its defaults
+ * lose data (replication.md #1–#5), so it is always configured with
+ * acknowledge {auto: false, timeoutSeconds: 0} and flowControl on, and the caller sends every
+ * standby status update itself, carrying only LSNs whose keys are durable.
+ */
+
+export type ReplicationMessage = Pgoutput.Message;
+
+export interface StreamHandlers {
+  /** Called in stream order; under flowControl the next message waits for the returned promise. */
+  onMessage(msg: ReplicationMessage): Promise<void> | void;
+  /** A primary keepalive (emitted on arrival, possibly before earlier queued messages are handled). */
+  onKeepalive(walEnd: Lsn, shouldRespond: boolean): void;
+  /** START_REPLICATION was accepted: the slot is ours and data may flow. */
+  onStart?(): void;
+}
+
+export interface ReplicationStream {
+  /** Streams from `startLsn`; resolves when stopped, rejects when the connection fails. */
+  run(startLsn: Lsn): Promise<void>;
+  /** Standby status update: write = flush = apply = lsn (the library adds 1). False when not streaming. */
+  confirm(lsn: Lsn, requestReply?: boolean): Promise<boolean>;
+  /** XLogData messages received (parsed) so far; compare with the number handled. */
+  readonly received: number;
+  /** Date.now() of the last byte of data or keepalive received. */
+  readonly lastReceivedAt: number;
+  stop(): Promise<void>;
+}
+
+export interface StreamOptions {
+  url: string;
+  slot: string;
+  publication: string;
+  applicationName?: string;
+}
+
+/**
+ * Column values are left as Postgres' text output: each Relation message's parsers are replaced
+ * by the identity before any tuple of that relation is parsed (parse() runs on arrival, in
+ * order). This is the fix for replication.md #10 (a `date` parsed as local midnight shifts with
+ * the process timezone) without touching the global pg.types that the rest of the process uses,
+ * and it skips parsing values capture never reads. Messages are counted as they arrive.
+ */
+class TextPgoutputPlugin extends PgoutputPlugin {
+  received = 0;
+  lastReceivedAt = Date.now();
+
+  override parse(buffer: Buffer): Pgoutput.Message {
+    const msg = super.parse(buffer);
+    this.received++;
+    this.lastReceivedAt = Date.now();
+    if (msg.tag === 'relation') for (const c of msg.columns) c.parser = identity;
+    return msg;
+  }
+}
+
+const identity = (raw: unknown): unknown => raw;
+
+export function openReplicationStream(opts: StreamOptions, handlers: StreamHandlers): ReplicationStream {
+  const plugin = new TextPgoutputPlugin({
+    protoVersion: 1,
+    // Quoted, so a publication name keeps its case (pgoutput splits and down-cases otherwise).
+    publicationNames: [`"${opts.publication}"`],
+    // Logical messages carry our heartbeat (pg_logical_emit_message) through the stream.
+    messages: true,
+  });
+  const service = new LogicalReplicationService(
+    { connectionString: opts.url, application_name: opts.applicationName ?? 'carecycle-sync capture' },
+    { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+  );
+  let failure: Error | undefined;
+  service.on('data', (_lsn: string, msg: Pgoutput.Message) => handlers.onMessage(msg));
+  service.on('start', () => handlers.onStart?.());
+  service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
+    plugin.lastReceivedAt = Date.now();
+    handlers.onKeepalive(parseLsn(lsn), shouldRespond);
+  });
+  // Connection errors surface here as well as through run(); a handler that throws also lands
+  // here (the library then moves on to the next message!), so any error ends the stream.
+  service.on('error', (err: Error) => {
+    failure ??= err;
+    void service.stop().catch(() => undefined);
+  });
+
+  return {
+    async run(startLsn: Lsn): Promise<void> {
+      await service.subscribe(plugin, opts.slot, formatLsn(startLsn));
+      if (failure) throw failure;
+    },
+    confirm: (lsn, requestReply = false) => (service.isStop() ? Promise.resolve(false) : service.acknowledge(formatLsn(lsn), requestReply)),
+    get received() {
+      return plugin.received;
+    },
+    get lastReceivedAt() {
+      return plugin.lastReceivedAt;
+    },
+    stop: async () => {
+      await service.destroy().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,277 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { FatalError, TransientError } from '../errors.js';
+import { writeBatch } from '../queue/enqueue.js';
+import type { StateDb } from '../state/db.js';
+import { PRIORITY } from '../state/tables.js';
+import { bindRelation, changeKeys, type Binding, type RowChange, type TableRoute } from './changes.js';
+import { flushCheckpoint, flushReason, keepaliveConfirm } from './decisions.js';
+import { KeyBuffer, type BufferedBatch } from './key-buffer.js';
+import { formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.js';
+import { openReplicationStream, type ReplicationMessage, type ReplicationStream } from './replication.js';
+import type { CaptureStatus } from './status.js';
+import { HEARTBEAT_PREFIX, isOwnHeartbeat } from './heartbeat.js';
+
+type Msg<T extends ReplicationMessage['tag']> = Extract<ReplicationMessage, { tag: T }>;
+
+export interface SessionOptions {
+  config: Config;
+  state: StateDb;
+  log: Logger;
+  routes: ReadonlyMap<string, TableRoute>;
+  status: CaptureStatus;
+  /** Where to start: max(persisted checkpoint, slot's confirmed_flush_lsn). */
+  startLsn: Lsn;
+  walSenderTimeoutMs: number;
+  statusIntervalMs: number;
+}
+
+/**
+ * One replication connection, from START_REPLICATION until it fails or is stopped. Keys go into
+ * a KeyBuffer; a flush writes them with the checkpoint in one state transaction and only then
+ * confirms the LSN (DESIGN §1.2). At most one flush is in flight while the next buffer fills, so
+ * memory stays at ≤ 2 × flushMaxKeys keys whatever the transaction size.
+ */
+export class CaptureSession {
+  private readonly stream: ReplicationStream;
+  private readonly buffer: KeyBuffer;
+  private readonly bindings = new Map<number, Binding>();
+  private inTxn = false;
+  private handled = 0;
+  private lastCommit: Lsn;
+  private durable: Lsn;
+  private persisted: Lsn;
+  private flushing: Promise<void> | null = null;
+  private lastFlushAt = Date.now();
+  private failure: Error | undefined;
+  private stopping = false;
+  private draining: Promise<void> | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** START_REPLICATION was accepted during this session. */
+  started = false;
+
+  constructor(private readonly o: SessionOptions) {
+    this.lastCommit = this.durable = this.persisted = o.startLsn;
+    this.buffer = new KeyBuffer((route, change) => this.onUnattributed(route, change));
+    this.stream = openReplicationStream(
+      { url: o.config.source.url, slot: o.config.source.slot, publication: o.config.source.publication },
+      { onMessage: (m) => this.onMessage(m), onKeepalive: (w, r) => this.onKeepalive(w, r), onStart: () => this.onStart() },
+    );
+  }
+
+  /** Streams until `signal` aborts (then drains: final flush, resolves) or the stream fails (rejects). */
+  async run(signal: AbortSignal): Promise<void> {
+    const onAbort = () => {
+      this.draining = this.stop();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.timers.push(setInterval(() => this.tick(), Math.max(20, Math.floor(this.o.config.sync.flushIntervalMs / 2))));
+    this.timers.push(setInterval(() => this.sendStatus(), this.o.statusIntervalMs));
+    try {
+      await this.stream.run(this.o.startLsn);
+      if (!this.failure && !this.stopping) this.failure = new TransientError('the replication stream ended');
+    } catch (err) {
+      this.failure ??= err as Error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      for (const t of this.timers) clearInterval(t);
+      if (this.draining) await this.draining;
+      await this.stream.stop();
+      await this.settleFlushes();
+      this.o.status.connected = false;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** The stream loop: each message kind has its own handler; `handled` counts what is done. */
+  private async onMessage(msg: ReplicationMessage): Promise<void> {
+    try {
+      switch (msg.tag) {
+        case 'begin':
+          this.inTxn = true;
+          break;
+        case 'relation':
+          this.onRelation(msg);
+          break;
+        case 'insert':
+        case 'update':
+        case 'delete':
+          await this.onRow(msg);
+          break;
+        case 'truncate':
+          this.onTruncate(msg);
+          break;
+        case 'message':
+          this.onLogicalMessage(msg);
+          break;
+        case 'commit':
+          this.onCommit(msg);
+          break;
+        default:
+          break; // type, origin: nothing to capture
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.handled++;
+    }
+  }
+
+  private onStart(): void {
+    this.started = true;
+    this.o.status.connected = true;
+    this.o.log.info({ slot: this.o.config.source.slot, from: formatLsn(this.o.startLsn) }, 'replication stream started');
+  }
+
+  private onRelation(msg: Msg<'relation'>): void {
+    const binding = bindRelation(this.o.routes, msg);
+    this.bindings.set(msg.relationOid, binding);
+    this.o.log.debug({ table: `${msg.schema}.${msg.name}`, watched: binding.route !== null }, 'relation');
+  }
+
+  private async onRow(msg: Msg<'insert'> | Msg<'update'> | Msg<'delete'>): Promise<void> {
+    const binding = this.bindings.get(msg.relation.relationOid) ?? this.bindAnew(msg.relation);
+    if (!binding.route) {
+      if ('problem' in binding && binding.problem) throw new FatalError(binding.problem);
+      return;
+    }
+    this.o.status.changesSeen++;
+    changeKeys(binding.route, msg as RowChange, this.buffer);
+    if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
+  }
+
+  private bindAnew(rel: Msg<'relation'>): Binding {
+    this.onRelation(rel);
+    return this.bindings.get(rel.relationOid)!;
+  }
+
+  /** A truncate has no rows: every customer that could have lost data is re-sent (resolved in SQL). */
+  private onTruncate(msg: Msg<'truncate'>): void {
+    for (const rel of msg.relations) {
+      const route = this.o.routes.get(`${rel.schema}.${rel.name}`);
+      if (!route) continue;
+      this.o.log.warn({ table: route.table }, 'TRUNCATE of a watched table: re-sending every customer ever sent from it');
+      if (route.role === 'policies') this.buffer.truncatedPolicies = true;
+      else this.buffer.truncatedCustomers = true;
+    }
+  }
+
+  private onLogicalMessage(msg: Msg<'message'>): void {
+    if (msg.prefix === HEARTBEAT_PREFIX && isOwnHeartbeat(msg.content, this.o.config.source.slot)) {
+      this.o.status.lastHeartbeatAt = new Date();
+    }
+  }
+
+  private onCommit(msg: Msg<'commit'>): void {
+    this.inTxn = false;
+    this.lastCommit = maxLsn(this.lastCommit, parseLsn(msg.commitEndLsn));
+  }
+
+  private onUnattributed(route: TableRoute, change: RowChange): void {
+    this.o.status.unattributedChanges++;
+    this.o.log.warn({ table: route.table, change: change.tag }, 'change carries no customer key (REPLICA IDENTITY FULL on that table would carry it); no customer re-sent');
+  }
+
+  private onKeepalive(walEnd: Lsn, shouldRespond: boolean): void {
+    const pos = keepaliveConfirm({
+      walEnd,
+      durable: this.durable,
+      lastCommit: this.lastCommit,
+      inTransaction: this.inTxn,
+      unhandledMessages: this.stream.received - this.handled,
+      bufferedKeys: this.buffer.size,
+      bufferedTruncate: this.buffer.hasTruncate,
+      flushing: this.flushing !== null,
+    });
+    if (pos !== null) this.durable = pos;
+    if (pos !== null || shouldRespond) this.sendStatus(false);
+  }
+
+  /** Re-sends the last durable LSN: keeps wal_sender_timeout at bay even while a flush is slow. */
+  private sendStatus(requestReply = true): void {
+    void this.stream.confirm(this.durable, requestReply).then((sent) => {
+      if (sent) this.o.status.lastConfirmedLsn = formatLsn(this.durable);
+    });
+    if (!requestReply) return;
+    // Inbound silence: we asked for a reply every status interval; none for 2 × timeout while
+    // idle means a dead or half-open connection. (While a flush runs the socket is paused.)
+    const silentMs = Date.now() - this.stream.lastReceivedAt;
+    const idle = this.flushing === null && this.stream.received === this.handled;
+    if (this.o.walSenderTimeoutMs > 0 && idle && silentMs > 2 * this.o.walSenderTimeoutMs) {
+      this.fail(new TransientError(`nothing received from the walsender for ${Math.round(silentMs / 1000)} s: reconnecting`));
+    }
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    const reason = flushReason({
+      bufferedKeys: this.buffer.size,
+      bufferedTruncate: this.buffer.hasTruncate,
+      maxKeys: this.o.config.sync.flushMaxKeys,
+      sinceLastFlushMs: Date.now() - this.lastFlushAt,
+      intervalMs: this.o.config.sync.flushIntervalMs,
+      lastCommit: this.lastCommit,
+      durable: this.durable,
+      persisted: this.persisted,
+      flushing: this.flushing !== null,
+    });
+    if (reason) this.startFlush();
+  }
+
+  /** Backpressure: with one flush already in flight, wait for it before starting the next. */
+  private async flushWhenFull(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.buffer.size >= this.o.config.sync.flushMaxKeys) this.startFlush();
+  }
+
+  private startFlush(): void {
+    const batch = this.buffer.take();
+    const upTo = flushCheckpoint(this.lastCommit, this.durable);
+    this.lastFlushAt = Date.now();
+    const p = this.writeFlush(batch, upTo).catch((err: unknown) => this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err })));
+    this.flushing = p.finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async writeFlush(batch: BufferedBatch, upTo: Lsn): Promise<void> {
+    const checkpoint = upTo > this.persisted ? { slot: this.o.config.source.slot, lsn: formatLsn(upTo) } : undefined;
+    const empty = batch.customers.length === 0 && batch.policies.length === 0 && !batch.truncatedCustomers && !batch.truncatedPolicies;
+    if (empty && !checkpoint) return;
+    await writeBatch(this.o.state, {
+      keys: batch.customers,
+      priority: PRIORITY.live,
+      policyKeys: batch.policies,
+      allSentCustomers: batch.truncatedCustomers,
+      allSentPolicyCustomers: batch.truncatedPolicies,
+      checkpoint,
+    });
+    // Durable now: only from here may Postgres hear about upTo.
+    this.persisted = maxLsn(this.persisted, upTo);
+    this.durable = maxLsn(this.durable, upTo);
+    this.o.status.flushes++;
+    this.o.status.keysFlushed += batch.customers.length;
+    if (!this.stopping) this.sendStatus(false);
+  }
+
+  /** Drain: stop reading, then write what was gathered (its checkpoint covers finished commits only). */
+  private async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.stream.stop();
+    await this.settleFlushes();
+    if (!this.failure) this.startFlush();
+    await this.settleFlushes();
+  }
+
+  private async settleFlushes(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.o.log.warn({ err: err.message }, 'capture session failed');
+    void this.stream.stop();
+  }
+}

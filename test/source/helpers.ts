@@ -1,0 +1,70 @@
+import type { Config } from '../../src/config/schema.js';
+import { silentLogger, createLogger } from '../../src/log/logger.js';
+import { runSetup } from '../../src/ops/setup.js';
+import { createCapture, type Capture } from '../../src/source/capture.js';
+import { openStateDb, type StateDb } from '../../src/state/db.js';
+import { sql } from '../harness/db.js';
+
+export interface Running {
+  capture: Capture;
+  state: StateDb;
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts capture in this process (fast flushes, 1 s heartbeat unless the config says otherwise). */
+export function startCapture(config: Config, opts: { lockPollMs?: number } = {}): Running {
+  const state = openStateDb(config, { max: 2 });
+  const log = process.env.CAPTURE_TEST_LOG ? createLogger({ level: process.env.CAPTURE_TEST_LOG, pretty: false }) : silentLogger();
+  const capture = createCapture({ config, state, log, lockPollMs: opts.lockPollMs ?? 200 });
+  const ac = new AbortController();
+  const done = capture.run(ac.signal);
+  done.catch(() => undefined);
+  return {
+    capture,
+    state,
+    done,
+    stop: async () => {
+      ac.abort();
+      await done.catch(() => undefined);
+      await state.close();
+    },
+  };
+}
+
+/** Setup with test-friendly timings: flush every 50 ms, heartbeat every second. */
+export async function setupFor(config: Config): Promise<Config> {
+  config.sync.flushIntervalMs = 50;
+  config.source.heartbeatSeconds = 1;
+  await runSetup(config);
+  return config;
+}
+
+export async function pendingKeys(url: string, schema = 'carecycle_sync'): Promise<Set<string>> {
+  const rows = await sql<{ customer_key: string }>(url, `SELECT customer_key FROM "${schema}".pending`);
+  return new Set(rows.map((r) => r.customer_key));
+}
+
+/** pg_lsn comparison done by Postgres: confirmed_flush_lsn >= lsn. */
+export async function confirmedAtLeast(url: string, slot: string, lsn: string): Promise<boolean> {
+  const r = await sql<{ ok: boolean | null }>(url, 'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
+  return r[0]?.ok === true;
+}
+
+export async function confirmedLsn(url: string, slot: string): Promise<string> {
+  const r = await sql<{ lsn: string }>(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  return r[0]!.lsn;
+}
+
+export async function currentLsn(url: string): Promise<string> {
+  return (await sql<{ lsn: string }>(url, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
