@@ -133,14 +133,3 @@ async function writeSent(client: pg.ClientBase, commits: readonly Committed[]): 
     );
   }
 }
-
-/** Marks claimed rows as failed for now (e.g. the key was rejected): kept, retried later. */
-export async function postpone(state: StateDb | pg.Pool, keys: readonly string[], error: string, delayMs: number): Promise<void> {
-  const pool = 'pool' in state ? state.pool : state;
-  await pool.query(
-    `UPDATE pending SET attempts = attempts + 1, last_error = $2,
-            next_attempt_at = now() + ($3::int * interval '1 millisecond')
-      WHERE customer_key = ANY($1::text[])`,
-    [keys, error, Math.round(delayMs)],
-  );
-}

@@ -1,0 +1,151 @@
+/**
+ * The delivery loop (DESIGN §1.3–§1.4): pending keys → assembled records → CareCycle → settled
+ * state. It waits for a request slot *before* claiming keys, so under heavy load the keys that
+ * piled up meanwhile travel together and the limiter itself produces full batches, while under
+ * light load a change goes out at once. It holds nothing but the keys of one batch.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Assembler } from '../assemble/index.js';
+import type { Logger } from '../log/logger.js';
+import type { StateDb } from '../state/db.js';
+import { FatalError } from '../errors.js';
+import { publishDelivery, errorPatch } from '../state/runtime.js';
+import type { DeliveryClient } from './client.js';
+import { ApiKeyRejectedError } from './errors.js';
+import { claimPending, settle, type Claimed, type SettleCounts } from './queue-state.js';
+import { itemsToSend, verdictsFor } from './verdicts.js';
+
+export interface DeliveryLoopOptions {
+  state: StateDb;
+  assembler: Assembler;
+  client: Pick<DeliveryClient, 'deliver'> & { ready?(signal?: AbortSignal): Promise<void> };
+  log: Logger;
+  /** Keys per batch (config.sync.batchSize, at most 100). */
+  batchSize: number;
+  /** How often to look at `pending` when idle and nobody woke us (ms). */
+  idlePollMs?: number;
+  /** After a rejected key or wrong endpoint, wait this long before trying again (ms). */
+  fatalRetryMs?: number;
+  /** Called after each settled batch (metrics). */
+  onBatch?: (counts: SettleCounts & { records: number; priority: number }) => void;
+}
+
+export interface DeliveryStatus {
+  keyRejected: boolean;
+  lastError: string | null;
+  delivered: number;
+  skipped: number;
+  deadLettered: number;
+  batches: number;
+}
+
+export interface DeliveryLoop {
+  /**
+   * Runs until `signal` aborts; a request in flight is finished and settled first (drain).
+   * `hard` aborts even that (the drain deadline): its keys stay pending and go again later.
+   */
+  run(signal: AbortSignal, hard?: AbortSignal): Promise<void>;
+  /** One claim → send → settle pass; resolves with what it settled (0 keys when idle). */
+  once(signal?: AbortSignal, hard?: AbortSignal): Promise<SettleCounts & { keys: number }>;
+  /** Look at `pending` now (capture calls this after a flush). */
+  wake(): void;
+  status(): DeliveryStatus;
+}
+
+export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
+  const log = o.log.child({ component: 'delivery' });
+  const st: DeliveryStatus = { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
+  let wakeUp: (() => void) | null = null;
+  let woken = false;
+
+  async function once(signal?: AbortSignal, hard?: AbortSignal) {
+    await o.client.ready?.(signal);
+    const claimed = await claimPending(o.state, o.batchSize);
+    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, requeued: 0 };
+    const results = await o.assembler.assemble(claimed.map((c) => c.key));
+    const items = itemsToSend(results);
+    // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.
+    const outcomes = items.length ? await o.client.deliver(items, hard) : [];
+    const counts = await settle(o.state, claimed, verdictsFor(results, outcomes));
+    tally(counts, items.length, claimed);
+    if (st.keyRejected) await clearKeyRejected();
+    return { keys: claimed.length, ...counts };
+  }
+
+  function tally(counts: SettleCounts, records: number, claimed: readonly Claimed[]) {
+    st.delivered += counts.delivered;
+    st.skipped += counts.skipped;
+    st.deadLettered += counts.deadLettered;
+    st.batches++;
+    o.onBatch?.({ ...counts, records, priority: claimed[0]?.priority ?? 0 });
+    if (counts.deadLettered) log.warn({ deadLettered: counts.deadLettered }, 'records dead-lettered (see `carecycle-sync dead-letters list`)');
+    log.debug({ keys: claimed.length, records, ...counts }, 'batch settled');
+  }
+
+  async function clearKeyRejected() {
+    st.keyRejected = false;
+    log.info('CareCycle accepts the API key again; delivery resumed');
+    await publishDelivery(o.state, { keyRejected: false }).catch(() => undefined);
+  }
+
+  async function onFailure(err: unknown, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) {
+      log.warn({ err }, 'delivery interrupted by shutdown; its keys stay pending');
+      return;
+    }
+    st.lastError = err instanceof Error ? err.message : String(err);
+    const retryMs = o.fatalRetryMs ?? 60_000;
+    if (err instanceof ApiKeyRejectedError) {
+      st.keyRejected = true;
+      log.error({ err, retryInSeconds: retryMs / 1000 }, 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.');
+      await publishDelivery(o.state, { keyRejected: true, keyRejectedAt: new Date().toISOString(), ...errorPatch(err) }).catch(() => undefined);
+    } else if (err instanceof FatalError) {
+      log.error({ err, retryInSeconds: retryMs / 1000 }, 'delivery stopped by a fatal error; changes keep queueing');
+      await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);
+    } else {
+      log.warn({ err }, 'delivery pass failed; retrying');
+      await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);
+    }
+    await sleep(err instanceof FatalError ? retryMs : 1000, undefined, { signal }).catch(() => undefined);
+  }
+
+  async function idle(signal: AbortSignal): Promise<void> {
+    if (woken) {
+      woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        wakeUp = null;
+        resolve();
+      };
+      const t = setTimeout(done, o.idlePollMs ?? 250);
+      wakeUp = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+    woken = false;
+  }
+
+  return {
+    once,
+    status: () => ({ ...st }),
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    async run(signal, hard) {
+      log.info({ batchSize: o.batchSize }, 'delivery started');
+      while (!signal.aborted) {
+        try {
+          const r = await once(signal, hard);
+          if (r.keys === 0) await idle(signal);
+        } catch (err) {
+          await onFailure(err, signal);
+        }
+      }
+      log.info({ delivered: st.delivered, skipped: st.skipped, deadLettered: st.deadLettered }, 'delivery stopped');
+    },
+  };
+}
