@@ -9,12 +9,13 @@ import { migrate } from '../../src/state/migrate.js';
 import { freshDatabase, sql } from '../harness/db.js';
 
 /** A fresh database with the sample CRM (sql/crm) seeded with `customers` rows and the state schema. */
-export async function sampleCrm(name: string, customers: number): Promise<string> {
+export async function sampleCrm(name: string, customers: number, opts: { state?: boolean } = {}): Promise<string> {
   const url = await freshDatabase(name);
   const schema = readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8');
   const seed = readFileSync(join(sqlDir(), 'crm', 'seed.sql'), 'utf8').replaceAll(':customers', String(customers));
   await sql(url, schema);
   await sql(url, seed);
+  if (opts.state === false) return url;
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
