@@ -1,0 +1,82 @@
+import pg from 'pg';
+import type { Config } from '../../config/schema.js';
+import { scrub } from '../../log/secrets.js';
+import { stateUrl } from '../../state/db.js';
+import { checkApi } from './api-check.js';
+import { configChecks } from './config-check.js';
+import { readSourceFacts } from './facts.js';
+import { serverChecks } from './server-checks.js';
+import { slotChecks } from './slot-checks.js';
+import { checkState, readStateFacts } from './state-check.js';
+import { tableChecks } from './table-checks.js';
+import { fail, report, type CheckResult, type DoctorReport } from './types.js';
+
+/**
+ * `carecycle-sync doctor` (DESIGN §3): reads the facts, runs the checks, never changes anything.
+ * A check that cannot even run (connection refused, a catalog view denied) is itself a failed
+ * check with the error, so the report is always complete.
+ */
+
+export { formatReport, formatReportJson } from './format.js';
+export type { CheckResult, DoctorReport } from './types.js';
+
+export interface DoctorOptions {
+  /** Skip the API probe (it costs one request of the per-minute budget). */
+  skipApi?: boolean;
+}
+
+const errText = (err: unknown) => {
+  const e = err as { message?: string; code?: string };
+  return scrub(`${e?.message ?? String(err)}${e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : ''}`);
+};
+
+async function withClient(url: string, fn: (c: pg.Client) => Promise<CheckResult[]>, what: string): Promise<CheckResult[]> {
+  const client = new pg.Client({ connectionString: url, application_name: 'carecycle-sync doctor', connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    return [fail(`connect to ${what}`, errText(err), `check ${what === 'source database' ? 'source.url / DATABASE_URL' : 'state.url / STATE_DATABASE_URL'}, that the server is running and that pg_hba.conf admits this host and role`)];
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function guarded(name: string, fn: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    return [fail(name, `could not run: ${errText(err)}`)];
+  }
+}
+
+async function sourceChecks(config: Config): Promise<CheckResult[]> {
+  return withClient(
+    config.source.url,
+    async (client) => {
+      const out: CheckResult[] = [];
+      const facts = await guarded('source catalog', async () => {
+        const f = await readSourceFacts(client, config);
+        out.push(...serverChecks(f), ...tableChecks(f, config), ...slotChecks(f, config.source.slot));
+        return [];
+      });
+      out.push(...facts);
+      const canRead = out.every((c) => !c.name.startsWith('SELECT on ') || c.ok);
+      out.push(...(await guarded('config vs catalog', () => configChecks(client, config, canRead))));
+      return out;
+    },
+    'source database',
+  );
+}
+
+async function stateChecks(config: Config): Promise<CheckResult[]> {
+  return withClient(stateUrl(config), async (client) => guarded(`state schema ${config.state.schema}`, async () => [checkState(await readStateFacts(client, config.state.schema), config.state.schema)]), 'state database');
+}
+
+export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<DoctorReport> {
+  const checks = [...(await sourceChecks(config)), ...(await stateChecks(config))];
+  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000) }));
+  return report(checks);
+}
