@@ -49,6 +49,8 @@ export interface DeliveryClient {
    * then nothing is reported and the caller re-sends later (CareCycle matching makes that safe).
    */
   deliver(items: readonly DeliveryItem[], signal?: AbortSignal): Promise<RecordOutcome[]>;
+  /** Resolves when a request could leave at once (rate budget free), without taking the slot. */
+  ready(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,7 +93,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     return outcomes;
   };
 
-  return { deliver, close: () => transport.close() };
+  return { deliver, ready: (signal) => limiter.whenFree(signal), close: () => transport.close() };
 }
 
 /** Runs `work` over `jobs` with at most `width` at once; the first failure wins. */

@@ -70,6 +70,19 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * Waits until a request could leave now, without reserving the slot. The delivery loop waits
+   * here *before* claiming keys, so everything that queued up meanwhile travels in one request.
+   */
+  async whenFree(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
+      const now = this.clock();
+      if (slot <= now) return;
+      await sleep(slot - now, undefined, { signal });
+    }
+  }
+
   /** Nothing leaves before `until` (a 429's retryAfter). */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);
