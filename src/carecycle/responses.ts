@@ -1,0 +1,77 @@
+/**
+ * Response and error bodies of `POST /v2/sync/aca` (carecycle-api.md §1.3–§1.4, §2.8). Part of
+ * the contract module: import them through `schema.ts`. Loose objects: unknown keys pass, since
+ * the newer response's exact JSON is NOT FOUND and the API may add fields.
+ */
+import { z } from 'zod';
+import { API_ERROR_CODES } from './enums.js';
+
+/** §2.8(a): one failed record. What `id` is, and whether it can be null, is NOT FOUND. */
+export const syncErrorItemSchema = z.looseObject({
+  id: z.string().nullable().optional(),
+  externalId: z.string().nullable().optional(),
+  error: z.string(),
+});
+
+/** §2.8(b): a policy the request changed; `previousStatus` null means it was just created. */
+export const resultPolicySchema = z.looseObject({
+  id: z.string().optional(),
+  status: z.string().nullable().optional(),
+  previousStatus: z.string().nullable(),
+});
+
+/**
+ * §2.8(b): a full customer record (webhook payload shape, §4.6) plus the policies changed.
+ * The exact key names are NOT FOUND; loose so extra fields pass. Our stand-in uses `policies`.
+ */
+export const syncResultSchema = z.looseObject({
+  id: z.string(),
+  externalId: z.string().nullable().optional(),
+  policies: z.array(resultPolicySchema).optional(),
+});
+
+/** Both documented success shapes: (a) without `results`, (b) with it. */
+export const syncResponseSchema = z.looseObject({
+  succeeded: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  errors: z.array(syncErrorItemSchema),
+  results: z.array(syncResultSchema).optional(),
+});
+
+/** §1.4: every error body. */
+export const apiErrorBodySchema = z.looseObject({
+  message: z.string(),
+  code: z.string(),
+});
+
+/** §1.3: the 429 body; `retryAfter` in seconds. */
+export const rateLimitBodySchema = apiErrorBodySchema.extend({
+  code: z.literal('RATE_LIMIT_EXCEEDED'),
+  retryAfter: z.number().nonnegative(),
+});
+
+/** §1.4: one validation issue, laid out like a zod issue. */
+export const validationIssueSchema = z.looseObject({
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+  expected: z.string().optional(),
+  received: z.string().optional(),
+  code: z.string().optional(),
+});
+
+export const validationErrorBodySchema = apiErrorBodySchema.extend({
+  code: z.literal('VALIDATION_ERROR'),
+  errors: z.array(validationIssueSchema),
+});
+
+/** The documented codes, for building bodies; parsing accepts any string code. */
+export const apiErrorCodeSchema = z.enum(API_ERROR_CODES);
+
+export type SyncErrorItem = z.infer<typeof syncErrorItemSchema>;
+export type SyncResultPolicy = z.infer<typeof resultPolicySchema>;
+export type SyncResult = z.infer<typeof syncResultSchema>;
+export type SyncResponse = z.infer<typeof syncResponseSchema>;
+export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
+export type RateLimitBody = z.infer<typeof rateLimitBodySchema>;
+export type ValidationIssue = z.infer<typeof validationIssueSchema>;
+export type ValidationErrorBody = z.infer<typeof validationErrorBodySchema>;
