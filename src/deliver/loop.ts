@@ -61,7 +61,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     await o.client.ready?.(signal);
     const claimed = await claimPending(o.state, o.batchSize);
-    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, requeued: 0 };
+    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, requeued: 0 };
     const results = await o.assembler.assemble(claimed.map((c) => c.key));
     const items = itemsToSend(results);
     // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.

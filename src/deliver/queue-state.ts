@@ -32,6 +32,8 @@ export interface SettleCounts {
   delivered: number;
   skipped: number;
   deadLettered: number;
+  /** Of those dead-lettered, how many CareCycle refused (the rest failed local validation). */
+  rejectedByApi: number;
   /** Rows kept because they were re-queued while in flight. */
   requeued: number;
 }
@@ -75,11 +77,12 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
   const dead: Dead[] = [];
   const commits: Committed[] = [];
   const deliveredKeys: string[] = [];
-  const counts = { delivered: 0, skipped: 0, deadLettered: 0 };
+  const counts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0 };
   for (const v of verdicts) {
     if (v.kind === 'dead') {
       dead.push(v);
       counts.deadLettered++;
+      if (v.httpStatus !== null) counts.rejectedByApi++;
       continue;
     }
     if (v.result.commit) commits.push({ key: v.key, commit: v.result.commit });

@@ -8,6 +8,7 @@ import { register as status } from './status.js';
 import { register as deadLetters } from './dead-letters.js';
 import { register as doctor } from './doctor.js';
 import { register as preview } from './preview.js';
+import { register as run } from './run.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [checkConfig, setup, teardown, standIn, backfill, status, deadLetters, doctor, preview];
+export const commands: Array<(program: Command) => void> = [setup, run, backfill, preview, status, deadLetters, doctor, teardown, standIn, checkConfig];

@@ -1,0 +1,123 @@
+/**
+ * The composition root of `carecycle-sync run` (DESIGN §1, STYLE "one composition root"):
+ * setup (idempotent) → mapping checked against the catalog → capture and delivery as services
+ * → health and metrics → the initial backfill of a new slot. Resources are released in reverse
+ * order of acquisition.
+ */
+import pg from 'pg';
+import type { Config } from '../config/schema.js';
+import { requireApiKey } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { runSetup } from '../ops/setup.js';
+import { readCatalog } from '../ops/catalog.js';
+import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { stateCollector } from '../ops/metrics-collector.js';
+import { startHealthServer, type HealthServer } from '../ops/health.js';
+import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
+import { createDeliveryClient } from '../deliver/index.js';
+import { createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
+import { createCapture, type Capture } from '../source/capture.js';
+import { ensureInitialBackfill } from '../backfill/index.js';
+import { openStateDb, type StateDb } from '../state/db.js';
+import { readinessOf } from './readiness.js';
+import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
+
+export interface DaemonOptions {
+  config: Config;
+  configPath: string;
+  log: Logger;
+  /** Port of /healthz, /readyz, /metrics; null for none. */
+  port: number | null;
+  /** Run `setup` first (idempotent). Default true. */
+  setup?: boolean;
+  /** Backfill a new slot by itself. Default true. */
+  initialBackfill?: boolean;
+  /** Limiter window, ms (tests shrink it). */
+  windowMs?: number;
+  idlePollMs?: number;
+}
+
+export interface Daemon {
+  readonly capture: Capture;
+  readonly delivery: DeliveryLoop;
+  readonly metrics: Metrics;
+  readonly health: HealthServer | null;
+  /** Runs until `signal` aborts, then drains; `hard` cuts the drain short. */
+  run(signal: AbortSignal, hard: AbortSignal): Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const { config, log } = o;
+  const apiKey = requireApiKey(config, o.configPath);
+  if (o.setup !== false) {
+    const r = await runSetup(config, { configPath: o.configPath });
+    for (const a of r.actions) log.info({ component: 'setup' }, a);
+    for (const w of r.warnings) log.warn({ component: 'setup', ...w }, w.message);
+  }
+  const crm = new pg.Pool({ connectionString: config.source.url, max: 3, application_name: 'carecycle-sync assemble' });
+  crm.on('error', () => undefined);
+  const state = openStateDb(config, { max: 6, applicationName: 'carecycle-sync' });
+  try {
+    const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);
+    return await assemble(o, apiKey, crm, state, plan);
+  } catch (err) {
+    await state.close();
+    await crm.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: StateDb, plan: Awaited<ReturnType<typeof loadMappingPlan>>): Promise<Daemon> {
+  const { config, log } = o;
+  const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
+  metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
+  const capture = createCapture({ config, state, log });
+  const client = createDeliveryClient({
+    baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
+    timeoutMs: config.carecycle.timeoutMs, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
+  });
+  const delivery = createDeliveryLoop({
+    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
+    assembler: createAssembler({ config, crm, state, plan, log }),
+    // Only the instance that streams from the slot delivers: a standby must not spend the budget.
+    client: { deliver: client.deliver, ready: async (signal) => { await whileActive(capture, signal); await client.ready(signal); } },
+    onBatch: batchObserver(metrics),
+  });
+  let connectedSince: Date | null = null;
+  const mirror = captureMirror(metrics, capture);
+  const readiness = async () => {
+    const c = capture.status();
+    if (c.connected && !connectedSince) connectedSince = new Date();
+    if (!c.connected) connectedSince = null;
+    mirror();
+    const stateReachable = await state.pool.query('SELECT 1').then(() => ({ ok: true }), (e: Error) => ({ ok: false, detail: e.message }));
+    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
+  };
+  const health = o.port === null ? null : await startHealthServer({ port: o.port, metrics, readiness, log });
+
+  async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
+    const mirrorTimer = setInterval(mirror, 1000);
+    const backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(signal);
+    try {
+      await Promise.all([capture.run(signal), delivery.run(signal, hard), backfill]);
+    } finally {
+      clearInterval(mirrorTimer);
+      await health?.close();
+      await client.close().catch(() => undefined);
+      await state.close();
+      await crm.end().catch(() => undefined);
+    }
+  }
+
+  async function initialBackfill(signal: AbortSignal): Promise<void> {
+    try {
+      await whileActive(capture, signal);
+      const r = await ensureInitialBackfill(state, crm, config, { signal, log });
+      if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
+    } catch (err) {
+      if (!signal.aborted) log.error({ err }, 'initial backfill failed; run `carecycle-sync backfill` to retry');
+    }
+  }
+
+  return { capture, delivery, metrics, health, run };
+}
