@@ -56,6 +56,7 @@ export class RateLimiter {
   async acquire(signal?: AbortSignal): Promise<number> {
     const start = this.clock();
     for (;;) {
+      this.forgetOld(this.clock());
       const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
       const mine = { t: slot };
       this.sent.push(mine);
@@ -76,11 +77,20 @@ export class RateLimiter {
    */
   async whenFree(signal?: AbortSignal): Promise<void> {
     for (;;) {
+      this.forgetOld(this.clock());
       const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
       const now = this.clock();
       if (slot <= now) return;
       await sleep(slot - now, undefined, { signal });
     }
+  }
+
+  /** Sends older than one window (plus margin) constrain nothing; a huge `limit` must not mean a huge log. */
+  private forgetOld(now: number): void {
+    const horizon = now - this.cfg.windowMs - marginOf(this.cfg);
+    let n = 0;
+    while (n < this.sent.length && (this.sent[n]?.t ?? 0) < horizon) n++;
+    if (n > 0) this.sent.splice(0, n);
   }
 
   /** Nothing leaves before `until` (a 429's retryAfter). */
