@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { silentLogger, createLogger } from '../../src/log/logger.js';
 import { runSetup } from '../../src/ops/setup.js';
@@ -67,4 +69,36 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+export interface ChildCapture {
+  readonly child: import('node:child_process').ChildProcess;
+  /** Resolves when the child printed `line` ("connected" or "standby"). */
+  saw(line: string, timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Capture in a child process (test/source/capture-child.ts), to be SIGKILLed. */
+export function spawnCapture(config: Config): ChildCapture {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'capture-child.ts')], {
+    env: { ...process.env, CAPTURE_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    saw: (line, timeoutMs = 20_000) =>
+      waitFor(`capture child to print "${line}" (stderr: ${err.trim()})`, () => {
+        if (child.exitCode !== null) throw new Error(`capture child exited with ${child.exitCode}: ${err.trim()}`);
+        return out.split('\n').includes(line);
+      }, timeoutMs, 20),
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }
