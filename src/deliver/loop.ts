@@ -90,7 +90,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
 
   async function onFailure(err: unknown, signal: AbortSignal): Promise<void> {
     if (signal.aborted) {
-      log.warn({ err }, 'delivery interrupted by shutdown; its keys stay pending');
+      log.debug({ err: (err as Error).message }, 'delivery wait interrupted by shutdown');
       return;
     }
     st.lastError = err instanceof Error ? err.message : String(err);
