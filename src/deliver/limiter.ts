@@ -27,10 +27,12 @@ export function marginOf(cfg: LimiterConfig): number {
  * Pure: the earliest time a request may go, given the (ascending) times of earlier sends or
  * reservations, the current time and a pause imposed by a 429.
  */
-export function nextSlot(sent: readonly number[], now: number, blockedUntil: number, cfg: LimiterConfig): number {
+export function nextSlot(sent: readonly number[], now: number, blockedUntil: number, cfg: LimiterConfig, lastScheduled?: number): number {
   const span = cfg.windowMs + marginOf(cfg);
   let t = Math.max(now, blockedUntil);
-  const last = sent[sent.length - 1];
+  // Even spacing counts from when the previous send was *due*, so a late wake-up (busy event
+  // loop) does not push every later send back; the window rule below uses actual times.
+  const last = lastScheduled ?? sent[sent.length - 1];
   if (last !== undefined) t = Math.max(t, last + span / cfg.limit);
   const limitBack = sent[sent.length - cfg.limit];
   if (sent.length >= cfg.limit && limitBack !== undefined) t = Math.max(t, limitBack + span);
@@ -38,8 +40,8 @@ export function nextSlot(sent: readonly number[], now: number, blockedUntil: num
 }
 
 export class RateLimiter {
-  /** The last `limit` sends: reserved times, replaced by the actual time once they leave. */
-  private readonly sent: Array<{ t: number }> = [];
+  /** The last `limit` sends: `t` reserved, then the actual time once it left; `slot` as scheduled. */
+  private readonly sent: Array<{ t: number; slot: number }> = [];
   private blockedUntil = 0;
 
   constructor(
@@ -57,8 +59,8 @@ export class RateLimiter {
     const start = this.clock();
     for (;;) {
       this.forgetOld(this.clock());
-      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
-      const mine = { t: slot };
+      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, this.sent[this.sent.length - 1]?.slot);
+      const mine = { t: slot, slot };
       this.sent.push(mine);
       if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
       // Timers may fire a little early; never leave before the slot.
@@ -78,7 +80,7 @@ export class RateLimiter {
   async whenFree(signal?: AbortSignal): Promise<void> {
     for (;;) {
       this.forgetOld(this.clock());
-      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg);
+      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, this.sent[this.sent.length - 1]?.slot);
       const now = this.clock();
       if (slot <= now) return;
       await sleep(slot - now, undefined, { signal });

@@ -131,3 +131,14 @@ describe('batch plans', () => {
     expect(describeIssues([], 'Validation failed')).toEqual({ reason: 'Validation failed' });
   });
 });
+
+describe('limiter drift', () => {
+  it('spaces from the scheduled time of the previous send, the window rule from actual times', () => {
+    const cfg = { limit: 10, windowMs: 1_000, marginMs: 0 };
+    // previous send was due at 100 but left late at 130: the next is due at 200, not 230
+    expect(nextSlot([130], 150, 0, cfg, 100)).toBe(200);
+    // ten actual sends starting late at 50: the 11th waits for 50 + window even if spacing says sooner
+    const actual = [50, 100, 200, 300, 400, 500, 600, 700, 800, 900];
+    expect(nextSlot(actual, 950, 0, cfg, 900)).toBe(1_050);
+  });
+});
