@@ -28,6 +28,8 @@ export interface DaemonOptions {
   log: Logger;
   /** Port of /healthz, /readyz, /metrics; null for none. */
   port: number | null;
+  /** Address the health server listens on (default all interfaces; the demo keeps it on loopback). */
+  host?: string;
   /** Run `setup` first (idempotent). Default true. */
   setup?: boolean;
   /** Backfill a new slot by itself. Default true. */
@@ -93,7 +95,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     const stateReachable = await state.pool.query('SELECT 1').then(() => ({ ok: true }), (e: Error) => ({ ok: false, detail: e.message }));
     return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
   };
-  const health = o.port === null ? null : await startHealthServer({ port: o.port, metrics, readiness, log });
+  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     const mirrorTimer = setInterval(mirror, 1000);
