@@ -23,7 +23,9 @@ describe('capture under failure', { timeout: 90_000 }, () => {
     const blocker = new pg.Client({ connectionString: url });
     await Promise.all([writer.connect(), blocker.connect()]);
     try {
-      await waitFor('caught up', async () => confirmedAtLeast(url, config.source.slot, await currentLsn(url)));
+      const seeded = await currentLsn(url);
+      await waitFor('caught up', () => confirmedAtLeast(url, config.source.slot, seeded));
+      await sql(url, 'DELETE FROM carecycle_sync.pending');
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE carecycle_sync.pending IN EXCLUSIVE MODE');
       const commitEnd = await changeCustomer(writer, 7);

@@ -58,8 +58,13 @@ export async function confirmedLsn(url: string, slot: string): Promise<string> {
   return r[0]!.lsn;
 }
 
+/**
+ * The WAL insert position: at or past the commit record of every transaction committed so far.
+ * (pg_current_wal_lsn() is the *write* position; with synchronous_commit=off, as in the test
+ * clusters, it can lag behind a commit that already returned.)
+ */
 export async function currentLsn(url: string): Promise<string> {
-  return (await sql<{ lsn: string }>(url, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+  return (await sql<{ lsn: string }>(url, 'SELECT pg_current_wal_insert_lsn()::text AS lsn'))[0]!.lsn;
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, everyMs = 50): Promise<void> {
