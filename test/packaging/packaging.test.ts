@@ -27,7 +27,7 @@ const run = promisify(execFile);
  * ES2022: what NodeNext emits for a `"type": "module"` package, which transpileModule can't see.
  */
 function transpileTree(from: string, to: string): void {
-  const { compilerOptions } = ts.convertCompilerOptionsFromJson(JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions, '.');
+  const { options: compilerOptions } = ts.convertCompilerOptionsFromJson(JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions, '.');
   for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
     const src = join(entry.parentPath, entry.name);
