@@ -1,23 +1,22 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import type { StateDb } from '../state/db.js';
-import { countSelect, resolveKeyset } from './keyset.js';
-import { anyRunExists, createRun, unfinishedRun } from './runs.js';
-import { BackfillBusyError, runBackfill, withBackfillLock, type RunOptions, type RunResult } from './run.js';
+import { anyRunExists, INITIAL_BACKFILL_DOC, unfinishedRun } from './runs.js';
+import { BackfillBusyError, runBackfill, startBackfill, withBackfillLock, type RunOptions, type RunResult } from './run.js';
 
 /**
  * For `run`: "a first run on a new slot backfills automatically" (DESIGN §1.5), and a daemon
  * killed while enqueueing finishes the job.
  *
  * Contract with `setup` (src/ops/setup.ts): creating a NEW slot writes the runtime document
- * `initial_backfill` = {slot, slotLsn, createdAt, status: 'requested'} (and `setup --print-sql`
- * has the DBA write it). The slot only streams changes made after its creation, so the existing
- * book must be backfilled. This function starts that run and sets status 'started' (with the
- * run id) in the SAME state transaction as the run row, so a kill in between can neither lose
- * the request nor start a second run. Without any document and without any run (state created
- * by hand), it backfills too.
+ * `initial_backfill` = {slot, slotLsn, createdAt, status: 'requested'} (`setup --print-sql` has
+ * the DBA write it). The slot only streams changes made after its creation, so the existing book
+ * must be backfilled. Creating a run over all customers — here, or by `carecycle-sync backfill`
+ * without --where — sets status 'started' and the run id in the same statement as the run row
+ * (runs.ts createRun), so a kill can neither lose the request nor start a second full run.
+ * Without any document and without any run (state created by hand), it backfills too.
  */
-export const INITIAL_BACKFILL_DOC = 'initial_backfill';
+export { INITIAL_BACKFILL_DOC };
 
 export interface InitialBackfillDoc {
   slot?: string;
@@ -27,8 +26,8 @@ export interface InitialBackfillDoc {
   runId?: string;
 }
 
-async function readDoc(client: pg.ClientBase): Promise<InitialBackfillDoc | undefined> {
-  const r = await client.query<{ value: InitialBackfillDoc }>('SELECT value FROM runtime WHERE name = $1', [INITIAL_BACKFILL_DOC]);
+export async function readInitialBackfillDoc(q: pg.ClientBase | pg.Pool): Promise<InitialBackfillDoc | undefined> {
+  const r = await q.query<{ value: InitialBackfillDoc }>('SELECT value FROM runtime WHERE name = $1', [INITIAL_BACKFILL_DOC]);
   return r.rows[0]?.value;
 }
 
@@ -51,26 +50,11 @@ export async function ensureInitialBackfill(
         opts.log?.info({ runId: open.runId, enqueued: open.enqueued, total: open.total }, 'resuming the unfinished backfill');
         return runBackfill(state, crm, config, open, { ...opts, client });
       }
-      const doc = await readDoc(client);
+      const doc = await readInitialBackfillDoc(client);
       const requested = doc ? doc.status === 'requested' : !(await anyRunExists(client));
       if (!requested) return null;
-      const src = await resolveKeyset(crm, config, null);
-      const total = Number((await crm.query<{ n: string }>(countSelect(src))).rows[0]!.n);
-      await client.query('BEGIN');
-      let run;
-      try {
-        run = await createRun(client, null, total);
-        const value = { ...(doc ?? { slot: config.source.slot }), status: 'started', runId: run.runId };
-        await client.query(
-          `INSERT INTO runtime (name, value) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-          [INITIAL_BACKFILL_DOC, JSON.stringify(value)],
-        );
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-      opts.log?.info({ runId: run.runId, total }, 'new slot: backfilling every customer');
+      const run = await startBackfill(state, crm, config);
+      opts.log?.info({ runId: run.runId, total: run.total }, 'new slot: backfilling every customer');
       return runBackfill(state, crm, config, run, { ...opts, client });
     });
   } catch (err) {

@@ -40,7 +40,7 @@ export function formatEnqueueLine(v: EnqueueView, limits: Limits): string {
   const eta = etaAtRateMs(v.total - v.enqueued, v.rate);
   return (
     `enqueued ${formatCount(v.enqueued)}/${formatCount(v.total)} (${pct(v.enqueued, v.total)}%)` +
-    ` | ${formatCount(v.rate)} keys/s | enqueue ETA ${eta === null ? '-' : formatDuration(eta)}` +
+    ` | ${v.rate > 0 ? formatCount(v.rate) : '-'} keys/s | enqueue ETA ${eta === null ? '-' : formatDuration(eta)}` +
     ` | delivery ETA ${formatDuration(deliveryEtaMs(v.remaining, limits.requestsPerMinute, limits.batchSize))}` +
     ` at ${limits.requestsPerMinute} req/min`
   );

@@ -110,7 +110,7 @@ export async function runBackfill(state: StateDb, crm: pg.Pool, config: Config, 
   const limit = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   // Re-read under the lock: another process may have moved the cursor since `run` was loaded.
   let current = (await getRun(client, run.runId)) ?? run;
-  opts.log?.info({ runId: current.runId, cursor: current.cursor, enqueued: current.enqueued, total: current.total, sameDb }, 'backfill enqueueing');
+  opts.log?.debug({ runId: current.runId, cursor: current.cursor, enqueued: current.enqueued, total: current.total, sameDb }, 'backfill enqueueing');
   while (current.finishedAt === null) {
     if (opts.signal?.aborted) return { run: current, aborted: true };
     const res: ChunkResult = sameDb
@@ -120,6 +120,6 @@ export async function runBackfill(state: StateDb, crm: pg.Pool, config: Config, 
     if (res.keys < limit) current = await finishRun(client, current.runId);
     opts.onProgress?.({ run: current, chunk: res.keys });
   }
-  opts.log?.info({ runId: current.runId, enqueued: current.enqueued }, 'backfill enqueued every key');
+  opts.log?.debug({ runId: current.runId, enqueued: current.enqueued }, 'backfill enqueued every key');
   return { run: current, aborted: false };
 }

@@ -39,8 +39,23 @@ function toRun(r: Row): BackfillRun {
 type Queryable = pg.Pool | pg.ClientBase;
 const poolOf = (s: StateDb | Queryable): Queryable => ('pool' in s && 'db' in s ? s.pool : (s as Queryable));
 
+/** The runtime document `setup` writes when it creates a new slot (see initial.ts). */
+export const INITIAL_BACKFILL_DOC = 'initial_backfill';
+
+/**
+ * Creates a run row. A run over all customers (no --where) also satisfies the initial backfill
+ * `setup` requested for a new slot: the request is marked started in the same statement, so the
+ * daemon's first run does not send the whole book a second time.
+ */
 export async function createRun(state: StateDb | Queryable, where: string | null, total: number): Promise<BackfillRun> {
-  const r = await poolOf(state).query<Row>(`INSERT INTO backfill (where_sql, total) VALUES ($1, $2) RETURNING ${COLUMNS}`, [where, total]);
+  const r = await poolOf(state).query<Row>(
+    `WITH r AS (INSERT INTO backfill (where_sql, total) VALUES ($1, $2) RETURNING ${COLUMNS}),
+          d AS (UPDATE runtime SET value = value || jsonb_build_object('status', 'started', 'runId', (SELECT run_id::text FROM r)),
+                                   updated_at = now()
+                 WHERE name = '${INITIAL_BACKFILL_DOC}' AND value->>'status' = 'requested' AND $1::text IS NULL)
+     SELECT ${COLUMNS} FROM r`,
+    [where, total],
+  );
   return toRun(r.rows[0]!);
 }
 

@@ -4,6 +4,7 @@ import { redactUrl, scrub } from '../../log/secrets.js';
 import type { StateDb } from '../../state/db.js';
 import { readCapture, readDelivery, requestsInLastMinute, type CaptureRuntime, type DeliveryRuntime, type RequestWindow } from '../../state/runtime.js';
 import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
+import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
 import { missingStateTables, NOT_SET_UP } from './setup-check.js';
 
@@ -64,6 +65,8 @@ export interface StatusReport {
   queue: { live: QueueLane; backfill: QueueLane; total: number } | null;
   deadLetters: { count: number; newest: DeadLetterBrief[] } | null;
   backfill: BackfillStatus | null;
+  /** `setup` created a new slot and asked the first run to backfill; not started yet. */
+  initialBackfillRequested: boolean;
   requests: (RequestWindow & { limit: number }) | null;
   capture: (CaptureRuntime & { updatedAt: string | null }) | null;
   delivery: (DeliveryRuntime & { updatedAt: string | null }) | null;
@@ -180,7 +183,7 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
     problems: [],
     source: { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
     stateSchema: config.state.schema,
-    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, requests: null, capture: null, delivery: null,
+    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, requests: null, capture: null, delivery: null,
     apiKeyRejected: false,
     lastError: null,
   };
@@ -196,6 +199,7 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
   report.queue = await readQueue(state);
   report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);
   report.backfill = await readBackfill(state, config);
+  report.initialBackfillRequested = (await readInitialBackfillDoc(state.pool))?.status === 'requested';
   report.requests = { ...(await requestsInLastMinute(state)), limit: config.carecycle.requestsPerMinute };
   const capture = await readCapture(state);
   const delivery = await readDelivery(state);

@@ -39,12 +39,14 @@ function captureLine(r: StatusReport, now: Date): string {
 
 function backfillLine(r: StatusReport, now: Date): string {
   const b = r.backfill;
-  if (!b) return 'never run';
+  const requested = r.initialBackfillRequested ? 'requested by setup for the new slot: the first `run` backfills every customer' : '';
+  if (!b) return requested || 'never run';
+  if (requested && b.remaining === 0) return requested;
   const scope = b.where ? ` (where ${b.where})` : '';
   const enq = b.finished ? `enqueued ${formatCount(b.enqueued)}` : `enqueueing ${formatCount(b.enqueued)}/${formatCount(b.total)}`;
   if (b.remaining === 0) return `run ${b.runId}${scope}: done, ${formatCount(b.enqueued)} keys, started ${formatAgo(b.startedAt, now)}`;
   const rate = r.requests ? ` at ${r.requests.limit} req/min` : '';
-  return `run ${b.runId}${scope}: ${enq}, ${formatCount(b.pending)} pending, delivery ETA ${formatDuration(b.etaMs)}${rate}`;
+  return `run ${b.runId}${scope}: ${enq}, ${formatCount(b.pending)} backfill keys pending, delivery ETA ${formatDuration(b.etaMs)}${rate}`;
 }
 
 function apiLines(r: StatusReport, now: Date): string[] {
