@@ -74,9 +74,14 @@ export const configSchema = z
           .describe('CareCycle API key (env CARECYCLE_API_KEY or CARECYCLE_API_KEY_FILE). Never printed.'),
         requestsPerMinute: z.number().int().positive().max(100000).default(60).describe('Request budget per rolling minute.'),
         timeoutMs: z.number().int().positive().default(30000).describe('Timeout of one API request.'),
+        authRetrySeconds: z
+          .number()
+          .positive()
+          .default(60)
+          .describe('After CareCycle rejects the API key (401/403), send nothing for this long before trying the key again (no retry storm).'),
       })
       .strict()
-      .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000 }),
+      .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000, authRetrySeconds: 60 }),
     sync: z
       .object({
         onCustomerDelete: z.enum(['ignore', 'cancel-policies']).default('ignore').describe('What a customer delete (or leaving `customers.where`) does.'),
