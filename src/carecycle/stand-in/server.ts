@@ -52,6 +52,8 @@ export interface StandIn {
   requests: RequestLogEntry[];
   /** Changes the per-window limit at runtime. */
   setRpm(rpm: number): void;
+  /** Changes the accepted API key at runtime (tests of a rotated or revoked key). */
+  setApiKey(apiKey: string): void;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startStandIn(opts: StandInOptions): Promise<StandIn> {
     faults,
     requests,
     setRpm: (rpm) => { window.limit = rpm; },
+    setApiKey: (apiKey) => { ctx.opts = { ...ctx.opts, apiKey }; },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
