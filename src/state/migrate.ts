@@ -40,7 +40,10 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<st
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`carecycle_sync.migrate.${schema}`]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+      // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists,
+      // so a DBA's pre-created schema (sql/roles/least-privilege.sql) would fail it: look first.
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${q(schema)}`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${q(schema)}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
       );
