@@ -145,7 +145,9 @@ export function checkCaptureConfig(config: Config, catalog: Catalog): CapturePro
     problems.push({ severity: 'error', path: 'source.slot', message: `slot name "${config.source.slot}" may contain only lower-case letters, digits and _ (a Postgres rule)` });
   }
   const customers = checkTable(catalog, config.customers.table, 'customers.table', problems);
-  if (customers) checkColumn(customers, config.customers.key, 'customers.key', problems);
+  if (customers && checkColumn(customers, config.customers.key, 'customers.key', problems)) {
+    warnWithoutIdentity(customers, config.customers.key, 'customers.key', problems);
+  }
   if (config.policies) {
     const policies = checkTable(catalog, config.policies.table, 'policies.table', problems);
     if (policies) {
@@ -155,17 +157,24 @@ export function checkCaptureConfig(config: Config, catalog: Catalog): CapturePro
   }
   config.watch.forEach((w, i) => {
     const t = checkTable(catalog, w.table, `watch[${i}].table`, problems);
-    if (!t || !checkColumn(t, w.customerKey, `watch[${i}].customerKey`, problems)) return;
-    if (t.replicaIdentity !== 'full' && !t.primaryKey.includes(w.customerKey)) {
-      problems.push({
-        severity: 'warning',
-        path: `watch[${i}].table`,
-        message: `${t.schema}.${t.name} has REPLICA IDENTITY ${(t.replicaIdentity ?? 'default').toUpperCase()}: a deleted row (or one moved to another customer) carries no ${w.customerKey}, so that customer is not re-sent`,
-        fix: `ALTER TABLE ${quotedTable(w.table)} REPLICA IDENTITY FULL;`,
-      });
-    }
+    if (t && checkColumn(t, w.customerKey, `watch[${i}].customerKey`, problems)) warnWithoutIdentity(t, w.customerKey, `watch[${i}].table`, problems);
   });
   return problems;
+}
+
+/**
+ * A delete (or an update that moves the row) carries only the replica identity columns. When the
+ * customer-key column is not among them, such a change cannot name its customer. Policies are
+ * exempt: their customer is resolved through sent_policies.
+ */
+function warnWithoutIdentity(t: TableInfo, column: string, path: string, problems: CaptureProblem[]): void {
+  if (t.replicaIdentity === 'full' || (t.replicaIdentity === 'default' && t.primaryKey.includes(column))) return;
+  problems.push({
+    severity: 'warning',
+    path,
+    message: `${t.schema}.${t.name} has REPLICA IDENTITY ${(t.replicaIdentity ?? 'default').toUpperCase()} without ${column}: a deleted row (or one moved to another customer) carries no ${column}, so that customer is not re-sent`,
+    fix: `ALTER TABLE ${quoteIdent(t.schema)}.${quoteIdent(t.name)} REPLICA IDENTITY FULL;`,
+  });
 }
 
 function checkTable(catalog: Catalog, ref: string, path: string, problems: CaptureProblem[]): TableInfo | undefined {

@@ -36,6 +36,7 @@ export class CaptureSession {
   private readonly stream: ReplicationStream;
   private readonly buffer: KeyBuffer;
   private readonly bindings = new Map<number, Binding>();
+  private readonly warnedUnattributed = new Set<string>();
   private inTxn = false;
   private handled = 0;
   private lastCommit: Lsn;
@@ -167,9 +168,15 @@ export class CaptureSession {
     this.lastCommit = maxLsn(this.lastCommit, parseLsn(msg.commitEndLsn));
   }
 
+  /** Warned once per table and session (a bulk delete must not flood the log), counted always. */
   private onUnattributed(route: TableRoute, change: RowChange): void {
     this.o.status.unattributedChanges++;
-    this.o.log.warn({ table: route.table, change: change.tag }, 'change carries no customer key (REPLICA IDENTITY FULL on that table would carry it); no customer re-sent');
+    if (this.warnedUnattributed.has(route.table)) return;
+    this.warnedUnattributed.add(route.table);
+    this.o.log.warn(
+      { table: route.table, change: change.tag },
+      `a ${change.tag} on ${route.table} carries no customer key, so no customer is re-sent (ALTER TABLE ${route.table} REPLICA IDENTITY FULL would carry it); further ones are only counted`,
+    );
   }
 
   private onKeepalive(walEnd: Lsn, shouldRespond: boolean): void {
