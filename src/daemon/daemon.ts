@@ -77,9 +77,11 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
+    authCooldownMs: config.carecycle.authRetrySeconds * 1000,
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
+    fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
     // Only the instance that streams from the slot delivers: a standby must not spend the budget.
     client: { deliver: client.deliver, ready: async (signal) => { await whileActive(capture, signal); await client.ready(signal); } },
