@@ -39,6 +39,19 @@ export function nextSlot(sent: readonly number[], now: number, blockedUntil: num
   return t;
 }
 
+/**
+ * Pure: the point on the even schedule that a send leaving at `slot` takes. Normally the
+ * previous point plus one spacing; when the caller came late (all workers were busy), the
+ * schedule may lag `slot` by at most one spacing, so the next send can make up that much and no
+ * more: a short stall costs nothing, and an idle spell buys a burst of two at most. The window
+ * rule in `nextSlot` still bounds every rolling window.
+ */
+export function scheduledPoint(slot: number, lastScheduled: number | undefined, cfg: LimiterConfig): number {
+  const spacing = (cfg.windowMs + marginOf(cfg)) / cfg.limit;
+  if (lastScheduled === undefined) return slot;
+  return Math.min(slot, Math.max(lastScheduled + spacing, slot - spacing));
+}
+
 export class RateLimiter {
   /** The last `limit` sends: `t` reserved, then the actual time once it left; `slot` as scheduled. */
   private readonly sent: Array<{ t: number; slot: number }> = [];
@@ -59,8 +72,9 @@ export class RateLimiter {
     const start = this.clock();
     for (;;) {
       this.forgetOld(this.clock());
-      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, this.sent[this.sent.length - 1]?.slot);
-      const mine = { t: slot, slot };
+      const lastScheduled = this.sent[this.sent.length - 1]?.slot;
+      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, lastScheduled);
+      const mine = { t: slot, slot: scheduledPoint(slot, lastScheduled, this.cfg) };
       this.sent.push(mine);
       if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
       // Timers may fire a little early; never leave before the slot.

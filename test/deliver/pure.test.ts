@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextSlot, RateLimiter, marginOf } from '../../src/deliver/limiter.js';
+import { nextSlot, RateLimiter, marginOf, scheduledPoint } from '../../src/deliver/limiter.js';
 import { backoffDelayMs } from '../../src/deliver/backoff.js';
 import { classifyResponse, parseRetryAfterHeader } from '../../src/deliver/classify.js';
 import { planWaves, splitPlan } from '../../src/deliver/plan.js';
@@ -140,5 +140,28 @@ describe('limiter drift', () => {
     // ten actual sends starting late at 50: the 11th waits for 50 + window even if spacing says sooner
     const actual = [50, 100, 200, 300, 400, 500, 600, 700, 800, 900];
     expect(nextSlot(actual, 950, 0, cfg, 900)).toBe(1_050);
+  });
+});
+
+describe('limiter schedule catch-up', () => {
+  const cfg = { limit: 10, windowMs: 1_000, marginMs: 0 }; // spacing 100
+  it('lets the schedule lag a late send by at most one spacing', () => {
+    expect(scheduledPoint(500, 400, cfg)).toBe(500); // on time
+    expect(scheduledPoint(650, 400, cfg)).toBe(550); // 150 late: the schedule lags by one spacing only
+    expect(scheduledPoint(5_000, 400, cfg)).toBe(4_900); // after idle: one spacing of credit, no more
+    expect(scheduledPoint(300, undefined, cfg)).toBe(300);
+  });
+  it('after an idle spell allows a burst of two, then even spacing', () => {
+    const sent: number[] = [];
+    let sched: number | undefined = -10_000;
+    const now = 0;
+    const out: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = nextSlot(sent, now, 0, cfg, sched);
+      sched = scheduledPoint(t, sched, cfg);
+      sent.push(t);
+      out.push(t);
+    }
+    expect(out).toEqual([0, 0, 100, 200, 300]);
   });
 });
