@@ -70,14 +70,16 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
   /** Remembered policies missing from their customer's current rows but alive elsewhere. */
   async function movedPolicies(sent: Map<string, SentState>, policies: Map<string, Row[]>): Promise<Set<string>> {
     if (!plan.policies || opts.config.sync.onPolicyDelete === 'ignore' && opts.config.sync.onCustomerDelete === 'ignore') return new Set();
-    const missing: string[] = [];
+    const missing = new Map<string, string>();
     for (const [k, s] of sent) {
       const current = new Set((policies.get(k) ?? []).map((r) => r[KEY_ALIAS]));
-      for (const p of s.policies) if (!current.has(p.policyKey)) missing.push(p.policyKey);
+      for (const p of s.policies) if (!current.has(p.policyKey)) missing.set(p.policyKey, k);
     }
-    if (missing.length === 0) return new Set();
-    const rows = (await opts.crm.query<Row>(policyWhereaboutsQuery(plan.policies), [missing])).rows;
-    return new Set(rows.map((r) => r[KEY_ALIAS]!));
+    if (missing.size === 0) return new Set();
+    const rows = (await opts.crm.query<Row>(policyWhereaboutsQuery(plan.policies), [[...missing.keys()]])).rows;
+    // Moved means alive under *another* customer: the policies of a deleted customer still point
+    // at its key (no row is read for it), and must be cancelled, not taken for moved.
+    return new Set(rows.filter((r) => r[CUSTOMER_ALIAS] !== missing.get(r[KEY_ALIAS]!)).map((r) => r[KEY_ALIAS]!));
   }
 
   return {
