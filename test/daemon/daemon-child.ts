@@ -5,7 +5,7 @@
  * kept, the health port is read from them, and it is stopped with real signals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -54,7 +54,10 @@ export function startDaemonChild(configPath: string, env: DaemonEnv, args: strin
   const logs: Array<Record<string, any>> = [];
   let pending = '';
   let stderr = '';
+  // E2E_DAEMON_LOG=<file> keeps every daemon's log lines for a look after the run.
+  const keep = process.env.E2E_DAEMON_LOG;
   child.stderr!.on('data', (d: Buffer) => {
+    if (keep) appendFileSync(keep, d);
     stderr = (stderr + d.toString()).slice(-8000);
     pending += d.toString();
     const lines = pending.split('\n');

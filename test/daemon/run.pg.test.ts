@@ -144,3 +144,109 @@ describe('carecycle-sync run, first daemon', () => {
     expect(appliedFor('5', mark2).flatMap((r) => r.policies ?? []).some((p) => p.healthSherpaPolicyId === gone!.hs)).toBe(false);
   }, 90_000);
 });
+
+/** One UPDATE per transaction, `gapMs` apart: a stream of live changes. */
+async function stream(ids: readonly number[], column: 'first_name' | 'last_name', tag: string, gapMs = 15): Promise<void> {
+  for (const id of ids) {
+    await q(`UPDATE customers SET ${column} = $2 WHERE id = $1`, [id, `${tag}${id}`]);
+    if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+  }
+}
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('carecycle-sync run, first daemon, under faults', () => {
+  it('rides out a 429 storm and a 5xx period during streaming', async () => {
+    const mark = standIn.requests.length;
+    standIn.faults.set({ rateLimitBurst: 5, retryAfterSeconds: 0.2, retryAfterVia: 'body' });
+    await stream(range(10, 29), 'first_name', 'Storm');
+    await match();
+    expect(standIn.requests.slice(mark).filter((r) => r.fault === 'rate-limit-burst')).toHaveLength(5);
+
+    const mark2 = standIn.requests.length;
+    standIn.faults.set({ serverErrors: 3 });
+    await stream(range(10, 29), 'last_name', 'Outage');
+    await match();
+    expect(standIn.requests.slice(mark2).filter((r) => r.status === 500)).toHaveLength(3);
+  }, 60_000);
+
+  it('a revoked key stops delivery loudly while capture keeps queueing; the restored key delivers all', async () => {
+    const slot = slotFor(url);
+    standIn.setApiKey('cc_rotated_by_someone_else');
+    const mark = standIn.requests.length;
+    await stream(range(30, 39), 'first_name', 'Locked', 0);
+    const written = await currentLsn(url);
+    await waitFor('/readyz to turn 503 with the apiKey check failing', async () => {
+      const r = await daemon!.readyz();
+      return r.status === 503 && r.body.checks.apiKey!.ok === false && r.body.checks.replication!.ok;
+    });
+    await daemon!.sawLog('the loud rejected-key error', (l) => l.level === 50 && /REJECTS THE API KEY/.test(l.msg));
+    expect(standIn.requests.slice(mark).every((r) => r.status === 401)).toBe(true);
+    // Capture keeps going: keys queue up and the slot still advances past the new changes.
+    await waitFor('the ten changed customers to be pending', async () => (await pendingCount()) >= 10);
+    await waitFor('confirmed_flush_lsn to pass the changes', async () => {
+      const [r] = await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn <= $2::pg_lsn AS ok', [written, await confirmedLsn(url, slot)]);
+      return r!.ok;
+    });
+    await stream(range(40, 44), 'first_name', 'Locked', 0);
+    await waitFor('more keys to queue while the key is refused', async () => (await pendingCount()) >= 15);
+    expect(daemon!.child.exitCode).toBeNull();
+
+    standIn.setApiKey(KEY);
+    await match();
+    await waitFor('/readyz to turn 200 again', async () => (await daemon!.readyz()).status === 200);
+    await daemon!.sawLog('that delivery resumed', (l) => /accepts the API key again/.test(l.msg));
+  }, 60_000);
+
+  it('SIGTERM during streaming: drains within the deadline and exits 0; nothing is lost', async () => {
+    standIn.faults.set({ latencyMs: 300 });
+    const mark = standIn.requests.length;
+    const writer = stream(range(10, 59).filter((id) => id !== 6 && id !== 7), 'first_name', 'Term', 10);
+    await waitFor('a request in flight', () => standIn.requests.slice(mark).some((r) => r.status === 0), 20_000, 5);
+    const t0 = Date.now();
+    daemon!.kill('SIGTERM');
+    const exit = await daemon!.exited(t0);
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(DRAIN_SECONDS * 1000);
+    expect(daemon!.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    expect(daemon!.logs.some((l) => /drain deadline/.test(l.msg ?? ''))).toBe(false);
+    await writer;
+    standIn.faults.set({ latencyMs: 0 });
+    daemon = undefined;
+  }, 60_000);
+});
+
+describe('carecycle-sync run, second daemon (onCustomerDelete: cancel-policies)', () => {
+  it('delivers everything the first one left behind after a restart', async () => {
+    daemon = startDaemonChild(cancelConfig, env, ['--drain-timeout', String(DRAIN_SECONDS)]);
+    await match({ timeoutMs: 30_000 });
+    expect(daemon.logs.some((l) => /backfill/.test(l.msg ?? '') && l.level === 30 && /new slot/.test(l.msg))).toBe(false);
+  }, 60_000);
+
+  it('cancels the remembered policies of a deleted customer', async () => {
+    const policies = await q(`SELECT hs_policy_id AS hs FROM policies WHERE customer_id = 11 ORDER BY id`);
+    await q(`DELETE FROM customers WHERE id = 11`);
+    const statuses = () => standIn.store.byExternalId('11')!.policies.map((p) => [p.fields.healthSherpaPolicyId, p.fields.status]);
+    const want = policies.map((p) => [p.hs, 'Cancelled']);
+    await waitFor('customer 11\'s policies to be cancelled', () => JSON.stringify(statuses()) === JSON.stringify(want)).catch(() => undefined);
+    expect(statuses()).toEqual(want);
+    await match();
+    expect(await sql(url, `SELECT 1 FROM carecycle_sync.sent_policies WHERE customer_key = '11'`)).toEqual([]);
+  }, 30_000);
+
+  it('a second signal forces the exit at once; the unfinished key stays pending', async () => {
+    standIn.faults.set({ latencyMs: 5000 });
+    const mark = standIn.requests.length;
+    await q(`UPDATE customers SET first_name = 'Forced' WHERE id = 12`);
+    await waitFor('a request in flight', () => standIn.requests.slice(mark).some((r) => r.status === 0), 20_000, 5);
+    const t0 = Date.now();
+    daemon!.kill('SIGTERM');
+    await daemon!.sawLog('that it is draining', (l) => /^stopping/.test(l.msg ?? ''));
+    daemon!.kill('SIGINT');
+    const exit = await daemon!.exited(t0);
+    expect(exit.code).toBe(130);
+    expect(exit.ms).toBeLessThan(4000);
+    daemon = undefined;
+    expect(await sql(url, `SELECT 1 FROM carecycle_sync.pending WHERE customer_key = '12'`)).toHaveLength(1);
+    standIn.faults.set({ latencyMs: 0 });
+  }, 30_000);
+});
