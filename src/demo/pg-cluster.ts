@@ -17,18 +17,27 @@ export interface PgCluster {
   readonly binDir: string;
   readonly dataDir: string;
   readonly version: string;
-  /** Stop the server (fast shutdown) and keep the data directory. */
-  stopServer(): Promise<void>;
+  /**
+   * Stop the server (fast shutdown) and keep the data directory. After `graceMs` (default 10 s)
+   * without an exit it escalates to an immediate shutdown (SIGQUIT); 0 goes straight there.
+   */
+  stopServer(graceMs?: number): Promise<void>;
   /** Start the server again on the same port (after stopServer). */
   startServer(): Promise<void>;
-  /** Stop the server and delete everything. */
-  destroy(): Promise<void>;
+  /** Stop the server (see stopServer) and delete everything. */
+  destroy(graceMs?: number): Promise<void>;
 }
 
 export interface ClusterOptions {
   binDir: string;
   /** Extra `-c name=value` settings (override the defaults below). */
   settings?: Record<string, string>;
+  /**
+   * Run the server in its own process group, so a Ctrl-C in the terminal reaches only this
+   * process, which then stops the server last (the demo drains its daemon first). Default false:
+   * in tests a Ctrl-C should take the server down at once.
+   */
+  ownProcessGroup?: boolean;
 }
 
 const DEFAULT_SETTINGS: Record<string, string> = {
@@ -99,7 +108,11 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
     const args = ['-D', dataDir, '-p', String(port), '-k', root];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
     stderrTail = '';
-    const c = spawn(join(opts.binDir, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], ...(ids ?? {}) });
+    const c = spawn(join(opts.binDir, 'postgres'), args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: opts.ownProcessGroup === true,
+      ...(ids ?? {}),
+    });
     child = c;
     // If this process exits without stopping the server (a crash, process.exit), take the
     // server down with it rather than leave an orphan holding the port and the temp dir.
@@ -111,18 +124,18 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
     });
     await waitReady(urlOf(port), c, () => stderrTail);
   };
-  const stopServer = async (): Promise<void> => {
+  const stopServer = async (graceMs = 10_000): Promise<void> => {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((r) => c.once('exit', () => r()));
-    c.kill('SIGINT');
-    const t = setTimeout(() => c.kill('SIGQUIT'), 10_000);
+    c.kill(graceMs > 0 ? 'SIGINT' : 'SIGQUIT');
+    const t = setTimeout(() => c.kill('SIGQUIT'), graceMs);
     await exited;
     clearTimeout(t);
   };
-  const destroy = async (): Promise<void> => {
-    await stopServer();
+  const destroy = async (graceMs?: number): Promise<void> => {
+    await stopServer(graceMs);
     if (existsSync(root)) rmSync(root, { recursive: true, force: true });
   };
   // Another process may take the free port before the server binds it: try a few ports.

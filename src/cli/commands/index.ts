@@ -9,6 +9,7 @@ import { register as deadLetters } from './dead-letters.js';
 import { register as doctor } from './doctor.js';
 import { register as preview } from './preview.js';
 import { register as run } from './run.js';
+import { register as demo } from './demo.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [setup, run, backfill, preview, status, deadLetters, doctor, teardown, standIn, checkConfig];
+export const commands: Array<(program: Command) => void> = [demo, setup, run, backfill, preview, status, deadLetters, doctor, teardown, standIn, checkConfig];
