@@ -9,6 +9,7 @@ import {
   createReporter, deliveryEtaMs, pendingBackfillKeys, remainingKeys, resumeOrStartBackfill, runBackfill, waitForDrain, withBackfillLock,
   type BackfillRun, type DrainSummary,
 } from '../../backfill/index.js';
+import { deliverIfNoDaemon } from './backfill-deliver.js';
 
 interface BackfillOptions extends GlobalOptions {
   where?: string;
@@ -72,24 +73,41 @@ async function backfill(opts: BackfillOptions): Promise<number> {
       out('The `run` daemon delivers them behind live changes; watch with `carecycle-sync status` (or use --wait).');
       return 0;
     }
-    const summary = await waitForDrain(state, result.run.runId, {
-      signal: abort.signal,
-      onPoll: (s) =>
-        reporter.drain({
-          runId: s.run.runId,
-          settled: s.settled,
-          total: s.run.enqueued,
-          pending: remainingKeys({ pendingBackfill: s.pending, enqueued: s.run.enqueued, total: s.run.total, finished: s.run.finishedAt !== null }),
-        }),
-      onStall: ({ sinceMs }) =>
-        process.stderr.write(
-          `\nwarning: nothing was delivered for ${formatDuration(sinceMs)} and no daemon reported delivery state: is \`carecycle-sync run\` running?\n`,
-        ),
-    });
+    // Only warnings from the in-process loop: the progress line is the user's view.
+    const deliveryLog = ctx.log.child({ component: 'delivery' }, { level: ctx.log.isLevelEnabled('debug') ? 'debug' : 'warn' });
+    const inline = await deliverIfNoDaemon(config, ctx.path, state, crm, deliveryLog);
+    out(inline
+      ? `No \`run\` daemon holds slot "${config.source.slot}": delivering in this process at ${limits.requestsPerMinute} requests/min (Ctrl-C stops; \`run\` continues later).`
+      : 'A `run` daemon is delivering; waiting for it to drain the backfill.');
+    let summary: DrainSummary | null;
+    try {
+      summary = await waitForDrain(state, result.run.runId, {
+        signal: abort.signal,
+        stallMs: inline ? Number.POSITIVE_INFINITY : 120_000,
+        onPoll: (s) =>
+          reporter.drain({
+            runId: s.run.runId,
+            settled: s.settled,
+            total: s.run.enqueued,
+            pending: remainingKeys({ pendingBackfill: s.pending, enqueued: s.run.enqueued, total: s.run.total, finished: s.run.finishedAt !== null }),
+          }),
+        onStall: ({ sinceMs }) =>
+          process.stderr.write(
+            `\nwarning: nothing was delivered for ${formatDuration(sinceMs)} and no daemon reported delivery state: is \`carecycle-sync run\` running?\n`,
+          ),
+      });
+    } finally {
+      await inline?.stop();
+    }
     reporter.stop();
     if (!summary) {
-      out('Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.');
+      out(inline ? 'Stopped; `carecycle-sync backfill --wait` or `run` delivers the rest.' : 'Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.');
       return 1;
+    }
+    if (inline) {
+      // This process did the delivering: its own counts are exact (live keys included).
+      const st = inline.status();
+      summary = { ...summary, delivered: st.delivered, skippedUnchanged: st.skipped, deadLettered: st.deadLettered };
     }
     out(describeSummary(summary));
     return 0;
