@@ -115,6 +115,24 @@ describe('Dockerfile', () => {
   });
 });
 
+describe('docs/operator-guide.md', () => {
+  const guide = readFileSync('docs/operator-guide.md', 'utf8');
+  it('links only to files that exist', () => {
+    const links = [...guide.matchAll(/\]\((\.\.\/[^)#]+|[a-z-]+\.md)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(5);
+    for (const l of links) expect(existsSync(join('docs', l)), l).toBe(true);
+  });
+  it('names only commands the CLI has', async () => {
+    const { buildProgram } = await import('../../src/cli/program.js');
+    const known = new Set(buildProgram().commands.map((c) => c.name()));
+    // Commands in code only: fenced blocks and inline spans.
+    const code = [...guide.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n') + '\n' + [...guide.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!).join('\n');
+    const used = new Set([...code.matchAll(/^\s*carecycle-sync ([a-z][a-z-]+)/gm)].map((m) => m[1]!));
+    expect([...used].filter((c) => !known.has(c))).toEqual([]);
+    for (const c of ['setup', 'doctor', 'run', 'status', 'teardown', 'backfill', 'preview', 'dead-letters']) expect(used.has(c), c).toBe(true);
+  });
+});
+
 describe('deploy manifests', () => {
   it('Kubernetes: probes hit /healthz and /readyz on the container port, non-root, and its config validates', () => {
     const docs = parseAllDocuments(readFileSync('deploy/kubernetes.yaml', 'utf8')).map((d) => d.toJS());
