@@ -1,0 +1,105 @@
+/**
+ * The delivery loop against a real state store, the sample CRM and the stand-in: what one
+ * claim → send → settle pass leaves behind when the queue moves under it.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
+import { mappedTables, prepareAssembler } from '../../src/assemble/index.js';
+import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/index.js';
+import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
+import { readCatalog } from '../../src/ops/catalog.js';
+import { enqueueKeys } from '../../src/queue/enqueue.js';
+import { openStateDb, type StateDb } from '../../src/state/db.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { crmWithState, demoConfig } from '../backfill/fixture.js';
+import { sql } from '../harness/db.js';
+import { waitFor } from '../source/helpers.js';
+import { API_KEY } from './helpers.js';
+
+let url: string;
+let crm: pg.Pool;
+let state: StateDb;
+let standIn: StandIn;
+let client: DeliveryClient;
+let loop: DeliveryLoop;
+
+const pending = async () => (await sql<{ k: string; v: string }>(url, 'SELECT customer_key AS k, version::text AS v FROM carecycle_sync.pending ORDER BY 1')).map((r) => r.k);
+const inFlight = (since: number) => waitFor('a request in flight', () => standIn.requests.slice(since).some((r) => r.status === 0), 10_000, 5);
+
+beforeAll(async () => {
+  url = await crmWithState('delivery-loop', 6);
+  const config = demoConfig(url);
+  crm = new pg.Pool({ connectionString: url, max: 2 });
+  state = openStateDb(config, { max: 3 });
+  standIn = await startStandIn({ apiKey: API_KEY, rpm: 6000 });
+  client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 6000, timeoutMs: 10_000, log: silentLogger() });
+  const assembler = await prepareAssembler({ config, crm, state, catalog: await readCatalog(crm, mappedTables(config)) });
+  loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100 });
+});
+
+afterAll(async () => {
+  await client?.close();
+  await standIn?.close();
+  await state?.close();
+  await crm?.end();
+});
+
+beforeEach(() => {
+  standIn.faults.reset();
+});
+
+describe('delivery loop', () => {
+  it('keeps a key that was re-queued while its request was in flight, and sends it again', async () => {
+    await enqueueKeys(state, ['1', '2'], 0);
+    standIn.faults.set({ latencyMs: 300 });
+    const mark = standIn.requests.length;
+    const pass = loop.once();
+    await inFlight(mark);
+    await sql(url, `UPDATE customers SET first_name = 'Changed' WHERE id = 1`);
+    await enqueueKeys(state, ['1'], 0); // what capture does for that change
+    expect(await pass).toMatchObject({ keys: 2, delivered: 2, requeued: 1 });
+    expect(await pending()).toEqual(['1']);
+    expect(standIn.store.byExternalId('1')!.fields.firstName).not.toBe('Changed');
+    // The settled customer has its hash and policy identifiers stored.
+    const sent = await sql(url, `SELECT customer_key, payload_hash FROM carecycle_sync.sent ORDER BY 1`);
+    expect(sent.map((s) => s.customer_key)).toEqual(['1', '2']);
+    expect(sent.every((s) => /^[0-9a-f]{64}$/.test(s.payload_hash))).toBe(true);
+    const policies = await sql(url, `SELECT p.identifiers->>'healthSherpaPolicyId' AS hs FROM carecycle_sync.sent_policies p WHERE customer_key = '2' ORDER BY 1`);
+    const crmPolicies = await sql(url, `SELECT hs_policy_id AS hs FROM policies WHERE customer_id = 2 ORDER BY 1`);
+    expect(policies).toEqual(crmPolicies);
+
+    standIn.faults.set({ latencyMs: 0 });
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 0 });
+    expect(await pending()).toEqual([]);
+    expect(standIn.store.byExternalId('1')!.fields.firstName).toBe('Changed');
+  });
+
+  it('the drain deadline (hard abort) leaves the claimed keys pending and nothing recorded as sent', async () => {
+    await enqueueKeys(state, ['3', '4'], 0);
+    standIn.faults.set({ latencyMs: 2000 });
+    const mark = standIn.requests.length;
+    const soft = new AbortController();
+    const hard = new AbortController();
+    const pass = loop.once(soft.signal, hard.signal);
+    await inFlight(mark);
+    soft.abort(new Error('SIGTERM'));
+    hard.abort(new Error('drain deadline'));
+    await expect(pass).rejects.toThrow('drain deadline');
+    expect(await pending()).toEqual(['3', '4']);
+    expect(await sql(url, `SELECT 1 FROM carecycle_sync.sent WHERE customer_key IN ('3', '4')`)).toEqual([]);
+  });
+
+  it('a soft stop (SIGTERM) lets the request in flight finish and settle, then run() returns', async () => {
+    await enqueueKeys(state, ['5'], 0);
+    standIn.faults.set({ latencyMs: 500 });
+    const mark = standIn.requests.length;
+    const soft = new AbortController();
+    const running = loop.run(soft.signal, new AbortController().signal);
+    await inFlight(mark);
+    soft.abort(new Error('SIGTERM'));
+    await running;
+    expect(await pending()).toEqual([]);
+    expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 3]]);
+  });
+});
