@@ -148,6 +148,10 @@ async function rawConsume(url: string, slot: string, end: string): Promise<{ cha
 }
 
 async function oursConsume(config: Config, end: string): Promise<{ ms: number; keys: number }> {
+  if (process.env.BENCH_VERBOSE) {
+    const m = process.memoryUsage();
+    process.stderr.write(`  before capture: rss ${(m.rss / 2 ** 20).toFixed(0)} MB, heapUsed ${(m.heapUsed / 2 ** 20).toFixed(0)} MB\n`);
+  }
   const state = openStateDb(config, { max: 4 });
   const capture = createCapture({ config, state, log: silentLogger() });
   const ac = new AbortController();
@@ -164,6 +168,8 @@ async function oursConsume(config: Config, end: string): Promise<{ ms: number; k
     }
     ms = performance.now() - t0;
     const keys = Number((await c.query('SELECT count(*) AS n FROM carecycle_sync.pending')).rows[0].n);
+    const st = capture.status();
+    if (process.env.BENCH_VERBOSE) console.error(`  ours: ${st.flushes} flushes, ${Math.round(st.flushMs)} ms writing them, ${st.changesSeen} changes seen`);
     return { ms, keys };
   } finally {
     ac.abort();
@@ -196,5 +202,10 @@ async function rssChild(): Promise<void> {
   const config = validateConfig(JSON.parse(process.env.BENCH_CONFIG!));
   const { ms } = await oursConsume(config, process.env.BENCH_END!);
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  if (process.env.BENCH_VERBOSE) {
+    const m = process.memoryUsage();
+    const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+    process.stderr.write(`  rss child at end: rss ${mb(m.rss)}, heapTotal ${mb(m.heapTotal)}, heapUsed ${mb(m.heapUsed)}, external ${mb(m.external)}, arrayBuffers ${mb(m.arrayBuffers)}\n`);
+  }
   process.stdout.write(`${JSON.stringify({ ms, maxRssMb })}\n`);
 }

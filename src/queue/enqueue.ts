@@ -75,10 +75,12 @@ async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<numbe
   if (b.allSentCustomers) sources.push('SELECT customer_key FROM sent');
   if (b.allSentPolicyCustomers) sources.push('SELECT customer_key FROM sent_policies');
   if (b.keys.length === 0 && sources.length === 1) return 0;
-  // UNION removes duplicates: ON CONFLICT may not touch one row twice in a statement.
+  // ON CONFLICT may not touch one row twice in a statement: UNION removes duplicates across
+  // sources, DISTINCT within the keys (free when the caller passes distinct keys, as capture does).
+  const from = sources.length === 1 ? 'SELECT DISTINCT unnest($1::text[])' : sources.join(' UNION ');
   const r = await client.query(
     `INSERT INTO pending (customer_key, priority)
-     SELECT k, $2::smallint FROM (${sources.join(' UNION ')}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
+     SELECT k, $2::smallint FROM (${from}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
     params,
   );
   return r.rowCount ?? 0;

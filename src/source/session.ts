@@ -245,6 +245,7 @@ export class CaptureSession {
     const checkpoint = upTo > this.persisted ? { slot: this.o.config.source.slot, lsn: formatLsn(upTo) } : undefined;
     const empty = batch.customers.length === 0 && batch.policies.length === 0 && !batch.truncatedCustomers && !batch.truncatedPolicies;
     if (empty && !checkpoint) return;
+    const t0 = performance.now();
     await writeBatch(this.o.state, {
       keys: batch.customers,
       priority: PRIORITY.live,
@@ -258,6 +259,8 @@ export class CaptureSession {
     this.durable = maxLsn(this.durable, upTo);
     this.o.status.flushes++;
     this.o.status.keysFlushed += batch.customers.length;
+    this.o.status.flushMs += performance.now() - t0;
+    this.o.log.debug({ customers: batch.customers.length, policies: batch.policies.length, checkpoint: checkpoint?.lsn, ms: Math.round(performance.now() - t0) }, 'flushed');
     if (!this.stopping) this.sendStatus(false);
   }
 

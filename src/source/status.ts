@@ -15,6 +15,8 @@ export interface CaptureStatus {
   /** Customer keys written to `pending` (before coalescing by the table). */
   keysFlushed: number;
   flushes: number;
+  /** Total time spent writing flushes (ms). */
+  flushMs: number;
   /** Changes whose customer could not be known (see REPLICA IDENTITY warnings). */
   unattributedChanges: number;
   reconnects: number;
@@ -31,6 +33,7 @@ export function initialStatus(slot: string): CaptureStatus {
     changesSeen: 0,
     keysFlushed: 0,
     flushes: 0,
+    flushMs: 0,
     unattributedChanges: 0,
     reconnects: 0,
   };
