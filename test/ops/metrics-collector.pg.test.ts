@@ -23,7 +23,8 @@ describe('stateCollector', () => {
     await sql(url, `INSERT INTO ccs_state.dead_letters (customer_key, reason) VALUES ('9', 'phoneNumber: required')`);
     await sql(url, `INSERT INTO ccs_state.backfill (enqueued, total) VALUES (10, 20), (300, 1000)`);
     await sql(url, `SELECT pg_create_logical_replication_slot('ccs_metrics_slot', 'pgoutput')`);
-    await sql(url, `CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000)`);
+    // pg_current_wal_lsn() is the WAL *written*; the test server commits asynchronously.
+    await sql(url, `SET synchronous_commit = on; CREATE TABLE t (x int); INSERT INTO t SELECT generate_series(1, 1000)`);
 
     const pool = new pg.Pool({ connectionString: url, max: 2 });
     pools.push(pool);
