@@ -20,6 +20,8 @@ export interface CaptureOptions {
   log: Logger;
   /** How often a standby retries the slot lock (default 1 s). */
   lockPollMs?: number;
+  /** Called after each flush that made keys durable in `pending` (the daemon wakes delivery). */
+  onFlushed?: (keys: number) => void;
 }
 
 export interface Capture {
@@ -68,6 +70,7 @@ export function createCapture(opts: CaptureOptions): Capture {
       startLsn: pos.start,
       walSenderTimeoutMs: pos.walSenderTimeoutMs,
       statusIntervalMs: statusIntervalMs(pos.walSenderTimeoutMs),
+      onFlushed: opts.onFlushed,
     });
     try {
       await session.run(sessionAbort.signal);

@@ -24,6 +24,8 @@ export interface SessionOptions {
   startLsn: Lsn;
   walSenderTimeoutMs: number;
   statusIntervalMs: number;
+  /** Called after a flush made customer keys durable in `pending` (the delivery loop wakes up). */
+  onFlushed?: (keys: number) => void;
 }
 
 /**
@@ -261,6 +263,7 @@ export class CaptureSession {
     this.o.status.keysFlushed += batch.customers.length;
     this.o.status.flushMs += performance.now() - t0;
     this.o.log.debug({ customers: batch.customers.length, policies: batch.policies.length, checkpoint: checkpoint?.lsn, ms: Math.round(performance.now() - t0) }, 'flushed');
+    if (!empty) this.o.onFlushed?.(batch.customers.length + batch.policies.length);
     if (!this.stopping) this.sendStatus(false);
   }
 
