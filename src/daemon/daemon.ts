@@ -73,7 +73,6 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
   metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
-  const capture = createCapture({ config, state, log });
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
@@ -87,6 +86,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     client: { deliver: client.deliver, ready: async (signal) => { await whileActive(capture, signal); await client.ready(signal); } },
     onBatch: batchObserver(metrics),
   });
+  // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
+  const capture = createCapture({ config, state, log, onFlushed: () => delivery.wake() });
   let connectedSince: Date | null = null;
   const mirror = captureMirror(metrics, capture);
   const readiness = async () => {

