@@ -53,6 +53,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let code = 0;
   let last: DemoSnapshot | undefined;
   const marks = { stoppingAt: 0 };
+  // Through the screen, so the message does not tear the panel.
+  o.stop.addEventListener('abort', () => screen.message(`${reasonOf(o.stop)}: stopping the changes, draining the daemon, removing Postgres… (Ctrl-C again to force)`), { once: true });
+  o.force.addEventListener('abort', () => screen.message(`${reasonOf(o.force)}: forcing: cutting the drain short, killing Postgres, removing its files`), { once: true });
   try {
     const started = await startParts(o, parts, screen);
     if (started) last = await streamUntilStopped(o, parts as Required<Parts>, screen, { ...started, marks });
@@ -66,6 +69,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   }
   return code;
 }
+
+const reasonOf = (s: AbortSignal) => (s.reason instanceof Error ? s.reason.message : 'stop');
 
 interface Started {
   warnings: () => string[];
@@ -127,7 +132,7 @@ async function streamUntilStopped(o: DemoOptions, p: Required<Parts>, screen: Sc
   clearTimeout(deadline);
   o.force.removeEventListener('abort', onForce);
   if (daemonError && !o.stop.aborted) throw new Error(`the daemon stopped: ${(daemonError as Error).message}`, { cause: daemonError });
-  return read();
+  return { ...(await read()), stopped: true };
 }
 
 /** Releases whatever was started, in reverse order; never throws. */

@@ -37,6 +37,8 @@ export interface DemoSnapshot {
   changes: GeneratorStats;
   /** The latest warnings and errors of the daemon (newest last). */
   warnings: string[];
+  /** The final snapshot, taken after the daemon stopped. */
+  stopped?: boolean;
 }
 
 export interface StatsSources {
@@ -56,7 +58,7 @@ const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot> {
   const queueSql = stateMetricsSql(src.schema);
-  const deadSql = `SELECT customer_key, coalesce(field_path || ': ', '') || reason AS reason FROM ${quote(src.schema)}.dead_letters ORDER BY last_failed_at DESC LIMIT 3`;
+  const deadSql = `SELECT customer_key, reason FROM ${quote(src.schema)}.dead_letters ORDER BY last_failed_at DESC LIMIT 3`;
   // Kept between reads: a query that fails (the server is busy, or stopping) shows the last values.
   const db = { queueLive: 0, queueBackfill: 0, deadLetterRows: 0, backfillEnqueued: 0, backfillTotal: null as number | null, slotLagBytes: null as number | null, latestDeadLetters: [] as DeadLetterLine[] };
 
@@ -73,7 +75,9 @@ export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot
         backfillEnqueued: Number(row.bf_enqueued ?? 0), backfillTotal: row.bf_total == null ? null : Number(row.bf_total),
       });
     }
-    db.slotLagBytes = s.rows[0]?.lag == null ? null : Number(s.rows[0].lag);
+    // The slot may confirm the end of the last commit record, a few bytes past the position
+    // pg_current_wal_lsn() reports (written, not inserted, WAL): that is no lag at all.
+    db.slotLagBytes = s.rows[0]?.lag == null ? null : Math.max(0, Number(s.rows[0].lag));
     db.latestDeadLetters = d.rows.map((r) => ({ key: r.customer_key, reason: r.reason }));
   }
 

@@ -50,7 +50,7 @@ const clip = (line: string, width: number) => (line.length > width ? `${line.sli
 export function renderPanel(s: DemoSnapshot, width = 100): string[] {
   const label = (l: string) => `  ${l.padEnd(20)}`;
   const lines = [
-    `carecycle-sync demo   ${formatElapsed(s.elapsedMs)}   capture ${s.captureConnected ? 'streaming' : 'connecting…'}   Ctrl-C stops and cleans up`,
+    `carecycle-sync demo   ${formatElapsed(s.elapsedMs)}   ${s.stopped ? 'stopped' : `capture ${s.captureConnected ? 'streaming' : 'connecting…'}   Ctrl-C stops and cleans up`}`,
     '─'.repeat(Math.min(width, 78)),
     `${label('CareCycle stand-in')}${n(s.standInCustomers)} customers, ${n(s.standInPolicies)} policies`,
     `${label('delivered')}${n(s.delivered)} records`,

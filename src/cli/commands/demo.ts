@@ -80,10 +80,8 @@ async function demo(opts: DemoCliOptions): Promise<number> {
     if (!stop.signal.aborted) {
       firstAt = Date.now();
       stop.abort(new Error(`received ${sig}`));
-      process.stderr.write(`\n${sig}: stopping (changes, daemon drain, Postgres, temp files)… Ctrl-C again to force\n`);
     } else if (Date.now() - firstAt > 1000 && !force.signal.aborted) {
       force.abort(new Error(`second ${sig}`));
-      process.stderr.write(`${sig} again: forcing (killing Postgres, removing its files)\n`);
     }
   };
   process.on('SIGINT', onSignal);
