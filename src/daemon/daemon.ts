@@ -80,6 +80,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
+    // Parallel batches only when the budget allows more than ~20 requests a second.
+    concurrency: config.carecycle.requestsPerMinute >= 1200 ? 4 : 1,
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
     // Only the instance that streams from the slot delivers: a standby must not spend the budget.
@@ -102,9 +104,19 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     const mirrorTimer = setInterval(mirror, 1000);
-    const backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(signal);
+    // A service that fails for good (a lost slot) stops the others, so the process exits 1
+    // instead of delivering on, half alive, from pools closed underneath it.
+    const failed = new AbortController();
+    const stop = AbortSignal.any([signal, failed.signal]);
+    const guard = (p: Promise<void>) => p.catch((err: unknown) => {
+      failed.abort(err);
+      throw err;
+    });
+    const backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(stop);
     try {
-      await Promise.all([capture.run(signal), delivery.run(signal, hard), backfill]);
+      const results = await Promise.allSettled([guard(capture.run(stop)), guard(delivery.run(stop, hard)), backfill]);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
     } finally {
       clearInterval(mirrorTimer);
       await health?.close();

@@ -26,6 +26,12 @@ export interface DeliveryLoopOptions {
   idlePollMs?: number;
   /** After a rejected key or wrong endpoint, wait this long before trying again (ms). */
   fatalRetryMs?: number;
+  /**
+   * Batches in flight at once (default 1). More only pays when the budget allows a request
+   * sooner than one batch takes (assemble + request + settle, tens of ms): at 60 a minute one
+   * batch per slot is right, and claiming early would only make batches smaller.
+   */
+  concurrency?: number;
   /** Called after each settled batch (metrics). */
   onBatch?: (counts: SettleCounts & { records: number; priority: number }) => void;
 }
@@ -55,21 +61,40 @@ export interface DeliveryLoop {
 export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   const log = o.log.child({ component: 'delivery' });
   const st: DeliveryStatus = { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
-  let wakeUp: (() => void) | null = null;
+  const sleepers = new Set<() => void>();
   let woken = false;
+  /** Keys claimed by a batch in flight: parallel batches never share a customer. */
+  const inFlight = new Set<string>();
+  let claiming: Promise<unknown> = Promise.resolve();
+
+  /** Waits for a request slot and claims keys, one batch at a time (a mutex over ready + claim). */
+  function claimNext(signal?: AbortSignal): Promise<Claimed[]> {
+    const mine = claiming.then(async () => {
+      await o.client.ready?.(signal);
+      const claimed = await claimPending(o.state, o.batchSize, [...inFlight]);
+      for (const c of claimed) inFlight.add(c.key);
+      return claimed;
+    });
+    claiming = mine.catch(() => undefined);
+    return mine;
+  }
 
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
-    await o.client.ready?.(signal);
-    const claimed = await claimPending(o.state, o.batchSize);
+    const claimed = await claimNext(signal);
     if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, requeued: 0 };
-    const results = await o.assembler.assemble(claimed.map((c) => c.key));
-    const items = itemsToSend(results);
-    // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.
-    const outcomes = items.length ? await o.client.deliver(items, hard) : [];
-    const counts = await settle(o.state, claimed, verdictsFor(results, outcomes));
-    tally(counts, items.length, claimed);
-    if (st.keyRejected) await clearKeyRejected();
-    return { keys: claimed.length, ...counts };
+    try {
+      const results = await o.assembler.assemble(claimed.map((c) => c.key));
+      const items = itemsToSend(results);
+      // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.
+      const outcomes = items.length ? await o.client.deliver(items, hard) : [];
+      const counts = await settle(o.state, claimed, verdictsFor(results, outcomes));
+      tally(counts, items.length, claimed);
+      // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
+    if (st.keyRejected && items.length > 0) await clearKeyRejected();
+      return { keys: claimed.length, ...counts };
+    } finally {
+      for (const c of claimed) inFlight.delete(c.key);
+    }
   }
 
   function tally(counts: SettleCounts, records: number, claimed: readonly Claimed[]) {
@@ -118,11 +143,11 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const done = () => {
         clearTimeout(t);
         signal.removeEventListener('abort', done);
-        wakeUp = null;
+        sleepers.delete(done);
         resolve();
       };
       const t = setTimeout(done, o.idlePollMs ?? 250);
-      wakeUp = done;
+      sleepers.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
     woken = false;
@@ -133,18 +158,22 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     status: () => ({ ...st }),
     wake() {
       woken = true;
-      wakeUp?.();
+      for (const wake of [...sleepers]) wake();
     },
     async run(signal, hard) {
-      log.info({ batchSize: o.batchSize }, 'delivery started');
-      while (!signal.aborted) {
-        try {
-          const r = await once(signal, hard);
-          if (r.keys === 0) await idle(signal);
-        } catch (err) {
-          await onFailure(err, signal);
+      const width = Math.max(1, o.concurrency ?? 1);
+      log.info({ batchSize: o.batchSize, concurrency: width }, 'delivery started');
+      const worker = async () => {
+        while (!signal.aborted) {
+          try {
+            const r = await once(signal, hard);
+            if (r.keys === 0) await idle(signal);
+          } catch (err) {
+            await onFailure(err, signal);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: width }, worker));
       log.info({ delivered: st.delivered, skipped: st.skipped, deadLettered: st.deadLettered }, 'delivery stopped');
     },
   };

@@ -15,15 +15,15 @@ export interface Claimed {
   priority: number;
 }
 
-/** Up to `limit` keys, live changes before backfill, oldest first. */
-export async function claimPending(state: StateDb, limit: number): Promise<Claimed[]> {
+/** Up to `limit` keys, live changes before backfill, oldest first, except those in `busy`. */
+export async function claimPending(state: StateDb, limit: number, busy: readonly string[] = []): Promise<Claimed[]> {
   const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(
     `SELECT customer_key, version::text AS version, priority
        FROM pending
-      WHERE next_attempt_at <= now()
+      WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[])
       ORDER BY priority, first_enqueued_at
       LIMIT $1`,
-    [limit],
+    [limit, busy],
   );
   return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority }));
 }
@@ -51,7 +51,7 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
     await client.query('BEGIN');
     await writeDeadLetters(client, plan.dead);
     await writeSent(client, plan.commits);
-    if (plan.deliveredKeys.length) await client.query('DELETE FROM dead_letters WHERE customer_key = ANY($1::text[])', [plan.deliveredKeys]);
+    if (plan.resolvedKeys.length) await client.query('DELETE FROM dead_letters WHERE customer_key = ANY($1::text[])', [plan.resolvedKeys]);
     const keys = verdicts.map((v) => v.key);
     const removed = await client.query(
       `DELETE FROM pending p USING unnest($1::text[], $2::bigint[]) AS c(k, v)
@@ -76,7 +76,8 @@ type Committed = { key: string; commit: Commit };
 export function settlePlan(verdicts: readonly KeyVerdict[]) {
   const dead: Dead[] = [];
   const commits: Committed[] = [];
-  const deliveredKeys: string[] = [];
+  /** Keys whose dead letter is moot: delivered now, or unchanged since the last delivery. */
+  const resolvedKeys: string[] = [];
   const counts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0 };
   for (const v of verdicts) {
     if (v.kind === 'dead') {
@@ -86,12 +87,12 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
       continue;
     }
     if (v.result.commit) commits.push({ key: v.key, commit: v.result.commit });
-    if (v.kind === 'delivered') {
-      deliveredKeys.push(v.key);
-      counts.delivered++;
-    } else counts.skipped++;
+    if (v.kind === 'delivered') counts.delivered++;
+    else counts.skipped++;
+    // A customer fixed back to exactly what CareCycle already holds is in step again.
+    if (v.kind === 'delivered' || v.reason === 'unchanged') resolvedKeys.push(v.key);
   }
-  return { dead, commits, deliveredKeys, counts };
+  return { dead, commits, resolvedKeys, counts };
 }
 
 async function writeDeadLetters(client: pg.ClientBase, dead: readonly Dead[]): Promise<void> {
