@@ -29,7 +29,8 @@ export function createScreen(o: ScreenOptions): Screen {
   let lastLineAt = 0;
   const every = o.lineEveryMs ?? 3000;
   const erase = () => {
-    if (drawn > 0) o.out.write(`\x1b[${drawn}A\x1b[0J`);
+    // \r first: a ^C echoed by the terminal has moved the cursor off column 0.
+    if (drawn > 0) o.out.write(`\r\x1b[${drawn}A\x1b[0J`);
     drawn = 0;
   };
   if (tty) o.out.write('\x1b[?25l'); // hide the cursor while redrawing

@@ -24,7 +24,7 @@ describe('demo screen', () => {
     const first = chunks.at(-1)!;
     const lines = first.split('\n').length - 1;
     screen.draw(snap(2));
-    expect(chunks.at(-2)).toBe(`\x1b[${lines}A\x1b[0J`);
+    expect(chunks.at(-2)).toBe(`\r\x1b[${lines}A\x1b[0J`);
     expect(chunks.at(-1)).toContain('2 records');
     screen.close(snap(3));
     expect(chunks.join('')).toContain('delivered=3');
