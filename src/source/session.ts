@@ -267,14 +267,18 @@ export class CaptureSession {
     if (!this.stopping) this.sendStatus(false);
   }
 
-  /** Drain: stop reading, then write what was gathered (its checkpoint covers finished commits only). */
+  /**
+   * Drain: write what was gathered (its checkpoint covers finished commits only), confirm it,
+   * then stop reading. Messages handled meanwhile are simply replayed at the next start.
+   */
   private async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await this.stream.stop();
     await this.settleFlushes();
     if (!this.failure) this.startFlush();
     await this.settleFlushes();
+    if (!this.failure) await this.stream.confirm(this.durable).catch(() => false);
+    await this.stream.stop();
   }
 
   private async settleFlushes(): Promise<void> {

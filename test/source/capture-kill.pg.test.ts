@@ -10,7 +10,8 @@ import { confirmedAtLeast, currentLsn, pendingKeys, setupFor, spawnCapture } fro
  * CAPTURE_KILL_ROUNDS=20 for the full run (default 4 keeps `npm test` fast).
  */
 const ROUNDS = Number(process.env.CAPTURE_KILL_ROUNDS ?? 4);
-const CUSTOMERS = 20_000;
+// A key space large enough that the writer touches only part of it, so a lost key would show.
+const CUSTOMERS = Math.max(20_000, ROUNDS * 5_000);
 
 describe('capture survives SIGKILL', { timeout: 60_000 + ROUNDS * 10_000 }, () => {
   it(`loses no change over ${ROUNDS} rounds of kill -9`, async () => {
