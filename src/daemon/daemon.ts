@@ -58,6 +58,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   const crm = new pg.Pool({ connectionString: config.source.url, max: 3, application_name: 'carecycle-sync assemble' });
   crm.on('error', () => undefined);
+  // Checked-out clients too (see openStateDb): a server restart mid-query must not crash the daemon.
+  crm.on('connect', (client) => client.on('error', () => undefined));
   const state = openStateDb(config, { max: 6, applicationName: 'carecycle-sync' });
   try {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);

@@ -31,6 +31,10 @@ export function openStateDb(config: Config, opts: { max?: number; applicationNam
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // that would crash the process. Callers see the failure on their next query instead.
   pool.on('error', () => undefined);
+  // A checked-out client (a transaction, a Kysely query) emits 'error' on itself when the server
+  // goes away, and the pool listens only to idle ones: a Postgres restart would crash the daemon.
+  // The query in flight still rejects, and the pool drops the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<StateTables>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
