@@ -50,8 +50,12 @@ export function stateMetricsSql(schema: string): string {
     LEFT JOIN LATERAL (SELECT enqueued, total FROM ${s}.backfill ORDER BY run_id DESC LIMIT 1) b ON true`;
 }
 
-/** Lag and retained WAL of one slot; NULLs (no gauge change) when the slot does not exist. */
-export const SLOT_METRICS_SQL = `SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::int8 AS lag,
+/**
+ * Lag and retained WAL of one slot; NULLs (no gauge change) when the slot does not exist.
+ * The lag is clamped at 0: pg_current_wal_lsn() is the WAL *written*, and an idle slot can be
+ * confirmed a little past it (seen as -1 byte on PG 18); "nothing left to capture" is 0.
+ */
+export const SLOT_METRICS_SQL = `SELECT GREATEST(0, pg_current_wal_lsn() - confirmed_flush_lsn)::int8 AS lag,
        (pg_current_wal_lsn() - restart_lsn)::int8 AS retained
   FROM pg_replication_slots WHERE slot_name = $1`;
 
