@@ -107,6 +107,7 @@ describe('carecycle-sync run, first daemon', () => {
     await q(`UPDATE customers SET deleted_at = now() WHERE id = 7`);
     const fresh = await insertCustomer({}, 2);
     const noPhone = await insertCustomer({ phone: null, first_name: 'Nophone' });
+    const [{ dob: dob8 }] = (await q(`SELECT birth_date::text AS dob FROM customers WHERE id = 8`)) as [{ dob: string }];
     await q(`UPDATE customers SET birth_date = '0900-01-01' WHERE id = 8`);
     const genderX = await insertCustomer({ sex: 'X', first_name: 'Xan' });
     const eleven = await insertCustomer({ first_name: 'Eleven' }, 11);
@@ -131,16 +132,19 @@ describe('carecycle-sync run, first daemon', () => {
     expect(reasons.every((r) => r.http_status === null)).toBe(true);
     for (const k of dead.keys()) expect(requestsFor(k, mark), `dead letter ${k} cost no request`).toEqual([]);
 
-    // A dead-lettered customer is retried by itself once it changes again; the cancelled
-    // policy is not sent again with customer 5's next change.
+    // A dead-lettered customer is retried by itself once it changes again (customer 8 is put
+    // back exactly as CareCycle holds it: nothing to send, and its dead letter is moot); the
+    // cancelled policy is not sent again with customer 5's next change.
     const mark2 = applied.length;
-    await q(`UPDATE customers SET birth_date = '1980-02-03' WHERE id = 8`);
+    await q(`UPDATE customers SET birth_date = $1 WHERE id = 8`, [dob8]);
     await q(`UPDATE customers SET phone = '(555) 010-8888' WHERE id = $1`, [noPhone]);
     await q(`UPDATE customers SET last_name = 'Fivesson' WHERE id = 5`);
     dead.delete('8');
     dead.delete(noPhone);
     await match();
     expect(appliedFor('5', mark2)).toHaveLength(1);
+    expect(appliedFor('8', mark2)).toHaveLength(0);
+    expect(appliedFor(noPhone, mark2)).toHaveLength(1);
     expect(appliedFor('5', mark2).flatMap((r) => r.policies ?? []).some((p) => p.healthSherpaPolicyId === gone!.hs)).toBe(false);
   }, 90_000);
 });
@@ -248,5 +252,16 @@ describe('carecycle-sync run, second daemon (onCustomerDelete: cancel-policies)'
     daemon = undefined;
     expect(await sql(url, `SELECT 1 FROM carecycle_sync.pending WHERE customer_key = '12'`)).toHaveLength(1);
     standIn.faults.set({ latencyMs: 0 });
+  }, 30_000);
+});
+
+describe('carecycle-sync run, fatal errors', () => {
+  it('exits 1 with what to do when its slot is gone, instead of delivering on half alive', async () => {
+    // The forced-down daemon's walsender may hold the slot for a moment longer.
+    await waitFor('the slot to be dropped', () => sql(url, 'SELECT pg_drop_replication_slot($1)', [slotFor(url)]).then(() => true, () => false));
+    const d = startDaemonChild(ignoreConfig, env, ['--no-setup']);
+    const exit = await d.exited();
+    expect(exit.code).toBe(1);
+    expect(d.tail()).toContain(`replication slot "${slotFor(url)}" does not exist in this database: run \`carecycle-sync setup\``);
   }, 30_000);
 });

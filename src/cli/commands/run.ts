@@ -48,6 +48,11 @@ async function run(opts: RunOptions): Promise<number> {
       setTimeout(() => {
         log.warn('drain deadline passed: stopping now; unfinished keys stay pending');
         hard.abort(new Error('drain deadline'));
+        // Whatever still hangs (a state database that stopped answering) must not keep us alive.
+        setTimeout(() => {
+          log.error('still not stopped 5 s after the drain deadline: exiting; nothing confirmed is lost');
+          process.exit(1);
+        }, 5000).unref();
       }, drainMs).unref();
     } else {
       log.warn({ signal: sig }, 'second signal: exiting at once; nothing confirmed is lost, unsettled keys stay pending');
