@@ -90,7 +90,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const counts = await settle(o.state, claimed, verdictsFor(results, outcomes));
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
-    if (st.keyRejected && items.length > 0) await clearKeyRejected();
+      if (st.keyRejected && items.length > 0) await clearKeyRejected();
       return { keys: claimed.length, ...counts };
     } finally {
       for (const c of claimed) inFlight.delete(c.key);
