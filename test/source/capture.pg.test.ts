@@ -8,7 +8,8 @@ describe('capture maps changes to customer keys', { timeout: 60_000 }, () => {
     const url = await crmDatabase('capture-map');
     const config = await setupFor(demoConfig(url));
     const slot = config.source.slot;
-    const run = startCapture(config);
+    let flushedKeys = 0;
+    const run = startCapture(config, { onFlushed: (n) => (flushedKeys += n) });
     try {
       await waitFor('stream connected', () => run.capture.status().connected);
       await sql(url, `INSERT INTO customers (id, first_name) VALUES (1, 'a'), (2, 'b'), (9007199254740993, 'big')`);
@@ -16,6 +17,7 @@ describe('capture maps changes to customer keys', { timeout: 60_000 }, () => {
       let lsn = await currentLsn(url);
       await waitFor('first changes confirmed', () => confirmedAtLeast(url, slot, lsn));
       expect(await pendingKeys(url)).toEqual(new Set(['1', '2', '9007199254740993']));
+      expect(flushedKeys).toBeGreaterThanOrEqual(3);
 
       // What delivery would have recorded: policy 10 last sent under customer 1, 11 under 2.
       await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`);

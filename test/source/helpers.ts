@@ -15,10 +15,10 @@ export interface Running {
 }
 
 /** Starts capture in this process (fast flushes, 1 s heartbeat unless the config says otherwise). */
-export function startCapture(config: Config, opts: { lockPollMs?: number } = {}): Running {
+export function startCapture(config: Config, opts: { lockPollMs?: number; onFlushed?: (keys: number) => void } = {}): Running {
   const state = openStateDb(config, { max: 2 });
   const log = process.env.CAPTURE_TEST_LOG ? createLogger({ level: process.env.CAPTURE_TEST_LOG, pretty: false }) : silentLogger();
-  const capture = createCapture({ config, state, log, lockPollMs: opts.lockPollMs ?? 200 });
+  const capture = createCapture({ config, state, log, lockPollMs: opts.lockPollMs ?? 200, onFlushed: opts.onFlushed });
   const ac = new AbortController();
   const done = capture.run(ac.signal);
   done.catch(() => undefined);
