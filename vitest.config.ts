@@ -2,6 +2,7 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config';
 import { answeringDocker } from './test/harness/docker-probe.js';
 import { findBinaries, planPostgres } from './test/harness/plan.js';
 import { addRunNote } from './test/harness/run-notes.js';
+import { buildCliBundle } from './test/harness/cli-bundle.js';
 
 /**
  * Unit tests (`*.test.ts` that are not `*.pg.test.ts`) run once; Postgres-backed tests
@@ -13,6 +14,8 @@ import { addRunNote } from './test/harness/run-notes.js';
 const SUMMARY = './test/harness/summary-reporter.ts';
 
 export default defineConfig(async (): Promise<ViteUserConfig> => {
+  // Tests that run the CLI as a child process use this bundle (see test/harness/cli-bundle.ts).
+  process.env.CARECYCLE_CLI_BUNDLE ??= buildCliBundle(import.meta.dirname);
   const docker = process.env.PG_TEST_URL ? undefined : await answeringDocker(process.env);
   const plan = planPostgres(process.env, docker, findBinaries);
   for (const w of plan.warnings) addRunNote(w);

@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/paths.js';
 import { migrate } from '../../src/state/migrate.js';
 import { sql } from '../harness/db.js';
 import { sampleCrm } from './crm-fixture.js';
+import { cliArgs } from '../harness/cli-bundle.js';
 
 /** `carecycle-sync preview` as a user runs it: a child process, no API key, a non-UTC timezone. */
 interface Run {
@@ -31,7 +32,7 @@ function preview(args: string[]): Promise<Run> {
   delete env.CARECYCLE_API_KEY_FILE;
   delete env.STATE_DATABASE_URL;
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'preview', ...args], { cwd: packageRoot(), env, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, cliArgs('preview', ...args), { cwd: packageRoot(), env, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

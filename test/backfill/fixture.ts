@@ -9,6 +9,7 @@ import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { migrate } from '../../src/state/migrate.js';
 import { freshDatabase, sql } from '../harness/db.js';
+import { cliArgs } from '../harness/cli-bundle.js';
 
 /** The sample CRM (sql/crm) seeded with `customers` rows into the database at `url`. */
 export async function seedCrm(url: string, customers: number): Promise<void> {
@@ -64,12 +65,11 @@ export interface CliResult {
   stderr: string;
 }
 
-const MAIN = join(packageRoot(), 'src', 'cli', 'main.ts');
 
 /** Runs the real CLI as a child process (`node --import tsx src/cli/main.ts …`). */
 export function cli(args: string[], opts: { env?: Record<string, string>; onSpawn?: (kill: () => void) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    const child = spawn(process.execPath, cliArgs(...args), {
       cwd: packageRoot(),
       env: { ...process.env, NO_COLOR: '1', LOG_LEVEL: 'warn', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliArgs } from '../harness/cli-bundle.js';
 
 /** The real command line, as a child process: exit codes and output are what an operator sees. */
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -21,7 +22,7 @@ interface Run {
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CARECYCLE_|DATABASE_URL|STATE_DATABASE_URL|LOG_LEVEL|PORT)/.test(k)));
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { ...clean, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, cliArgs(...args), { cwd: ROOT, env: { ...clean, ...env } }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });

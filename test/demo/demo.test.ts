@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cliArgs } from '../harness/cli-bundle.js';
 
 /**
  * `carecycle-sync demo` as a user runs it (a child process, stdout not a terminal): it starts
@@ -79,7 +80,7 @@ afterAll(() => {
 
 describe('carecycle-sync demo', () => {
   it('delivers the backfill and live changes to the stand-in and exits cleanly on SIGINT with nothing left behind', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--customers', String(CUSTOMERS), '--rpm', '6000', '--rate', '20'], {
+    child = spawn(process.execPath, cliArgs('demo', '--customers', String(CUSTOMERS), '--rpm', '6000', '--rate', '20'), {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

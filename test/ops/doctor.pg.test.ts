@@ -9,6 +9,7 @@ import type { Config } from '../../src/config/schema.js';
 import { runSetup } from '../../src/ops/setup.js';
 import { runDoctor, formatReport, type DoctorReport } from '../../src/ops/doctor/index.js';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
+import { cliArgs } from '../harness/cli-bundle.js';
 
 const KEY = 'cc_doctor_test_key_123';
 const crmSchema = readFileSync('sql/crm/schema.sql', 'utf8');
@@ -143,7 +144,7 @@ describe('doctor', () => {
     const url = await crmDatabase('doctor-cli');
     const run = promisify(execFile);
     const env = { ...process.env, DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url, NO_COLOR: '1' };
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'doctor', '--config', 'config/demo.yaml'];
+    const args = cliArgs('doctor', '--config', 'config/demo.yaml');
     const broken = await run(process.execPath, [...args, '--json', '--skip-api'], { env }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
     expect(broken.code).toBe(1);
     const parsed = JSON.parse(broken.stdout) as DoctorReport;
