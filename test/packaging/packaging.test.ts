@@ -115,12 +115,12 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('docs/operator-guide.md', () => {
-  const guide = readFileSync('docs/operator-guide.md', 'utf8');
+describe('README.md (the operator guide)', () => {
+  const guide = readFileSync('README.md', 'utf8');
   it('links only to files that exist', () => {
-    const links = [...guide.matchAll(/\]\((\.\.\/[^)#]+|[a-z-]+\.md)\)/g)].map((m) => m[1]!);
+    const links = [...guide.matchAll(/\]\(([^)#:]+)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(5);
-    for (const l of links) expect(existsSync(join('docs', l)), l).toBe(true);
+    for (const l of links) expect(existsSync(l), l).toBe(true);
   });
   it('names only commands the CLI has', async () => {
     const { buildProgram } = await import('../../src/cli/program.js');
