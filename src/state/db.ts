@@ -44,7 +44,10 @@ export function openStateDb(config: Config, opts: { max?: number; applicationNam
     close: async () => {
       if (closed) return;
       closed = true;
+      // Kysely adopts the pool only on its first query: a command that used raw `pool.query`
+      // alone would leave idle clients that keep the process alive for idleTimeoutMillis.
       await db.destroy();
+      if (!pool.ended) await pool.end();
     },
   };
 }
