@@ -23,6 +23,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
   return {
     test: {
       testTimeout: 60_000,
+      // Most test time is spent waiting on Postgres, child processes and the stand-in, not on
+      // CPU: three files at once keeps 2 cores busy (vitest's default here would be 1).
+      maxWorkers: Number(process.env.TEST_WORKERS ?? 3),
       hookTimeout: 60_000,
       // TEST_JUNIT=reports/junit.xml adds JUnit output for other CI systems; the summary stays last.
       reporters: junit ? ['default', ['junit', { outputFile: junit }], SUMMARY] : ['default', SUMMARY],
