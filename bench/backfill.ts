@@ -27,7 +27,7 @@ import { runBackfill, startBackfill } from '../src/backfill/index.js';
 import { readCatalog } from '../src/ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../src/assemble/index.js';
 import { createDeliveryClient } from '../src/deliver/index.js';
-import { createDeliveryLoop } from '../src/deliver/loop.js';
+import { concurrencyFor, createDeliveryLoop } from '../src/deliver/loop.js';
 
 const API_KEY = 'cc_bench_local_key';
 
@@ -105,17 +105,19 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const log = silentLogger();
   const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
   const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
-  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client });
-  let delivered = 0, skipped = 0, dead = 0, keys = 0;
+  // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
+  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
   const t0 = performance.now();
-  for (;;) {
-    const r = await loop.once();
-    if (r.keys === 0) break;
-    keys += r.keys;
-    delivered += r.delivered;
-    skipped += r.skipped;
-    dead += r.deadLettered;
-  }
+  const stop = new AbortController();
+  const watch = setInterval(() => {
+    void state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending').then((r) => {
+      if (r.rows[0]!.n === 0) stop.abort();
+    });
+  }, 50);
+  await loop.run(stop.signal);
+  clearInterval(watch);
+  const { delivered, skipped, deadLettered: dead } = loop.status();
+  const keys = delivered + skipped + dead;
   const secs = (performance.now() - t0) / 1000;
   await client.close();
   await standIn.stop();

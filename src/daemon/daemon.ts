@@ -15,7 +15,7 @@ import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
 import { createDeliveryClient } from '../deliver/index.js';
-import { createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
+import { concurrencyFor, createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { openStateDb, type StateDb } from '../state/db.js';
@@ -82,8 +82,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
-    // Parallel batches only when the budget allows more than ~20 requests a second.
-    concurrency: config.carecycle.requestsPerMinute >= 1200 ? 4 : 1,
+    concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
     // Only the instance that streams from the slot delivers: a standby must not spend the budget.

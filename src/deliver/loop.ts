@@ -36,6 +36,14 @@ export interface DeliveryLoopOptions {
   onBatch?: (counts: SettleCounts & { records: number; priority: number }) => void;
 }
 
+/**
+ * Pure: batches in flight for a request budget. One batch takes tens of ms (assemble, request,
+ * settle); only a budget of more than ~20 requests a second leaves room for several at once.
+ */
+export function concurrencyFor(requestsPerMinute: number): number {
+  return requestsPerMinute >= 1200 ? 4 : 1;
+}
+
 export interface DeliveryStatus {
   keyRejected: boolean;
   lastError: string | null;
