@@ -7,12 +7,10 @@
  *     stand-in in its own process (records/s; target ≥ 5,000).
  */
 import { parseArgs } from 'node:util';
+import { spawnStandIn } from './lib/stand-in-process.js';
 import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parse } from 'yaml';
 import { startCluster } from '../test/harness/pg-cluster.js';
@@ -81,27 +79,11 @@ async function enqueue(label: string, config: Config, crm: pg.Pool, chunk: numbe
   return state;
 }
 
-async function spawnStandIn(): Promise<{ url: string; stop(): Promise<void> }> {
-  const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', API_KEY, '--rpm', '1000000000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`stand-in exited with code ${code}`)));
-    lines.on('line', (l) => {
-      const m = /listening on (http:\/\/\S+)/.exec(l);
-      if (m?.[1]) resolve(m[1]);
-    });
-  });
-  return { url, stop: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGINT'); }) };
-}
-
 async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: number): Promise<void> {
   if (limit < Number.MAX_SAFE_INTEGER) {
     await state.pool.query('DELETE FROM pending WHERE customer_key::bigint > $1', [limit]);
   }
-  const standIn = await spawnStandIn();
+  const standIn = await spawnStandIn(API_KEY, { rpm: 1e9 });
   const log = silentLogger();
   const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
   const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });

@@ -7,9 +7,7 @@
  * Target for 2: ≥ 0.98 of the ceiling with zero 429s.
  */
 import { parseArgs } from 'node:util';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnStandIn } from './lib/stand-in-process.js';
 import { createDeliveryClient, type DeliveryItem } from '../src/deliver/index.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { AcaRecord } from '../src/carecycle/schema.js';
@@ -31,39 +29,9 @@ function makeItems(n: number, prefix: string): DeliveryItem[] {
   });
 }
 
-interface RemoteStandIn {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * The stand-in runs in its own process (the CLI command), as the real API would: its CPU does
- * not compete with the client's event loop, so the figures measure the client and the limiter.
- */
-async function spawnStandIn(rpm: number, latencyMs: number): Promise<RemoteStandIn> {
-  const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', API_KEY, '--rpm', String(rpm), '--latency-ms', String(latencyMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`stand-in exited with code ${code}`)));
-    lines.on('line', (l) => {
-      const m = /listening on (http:\/\/\S+)/.exec(l);
-      if (m?.[1]) resolve(m[1]);
-    });
-  });
-  return {
-    url,
-    stop: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGINT');
-    }),
-  };
-}
 
 async function unlimited(records: number, latencyMs: number): Promise<void> {
-  const s = await spawnStandIn(1e9, latencyMs);
+  const s = await spawnStandIn(API_KEY, { rpm: 1e9, latencyMs });
   let requests = 0;
   const client = createDeliveryClient({ baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log: silentLogger(), observer: () => { requests++; } });
   const items = makeItems(records, 'u');
@@ -77,7 +45,7 @@ async function unlimited(records: number, latencyMs: number): Promise<void> {
 }
 
 async function limited(rpm: number, seconds: number, latencyMs: number): Promise<void> {
-  const s = await spawnStandIn(rpm, latencyMs);
+  const s = await spawnStandIn(API_KEY, { rpm, latencyMs });
   const sends: Array<{ at: number; status: number; records: number }> = [];
   const client = createDeliveryClient({
     baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: rpm, timeoutMs: 30_000, log: silentLogger(),

@@ -5,7 +5,7 @@
  * the next pass (DESIGN §1.4).
  */
 import type pg from 'pg';
-import type { StateDb } from '../state/db.js';
+import { inTransaction, type StateDb } from '../state/db.js';
 import type { Commit } from '../assemble/index.js';
 import type { KeyVerdict } from './verdicts.js';
 
@@ -45,10 +45,7 @@ export interface SettleCounts {
 export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[]): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
-  const client = await state.pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(state.pool, async (client) => {
     await writeDeadLetters(client, plan.dead);
     await writeSent(client, plan.commits);
     if (plan.resolvedKeys.length) await client.query('DELETE FROM dead_letters WHERE customer_key = ANY($1::text[])', [plan.resolvedKeys]);
@@ -58,15 +55,8 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
         WHERE p.customer_key = c.k AND p.version = c.v`,
       [keys, keys.map((k) => version.get(k) ?? '-1')],
     );
-    await client.query('COMMIT');
     return { ...plan.counts, requeued: keys.length - (removed.rowCount ?? 0) };
-  } catch (err) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 type Dead = Extract<KeyVerdict, { kind: 'dead' }>;

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { StateDb } from '../state/db.js';
+import { inTransaction, type StateDb } from '../state/db.js';
 
 /**
  * Writing customer keys into `pending` (DESIGN §1.2). One statement per batch upserts the keys:
@@ -47,22 +47,11 @@ export async function enqueueKeys(state: StateDb, keys: readonly string[], prior
 
 /** The capture flush: keys, state-resolved keys and checkpoint in one state transaction. */
 export async function writeBatch(state: StateDb, batch: CaptureBatch): Promise<number> {
-  const client = await state.pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
+  return inTransaction(state.pool, async (client) => {
     const n = await upsertKeys(client, batch);
     if (batch.checkpoint) await saveCheckpoint(client, batch.checkpoint);
-    await client.query('COMMIT');
     return n;
-  } catch (err) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    // A connection that failed mid-transaction is discarded rather than reused.
-    client.release(broken);
-  }
+  });
 }
 
 async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<number> {

@@ -51,3 +51,24 @@ export function openStateDb(config: Config, opts: { max?: number; applicationNam
     },
   };
 }
+
+/**
+ * Runs `fn` inside one transaction on a connection of `pool`. A connection that failed
+ * mid-transaction is discarded rather than returned to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
