@@ -181,7 +181,7 @@ async function readSlot(client: pg.ClientBase, slot: string): Promise<SlotFacts 
   const { rows } = await client.query<{ s: Record<string, unknown>; retained: string | null; lag: string | null; app: string | null }>(
     `SELECT to_jsonb(s) AS s,
             CASE WHEN s.restart_lsn IS NULL THEN NULL ELSE (pg_current_wal_lsn() - s.restart_lsn)::int8 END AS retained,
-            CASE WHEN s.confirmed_flush_lsn IS NULL THEN NULL ELSE (pg_current_wal_lsn() - s.confirmed_flush_lsn)::int8 END AS lag,
+            CASE WHEN s.confirmed_flush_lsn IS NULL THEN NULL ELSE GREATEST(0, pg_current_wal_lsn() - s.confirmed_flush_lsn)::int8 END AS lag,
             (SELECT application_name FROM pg_stat_activity a WHERE a.pid = s.active_pid) AS app
        FROM pg_replication_slots s WHERE s.slot_name = $1`,
     [slot],

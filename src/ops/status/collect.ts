@@ -79,7 +79,7 @@ const num = (v: string | number | null | undefined): number | null => (v === nul
 export async function readSlot(crm: pg.Pool, slot: string): Promise<SlotStatus | null> {
   const r = await crm.query(
     `SELECT active, active_pid, wal_status, confirmed_flush_lsn::text AS confirmed, restart_lsn::text AS restart,
-            pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag,
+            GREATEST(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint AS lag, -- an idle slot can be confirmed a byte past the WAL end
             pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained,
             safe_wal_size
        FROM pg_replication_slots WHERE slot_name = $1`,
