@@ -26,21 +26,47 @@ export function teardownPlan(config: Config, opts: TeardownOptions): string[] {
   return lines;
 }
 
-export async function runTeardown(config: Config, opts: TeardownOptions): Promise<string[]> {
-  const done: string[] = [];
+export interface TeardownResult {
+  /** What was done or found, one line each. */
+  lines: string[];
+  /** Something stays that someone else must drop (the lines say what and how). */
+  incomplete: boolean;
+}
+
+export async function runTeardown(config: Config, opts: TeardownOptions): Promise<TeardownResult> {
+  const lines: string[] = [];
+  let incomplete = false;
   const source = new pg.Client({ connectionString: config.source.url, application_name: 'carecycle-sync teardown' });
   await source.connect();
   try {
-    done.push(await dropSlot(source, config.source.slot));
-    const pub = config.source.publication;
-    const r = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [pub]);
-    await source.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(pub)}`);
-    done.push(r.rowCount ? `publication "${pub}": dropped` : `publication "${pub}": did not exist`);
+    lines.push(await dropSlot(source, config.source.slot));
+    const pub = await dropPublication(source, config.source.publication);
+    lines.push(pub.line);
+    incomplete = !pub.dropped;
   } finally {
     await source.end().catch(() => undefined);
   }
-  if (opts.dropState) done.push(await dropState(config));
-  return done;
+  if (opts.dropState) lines.push(await dropState(config));
+  return { lines, incomplete };
+}
+
+/**
+ * Under the least-privilege role the DBA owns the publication (only a table owner may publish a
+ * table): say what to run instead of stopping, so the slot and state still go.
+ */
+async function dropPublication(source: pg.Client, pub: string): Promise<{ line: string; dropped: boolean }> {
+  const r = await source.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [pub]);
+  if (!r.rowCount) return { line: `publication "${pub}": did not exist`, dropped: true };
+  try {
+    await source.query(`DROP PUBLICATION ${quoteIdent(pub)}`);
+    return { line: `publication "${pub}": dropped`, dropped: true };
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    return {
+      line: `publication "${pub}": NOT dropped, this role does not own it; its owner (the DBA) runs: DROP PUBLICATION ${quoteIdent(pub)};`,
+      dropped: false,
+    };
+  }
 }
 
 async function dropSlot(source: pg.Client, slot: string): Promise<string> {

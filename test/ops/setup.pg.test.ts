@@ -115,7 +115,8 @@ describe('setup', { timeout: 60_000 }, () => {
     const config = demoConfig(url);
     await runSetup(config);
     const done = await runTeardown(config, { dropState: false });
-    expect(done.join('\n')).toMatch(/slot "\w+": dropped[\s\S]*publication "carecycle_sync": dropped/);
+    expect(done.incomplete).toBe(false);
+    expect(done.lines.join('\n')).toMatch(/slot "\w+": dropped[\s\S]*publication "carecycle_sync": dropped/);
     expect(await slotOf(url)).toEqual([]);
     expect(await sql(url, "SELECT 1 FROM pg_namespace WHERE nspname = 'carecycle_sync'")).toHaveLength(1);
     await runTeardown(config, { dropState: true });

@@ -7,6 +7,7 @@ import { freshDatabase, sql } from '../harness/db.js';
 import { loadConfig } from '../../src/config/load.js';
 import { runSetup } from '../../src/ops/setup.js';
 import { runDoctor, formatReport } from '../../src/ops/doctor/index.js';
+import { runTeardown } from '../../src/ops/teardown.js';
 
 /**
  * sql/roles/least-privilege.sql, applied with psql as the superuser, gives a role that can run
@@ -72,6 +73,14 @@ describe.skipIf(!psql)('sql/roles/least-privilege.sql', () => {
     } finally {
       await c.end();
     }
+
+    // Uninstalling as the role: the slot and the state go; the DBA's publication stays, and the
+    // output says what its owner runs (the README's uninstall steps).
+    const down = await runTeardown(config, { dropState: true });
+    expect(down.incomplete).toBe(true);
+    expect(down.lines.join('\n')).toMatch(/slot "carecycle_sync": dropped[\s\S]*NOT dropped.*DROP PUBLICATION "carecycle_sync";[\s\S]*state schema "carecycle_sync": dropped/);
+    expect(await sql(adminUrl, `SELECT 1 FROM pg_replication_slots WHERE slot_name = 'carecycle_sync'`)).toEqual([]);
+    expect(await sql(adminUrl, `SELECT 1 FROM pg_publication WHERE pubname = 'carecycle_sync'`)).toHaveLength(1);
   });
 
   it('refuses to run without the tables variable', async () => {

@@ -18,8 +18,10 @@ export function register(program: Command): void {
           process.stderr.write('nothing dropped: pass --yes to do it\n');
           return 2;
         }
-        for (const line of await runTeardown(ctx.config, plan)) process.stdout.write(`${line}\n`);
-        return 0;
+        const result = await runTeardown(ctx.config, plan);
+        for (const line of result.lines) process.stdout.write(`${line}\n`);
+        // Exit 1 when something stays behind for someone else to drop (the output says what).
+        return result.incomplete ? 1 : 0;
       }),
     );
 }
