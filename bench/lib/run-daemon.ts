@@ -5,7 +5,7 @@
  * Not a benchmark itself (bench/main.ts lists only bench/*.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -60,7 +60,10 @@ export async function crmDatabase(adminUrl: string, name: string, customers: num
 export function demoConfigFile(patch: (raw: any) => void = () => undefined): string {
   const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
   patch(raw);
-  const path = join(mkdtempSync(join(tmpdir(), 'ccs-bench-')), 'config.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'ccs-bench-'));
+  // The bench leaves nothing behind: the file goes when the bench process exits.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'config.yaml');
   writeFileSync(path, stringify(raw));
   return path;
 }
