@@ -3,6 +3,7 @@ import { answeringDocker } from './test/harness/docker-probe.js';
 import { findBinaries, planPostgres } from './test/harness/plan.js';
 import { addRunNote } from './test/harness/run-notes.js';
 import { buildCliBundle } from './test/harness/cli-bundle.js';
+import { createRunTempRoot } from './test/harness/tmp.js';
 
 /**
  * Unit tests (`*.test.ts` that are not `*.pg.test.ts`) run once; Postgres-backed tests
@@ -16,6 +17,8 @@ const SUMMARY = './test/harness/summary-reporter.ts';
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   // Tests that run the CLI as a child process use this bundle (see test/harness/cli-bundle.ts).
   process.env.CARECYCLE_CLI_BUNDLE ??= buildCliBundle(import.meta.dirname);
+  // Test temp directories go under one per-run directory that this process removes at exit.
+  process.env.CARECYCLE_TEST_TMP ??= createRunTempRoot();
   const docker = process.env.PG_TEST_URL ? undefined : await answeringDocker(process.env);
   const plan = planPostgres(process.env, docker, findBinaries);
   for (const w of plan.warnings) addRunNote(w);

@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeAll, inject } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { packageRoot } from '../../src/paths.js';
@@ -9,6 +8,7 @@ import { migrate } from '../../src/state/migrate.js';
 import { sql } from '../harness/db.js';
 import { sampleCrm } from './crm-fixture.js';
 import { cliArgs } from '../harness/cli-bundle.js';
+import { testTempDir } from '../harness/tmp.js';
 
 /** `carecycle-sync preview` as a user runs it: a child process, no API key, a non-UTC timezone. */
 interface Run {
@@ -17,7 +17,7 @@ interface Run {
   stderr: string;
 }
 let url: string;
-const dir = mkdtempSync(join(tmpdir(), 'preview-'));
+const dir = testTempDir('ccs-preview-');
 const demo = readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8');
 
 function writeConfig(name: string, edit: (yaml: string) => string = (y) => y): string {

@@ -1,5 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import type { Config } from '../../src/config/schema.js';
 import { migrate } from '../../src/state/migrate.js';
 import { freshDatabase, sql } from '../harness/db.js';
 import { cliArgs } from '../harness/cli-bundle.js';
+import { testTempDir } from '../harness/tmp.js';
 
 /** The sample CRM (sql/crm) seeded with `customers` rows into the database at `url`. */
 export async function seedCrm(url: string, customers: number): Promise<void> {
@@ -52,7 +52,7 @@ export function demoConfig(url: string, stateUrl?: string, patch: (raw: any) => 
 
 /** Writes `raw` as a YAML config file and returns its path. */
 export function writeConfig(raw: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ccs-cfg-'));
+  const dir = testTempDir('ccs-cfg-');
   const path = join(dir, 'config.yaml');
   writeFileSync(path, stringify(raw));
   return path;

@@ -5,12 +5,12 @@
  * kept, the health port is read from them, and it is stopped with real signals.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../src/paths.js';
 import { waitFor } from '../source/helpers.js';
+import { testTempDir } from '../harness/tmp.js';
 
 const MAIN = join(packageRoot(), 'src', 'cli', 'main.ts');
 
@@ -18,7 +18,7 @@ const MAIN = join(packageRoot(), 'src', 'cli', 'main.ts');
 export function demoConfigFile(patch: (raw: any) => void): string {
   const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
   patch(raw);
-  const path = join(mkdtempSync(join(tmpdir(), 'ccs-run-')), 'config.yaml');
+  const path = join(testTempDir('ccs-run-'), 'config.yaml');
   writeFileSync(path, stringify(raw));
   return path;
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runSetup, setupSql, INITIAL_BACKFILL } from '../../src/ops/setup.js';
@@ -9,6 +9,7 @@ import { listMigrations, migrate } from '../../src/state/migrate.js';
 import { ConfigError } from '../../src/errors.js';
 import { sql } from '../harness/db.js';
 import { crmDatabase, demoConfig, slotFor } from '../source/fixtures.js';
+import { testTempDir } from '../harness/tmp.js';
 
 const slotOf = (url: string, slot = slotFor(url)) =>
   sql<{ plugin: string; confirmed: string }>(url, 'SELECT plugin, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()', [slot]);
@@ -125,7 +126,7 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('CLI: exit 2 naming the key path on a missing column; teardown without --yes refuses with exit 2', async () => {
     const url = await crmDatabase('setup-cli');
-    const dir = mkdtempSync('/tmp/ccs-cfg-');
+    const dir = testTempDir('ccs-cfg-');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, `source: { url: '${url}', slot: ${slotFor(url)} }\ncustomers: { table: customers, key: customer_no }\n`);
     const bad = cli(['setup', '--config', file], {});
