@@ -9,9 +9,26 @@ export interface SentState {
   policies: SentPolicy[];
 }
 
-/** Reads the remembered sends of a batch of customers (two queries, whatever the batch size). */
+/** Reads the remembered sends of a batch of customers (one query, whatever the batch size). */
 export interface SentStateReader {
   read(keys: readonly string[]): Promise<Map<string, SentState>>;
+}
+
+/**
+ * Each key's `sent` row and its sent_policies (ordered by policy key) in one round trip; keys
+ * with neither are left out.
+ */
+const READ_SQL = `
+SELECT k AS customer_key, s.payload_hash, s.identity,
+       (SELECT json_agg(json_build_array(sp.policy_key, sp.identifiers, sp.status) ORDER BY sp.policy_key)
+          FROM sent_policies sp WHERE sp.customer_key = k) AS policies
+  FROM unnest($1::text[]) AS k LEFT JOIN sent s ON s.customer_key = k`;
+
+interface ReadRow {
+  customer_key: string;
+  payload_hash: string | null;
+  identity: Record<string, unknown> | null;
+  policies: Array<[string, PolicyIdentifiers, string | null]> | null;
 }
 
 export function sentStateReader(state: StateDb): SentStateReader {
@@ -19,21 +36,14 @@ export function sentStateReader(state: StateDb): SentStateReader {
     async read(keys) {
       const out = new Map<string, SentState>();
       if (keys.length === 0) return out;
-      const entry = (k: string) => {
-        let e = out.get(k);
-        if (!e) out.set(k, (e = { hash: null, identity: null, policies: [] }));
-        return e;
-      };
-      const sent = await state.db.selectFrom('sent').select(['customer_key', 'payload_hash', 'identity']).where('customer_key', 'in', keys).execute();
-      for (const r of sent) Object.assign(entry(r.customer_key), { hash: r.payload_hash, identity: r.identity ?? null });
-      const policies = await state.db
-        .selectFrom('sent_policies')
-        .select(['policy_key', 'customer_key', 'identifiers', 'status'])
-        .where('customer_key', 'in', keys)
-        .orderBy('policy_key')
-        .execute();
-      for (const p of policies) {
-        entry(p.customer_key).policies.push({ policyKey: p.policy_key, identifiers: p.identifiers as PolicyIdentifiers, status: p.status });
+      const { rows } = await state.pool.query<ReadRow>(READ_SQL, [keys]);
+      for (const r of rows) {
+        if (r.payload_hash === null && r.policies === null) continue;
+        out.set(r.customer_key, {
+          hash: r.payload_hash,
+          identity: r.identity ?? null,
+          policies: (r.policies ?? []).map(([policyKey, identifiers, status]) => ({ policyKey, identifiers, status })),
+        });
       }
       return out;
     },

@@ -39,24 +39,74 @@ export interface SettleCounts {
 }
 
 /**
- * Applies every verdict in one transaction with a fixed number of set-based statements (not
- * one per key): on the backfill path a batch of 100 keys settles in a few milliseconds.
+ * Applies every verdict with one set-based statement (not one per key, and not one per table):
+ * a batch of 100 keys settles in a single round trip. Only a batch that forgets remembered
+ * policies needs a transaction, because that DELETE must come before the upsert of
+ * sent_policies (a policy that moved between two customers of the batch is in both).
  */
 export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[]): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
+  const keys = verdicts.map((v) => v.key);
+  const params = settleParams(plan, keys, (k) => version.get(k) ?? '-1');
+  const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
+  const run = async (client: pg.ClientBase | pg.Pool) => {
+    const r = await client.query<{ removed: number }>(SETTLE_SQL, params);
+    return { ...plan.counts, requeued: keys.length - r.rows[0]!.removed };
+  };
+  if (forget.length === 0) return run(state.pool);
   return inTransaction(state.pool, async (client) => {
-    await writeDeadLetters(client, plan.dead);
-    await writeSent(client, plan.commits);
-    if (plan.resolvedKeys.length) await client.query('DELETE FROM dead_letters WHERE customer_key = ANY($1::text[])', [plan.resolvedKeys]);
-    const keys = verdicts.map((v) => v.key);
-    const removed = await client.query(
-      `DELETE FROM pending p USING unnest($1::text[], $2::bigint[]) AS c(k, v)
-        WHERE p.customer_key = c.k AND p.version = c.v`,
-      [keys, keys.map((k) => version.get(k) ?? '-1')],
+    await client.query(
+      `DELETE FROM sent_policies s USING unnest($1::text[], $2::text[]) AS f(c, p)
+        WHERE s.customer_key = f.c AND s.policy_key = f.p`,
+      [forget.map((f) => f[0]), forget.map((f) => f[1])],
     );
-    return { ...plan.counts, requeued: keys.length - (removed.rowCount ?? 0) };
+    return run(client);
   });
+}
+
+/**
+ * Every write of a settle as one statement: the data-modifying CTEs touch different tables (or
+ * disjoint keys: a dead key is never a resolved one), so their shared snapshot is harmless.
+ * The result is how many pending rows were removed; the others were re-queued in flight.
+ */
+const SETTLE_SQL = `
+WITH dead AS (
+  INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status)
+  SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[])
+  ON CONFLICT (customer_key) DO UPDATE SET
+    payload = EXCLUDED.payload, reason = EXCLUDED.reason, field_path = EXCLUDED.field_path,
+    http_status = EXCLUDED.http_status, attempts = dead_letters.attempts + 1, last_failed_at = now()
+), resolved AS (
+  DELETE FROM dead_letters WHERE customer_key = ANY($6::text[])
+), sent_rows AS (
+  INSERT INTO sent (customer_key, payload_hash, identity, sent_at)
+  SELECT k, h, i, now() FROM unnest($7::text[], $8::text[], $9::jsonb[]) AS t(k, h, i)
+  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity, sent_at = now()
+), policy_rows AS (
+  INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, sent_at)
+  SELECT DISTINCT ON (p) p, c, i, s, now() FROM unnest($10::text[], $11::text[], $12::jsonb[], $13::text[]) AS t(p, c, i, s)
+  ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
+    identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, sent_at = now()
+), removed AS (
+  DELETE FROM pending p USING unnest($14::text[], $15::bigint[]) AS c(k, v)
+   WHERE p.customer_key = c.k AND p.version = c.v
+  RETURNING 1
+)
+SELECT count(*)::int AS removed FROM removed`;
+
+/** The parameters of SETTLE_SQL, in its order. */
+function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string[], versionOf: (key: string) => string): unknown[] {
+  const { dead, commits, resolvedKeys } = plan;
+  const hashed = commits.filter((c) => c.commit.hash !== null);
+  const policies = commits.flatMap((c) => c.commit.policies.map((p) => ({ ...p, customerKey: c.key })));
+  return [
+    dead.map((d) => d.key), dead.map((d) => JSON.stringify(d.payload ?? null)), dead.map((d) => d.reason), dead.map((d) => d.fieldPath), dead.map((d) => d.httpStatus),
+    resolvedKeys,
+    hashed.map((c) => c.key), hashed.map((c) => c.commit.hash), hashed.map((c) => (c.commit.identity === null ? null : JSON.stringify(c.commit.identity))),
+    policies.map((p) => p.policyKey), policies.map((p) => p.customerKey), policies.map((p) => JSON.stringify(p.identifiers)), policies.map((p) => p.status),
+    keys, keys.map(versionOf),
+  ];
 }
 
 type Dead = Extract<KeyVerdict, { kind: 'dead' }>;
@@ -83,47 +133,4 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
     if (v.kind === 'delivered' || v.reason === 'unchanged') resolvedKeys.push(v.key);
   }
   return { dead, commits, resolvedKeys, counts };
-}
-
-async function writeDeadLetters(client: pg.ClientBase, dead: readonly Dead[]): Promise<void> {
-  if (dead.length === 0) return;
-  await client.query(
-    `INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status)
-     SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[])
-     ON CONFLICT (customer_key) DO UPDATE SET
-       payload = EXCLUDED.payload, reason = EXCLUDED.reason, field_path = EXCLUDED.field_path,
-       http_status = EXCLUDED.http_status, attempts = dead_letters.attempts + 1, last_failed_at = now()`,
-    [dead.map((d) => d.key), dead.map((d) => JSON.stringify(d.payload ?? null)), dead.map((d) => d.reason), dead.map((d) => d.fieldPath), dead.map((d) => d.httpStatus)],
-  );
-}
-
-/** The `Commit`s of the assembler (see src/assemble/decide.ts), for all keys at once. */
-async function writeSent(client: pg.ClientBase, commits: readonly Committed[]): Promise<void> {
-  const hashed = commits.filter((c) => c.commit.hash !== null);
-  if (hashed.length) {
-    await client.query(
-      `INSERT INTO sent (customer_key, payload_hash, identity, sent_at)
-       SELECT k, h, i, now() FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS t(k, h, i)
-       ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity, sent_at = now()`,
-      [hashed.map((c) => c.key), hashed.map((c) => c.commit.hash), hashed.map((c) => (c.commit.identity === null ? null : JSON.stringify(c.commit.identity)))],
-    );
-  }
-  const forget = commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
-  if (forget.length) {
-    await client.query(
-      `DELETE FROM sent_policies s USING unnest($1::text[], $2::text[]) AS f(c, p)
-        WHERE s.customer_key = f.c AND s.policy_key = f.p`,
-      [forget.map((f) => f[0]), forget.map((f) => f[1])],
-    );
-  }
-  const policies = commits.flatMap((c) => c.commit.policies.map((p) => ({ ...p, customerKey: c.key })));
-  if (policies.length) {
-    await client.query(
-      `INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, sent_at)
-       SELECT DISTINCT ON (p) p, c, i, s, now() FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[]) AS t(p, c, i, s)
-       ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
-         identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, sent_at = now()`,
-      [policies.map((p) => p.policyKey), policies.map((p) => p.customerKey), policies.map((p) => JSON.stringify(p.identifiers)), policies.map((p) => p.status)],
-    );
-  }
 }
