@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { spawnStandIn } from './lib/stand-in-process.js';
+import { cpuMeter } from './lib/cpu.js';
 import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +80,7 @@ async function enqueue(label: string, config: Config, crm: pg.Pool, chunk: numbe
   return state;
 }
 
-async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: number): Promise<void> {
+async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: number, dataDir: string): Promise<void> {
   if (limit < Number.MAX_SAFE_INTEGER) {
     await state.pool.query('DELETE FROM pending WHERE customer_key::bigint > $1', [limit]);
   }
@@ -90,6 +91,7 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
   const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
   const t0 = performance.now();
+  const cpu = cpuMeter({ standInPid: standIn.pid, dataDir });
   const stop = new AbortController();
   const watch = setInterval(() => {
     void state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending').then((r) => {
@@ -101,6 +103,7 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const { delivered, skipped, deadLettered: dead } = loop.status();
   const keys = delivered + skipped + dead;
   const secs = (performance.now() - t0) / 1000;
+  const cpuLine = cpu.report(delivered, 'record');
   await client.close();
   await standIn.stop();
   const rate = Math.round(delivered / secs);
@@ -108,6 +111,7 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
     `  assemble + deliver (unlimited stand-in, 100 records/request): ${keys.toLocaleString('en-US')} keys → ${delivered.toLocaleString('en-US')} delivered, ` +
       `${skipped} skipped, ${dead} dead-lettered in ${secs.toFixed(1)} s → ${rate.toLocaleString('en-US')} records/s ${rate >= 5000 ? '✓ ≥ 5,000' : '✗ below 5,000'}`,
   );
+  console.log(`    ${cpuLine} (${cpus().length} cores: at 5,000 records/s all three together get ${Math.round((cpus().length * 1e6) / 5000)} µs)`);
 }
 
 export async function run(args: string[]): Promise<void> {
@@ -143,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
     const sameConfig = configFor(crmUrl, undefined);
     const same = await enqueue('state in the source database', sameConfig, crm, chunk);
     states.push(same);
-    await deliver(sameConfig, same, crm, values.deliver === 'all' ? Number.MAX_SAFE_INTEGER : Number(values.deliver));
+    await deliver(sameConfig, same, crm, values.deliver === 'all' ? Number.MAX_SAFE_INTEGER : Number(values.deliver), cluster.dataDir);
   } finally {
     for (const s of states) await s.close();
     for (const p of pools) await p.end().catch(() => undefined);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface RemoteStandIn {
   url: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -13,7 +14,9 @@ export interface RemoteStandIn {
  */
 export async function spawnStandIn(apiKey: string, opts: { rpm: number; latencyMs?: number }): Promise<RemoteStandIn> {
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-  const args = ['--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', apiKey, '--rpm', String(opts.rpm), '--latency-ms', String(opts.latencyMs ?? 0)];
+  // BENCH_STAND_IN_NODE_ARGS: extra node flags for the stand-in, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_STAND_IN_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...nodeArgs, '--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', apiKey, '--rpm', String(opts.rpm), '--latency-ms', String(opts.latencyMs ?? 0)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
@@ -25,6 +28,7 @@ export async function spawnStandIn(apiKey: string, opts: { rpm: number; latencyM
   });
   return {
     url,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

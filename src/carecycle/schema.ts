@@ -24,6 +24,7 @@ import {
   POLICY_STATUSES,
   TIMEZONE_ABBREVIATIONS,
 } from './enums.js';
+import { objectCheck } from './quick-check.js';
 
 // ---------------------------------------------------------------- field formats
 
@@ -182,12 +183,33 @@ const customerShape = z.strictObject({
   policies: opt(z.array(acaPolicySchema).max(MAX_POLICIES_PER_RECORD, `at most ${MAX_POLICIES_PER_RECORD} policies`)),
 });
 
-/** One customer record with its policies. TCPA: postalCode or timezone must be given (§2.6 rows 5–6). */
+/** TCPA: postalCode or timezone must be given (§2.6 rows 5–6). */
+export const hasTcpaLocation = (r: { postalCode?: unknown; timezone?: unknown }): boolean =>
+  (r.postalCode ?? null) !== null || (r.timezone ?? null) !== null;
+
+/** One customer record with its policies. */
 export const acaRecordSchema = customerShape.superRefine((r, ctx) => {
-  if ((r.postalCode ?? null) === null && (r.timezone ?? null) === null) {
+  if (!hasTcpaLocation(r)) {
     ctx.addIssue({ code: 'custom', path: ['postalCode'], message: 'postalCode or timezone is required (TCPA)' });
   }
 });
+
+/** Valid records pass this without the full parse (see ./quick-check.ts); the rest get it. */
+const quickRecord = objectCheck(acaRecordSchema, [hasTcpaLocation]);
+
+/**
+ * The whole request body, quickly: only `records`, 1–100 of them, each passing quickRecord.
+ * `false` means "run syncRequestSchema", which names the problems.
+ */
+export function quickSyncRequest(body: unknown): body is SyncRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.getPrototypeOf(body) !== Object.prototype) return false;
+  const keys = Object.keys(body);
+  const records = (body as { records?: unknown }).records;
+  if (keys.length !== 1 || keys[0] !== 'records' || !Array.isArray(records)) return false;
+  if (records.length < 1 || records.length > MAX_RECORDS_PER_REQUEST) return false;
+  for (const r of records) if (!quickRecord(r)) return false;
+  return true;
+}
 
 /** §2.5: `{ records: [...] }`, 1–100 records. */
 export const syncRequestSchema = z.strictObject({
@@ -232,6 +254,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates one record against the contract; issues carry field paths relative to the record. */
 export function validateRecord(record: unknown): RecordVerdict {
+  if (quickRecord(record)) return { ok: true, record: record as AcaRecord };
   const parsed = acaRecordSchema.safeParse(record);
   if (parsed.success) return { ok: true, record: parsed.data };
   return {

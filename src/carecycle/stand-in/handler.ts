@@ -3,7 +3,7 @@
  * body validation (the whole request is rejected if any part is invalid, carecycle-api.md §6 q2
  * "likely" reading), duplicate externalIds, and applying the records to the store.
  */
-import { syncRequestSchema, type AcaRecord, type SyncResponse, type SyncErrorItem, type SyncResult, type ValidationIssue } from '../schema.js';
+import { quickSyncRequest, syncRequestSchema, type AcaRecord, type SyncResponse, type SyncErrorItem, type SyncResult, type ValidationIssue } from '../schema.js';
 import type { StandInStore } from './store.js';
 
 export interface Reply {
@@ -42,7 +42,7 @@ export function parseSyncBody(text: string, validationStatus: number): Parsed {
   } catch {
     return { ok: false, reply: errorReply(400, 'VALIDATION_ERROR', 'Request body is not valid JSON', { errors: [] }) };
   }
-  const parsed = syncRequestSchema.safeParse(json);
+  const parsed = quickSyncRequest(json) ? { success: true as const, data: json } : syncRequestSchema.safeParse(json);
   if (!parsed.success) {
     const errors: ValidationIssue[] = parsed.error.issues.map((i) => ({
       path: i.path.map((p) => (typeof p === 'number' ? p : String(p))),
