@@ -90,14 +90,16 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
   // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
   const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
+  const queued = (await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending')).rows[0]!.n;
   const t0 = performance.now();
   const cpu = cpuMeter({ standInPid: standIn.pid, dataDir });
   const stop = new AbortController();
+  // Stop once every queued key is settled. Counted from the loop's own tally, not by polling
+  // `SELECT count(*) FROM pending` (that cost Postgres 1.8 ms every 50 ms, inside the figure).
   const watch = setInterval(() => {
-    void state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending').then((r) => {
-      if (r.rows[0]!.n === 0) stop.abort();
-    });
-  }, 50);
+    const s = loop.status();
+    if (s.delivered + s.skipped + s.deadLettered >= queued) stop.abort();
+  }, 20);
   await loop.run(stop.signal);
   clearInterval(watch);
   const { delivered, skipped, deadLettered: dead } = loop.status();
