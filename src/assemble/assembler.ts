@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { StateDb } from '../state/db.js';
+import { hotQuery } from '../state/prepared.js';
 import type { MappingCatalog } from './catalog.js';
 import { loadMappingPlan } from './check.js';
 import { resolveMapping, type MappingPlan } from './mapping.js';
@@ -50,14 +51,17 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
   const reader = isReader(opts.state) ? opts.state : sentStateReader(opts.state);
   const settings = { plan, onCustomerDelete: opts.config.sync.onCustomerDelete, onPolicyDelete: opts.config.sync.onPolicyDelete };
   const log = opts.log;
+  // Prepared: the CRM is the source database, a direct connection (see ../state/prepared.ts).
+  const customerSql = customerQuery(plan.customers);
+  const policySql = plan.policies ? policyQuery(plan.policies) : undefined;
 
   async function readRows(keys: string[]) {
     const customers = new Map<string, Row>();
-    for (const r of (await opts.crm.query<Row>(customerQuery(plan.customers), [keys])).rows) customers.set(r[KEY_ALIAS]!, r);
+    for (const r of (await opts.crm.query<Row>(hotQuery(customerSql, [keys], true))).rows) customers.set(r[KEY_ALIAS]!, r);
     const policies = new Map<string, Row[]>();
     const present = [...customers.keys()];
     if (plan.policies && present.length > 0) {
-      for (const r of (await opts.crm.query<Row>(policyQuery(plan.policies), [present])).rows) {
+      for (const r of (await opts.crm.query<Row>(hotQuery(policySql!, [present], true))).rows) {
         const k = r[CUSTOMER_ALIAS]!;
         const list = policies.get(k);
         if (list) list.push(r);

@@ -1,4 +1,5 @@
 import type { StateDb } from '../state/db.js';
+import { hotQuery } from '../state/prepared.js';
 import type { PolicyIdentifiers, SentPolicy } from './records.js';
 
 /** What the state store remembers of the last successful send of one customer. */
@@ -36,7 +37,7 @@ export function sentStateReader(state: StateDb): SentStateReader {
     async read(keys) {
       const out = new Map<string, SentState>();
       if (keys.length === 0) return out;
-      const { rows } = await state.pool.query<ReadRow>(READ_SQL, [keys]);
+      const { rows } = await state.pool.query<ReadRow>(hotQuery(READ_SQL, [keys], state.prepared));
       for (const r of rows) {
         if (r.payload_hash === null && r.policies === null) continue;
         out.set(r.customer_key, {

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
+import { hotQuery } from '../state/prepared.js';
 import type { Commit } from '../assemble/index.js';
 import type { KeyVerdict } from './verdicts.js';
 
@@ -15,16 +16,16 @@ export interface Claimed {
   priority: number;
 }
 
+const CLAIM_SQL = `
+SELECT customer_key, version::text AS version, priority
+  FROM pending
+ WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[])
+ ORDER BY priority, first_enqueued_at
+ LIMIT $1`;
+
 /** Up to `limit` keys, live changes before backfill, oldest first, except those in `busy`. */
 export async function claimPending(state: StateDb, limit: number, busy: readonly string[] = []): Promise<Claimed[]> {
-  const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(
-    `SELECT customer_key, version::text AS version, priority
-       FROM pending
-      WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[])
-      ORDER BY priority, first_enqueued_at
-      LIMIT $1`,
-    [limit, busy],
-  );
+  const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(hotQuery(CLAIM_SQL, [limit, busy], state.prepared));
   return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority }));
 }
 
@@ -51,7 +52,7 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
   const params = settleParams(plan, keys, (k) => version.get(k) ?? '-1');
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
   const run = async (client: pg.ClientBase | pg.Pool) => {
-    const r = await client.query<{ removed: number }>(SETTLE_SQL, params);
+    const r = await client.query<{ removed: number }>(hotQuery(SETTLE_SQL, params, state.prepared));
     return { ...plan.counts, requeued: keys.length - r.rows[0]!.removed };
   };
   if (forget.length === 0) return run(state.pool);

@@ -12,6 +12,12 @@ export interface StateDb {
   readonly db: Kysely<StateTables>;
   /** The schema name, unquoted (validated as a plain identifier by the config schema). */
   readonly schema: string;
+  /**
+   * Whether hot queries may be named prepared statements (./prepared.ts): true when the state
+   * lives in the source database, a direct connection; false for a separate `state.url`, which
+   * may be a transaction-mode pooler.
+   */
+  readonly prepared: boolean;
   close(): Promise<void>;
 }
 
@@ -41,6 +47,7 @@ export function openStateDb(config: Config, opts: { max?: number; applicationNam
     pool,
     db,
     schema,
+    prepared: config.state.url === undefined,
     close: async () => {
       if (closed) return;
       closed = true;
