@@ -15,6 +15,33 @@ describe('canonical hash', () => {
   it('treats undefined properties as absent', () => {
     expect(payloadHash({ a: 1, b: undefined })).toBe(payloadHash({ a: 1 }));
   });
+
+  it('keeps the hashes already stored in `sent`: same bytes as the first implementation', () => {
+    // The first implementation, verbatim: a changed canonical form would re-send every customer.
+    function first(value: unknown): string {
+      if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+      if (Array.isArray(value)) return `[${value.map((v) => first(v === undefined ? null : v)).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${first(obj[k])}`).join(',')}}`;
+    }
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const keys = ['a', 'B', 'b', '10', '9', 'é', 'policies', 'postalCode', 'x"y', ''];
+    const gen = (depth: number): unknown => {
+      const r = rnd();
+      if (depth > 3 || r < 0.3) return [null, undefined, true, 0, -1.5, 'text', 'q"\\\n', '☃'][Math.floor(rnd() * 8)];
+      if (r < 0.5) return Array.from({ length: Math.floor(rnd() * 4) }, () => gen(depth + 1));
+      const o: Record<string, unknown> = {};
+      for (let i = Math.floor(rnd() * 6); i > 0; i--) o[keys[Math.floor(rnd() * keys.length)]!] = gen(depth + 1);
+      return o;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const v = gen(0);
+      expect(canonicalJson(v)).toBe(first(v));
+    }
+    expect(payloadHash({ b: [1, { d: null }], a: 'x' })).toBe('84838cb11665cb3b4ad53f8324066be184bb8c6b8a073a1fac33da8919010812') // sha256 of {"a":"x","b":[1,{"d":null}]};
+  });
 });
 
 describe('splitPolicies', () => {
