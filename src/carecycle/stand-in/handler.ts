@@ -34,12 +34,19 @@ export function rateLimitReply(retryAfterSeconds: number, via: 'body' | 'header'
 
 export type Parsed = { ok: true; records: AcaRecord[] } | { ok: false; reply: Reply };
 
-/** Parses and validates a request body; any problem rejects the whole request. */
-export function parseSyncBody(text: string, validationStatus: number): Parsed {
-  let json: unknown;
+/** The body's JSON, or NOT_JSON. */
+export const NOT_JSON = Symbol('not JSON');
+export function parseJsonBody(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
+    return NOT_JSON;
+  }
+}
+
+/** Validates a request body (parsed by parseJsonBody); any problem rejects the whole request. */
+export function parseSyncBody(json: unknown, validationStatus: number): Parsed {
+  if (json === NOT_JSON) {
     return { ok: false, reply: errorReply(400, 'VALIDATION_ERROR', 'Request body is not valid JSON', { errors: [] }) };
   }
   const parsed = quickSyncRequest(json) ? { success: true as const, data: json } : syncRequestSchema.safeParse(json);

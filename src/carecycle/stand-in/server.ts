@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Faults } from './faults.js';
 import { StandInStore } from './store.js';
 import { RollingWindow } from './rate-window.js';
-import { authorize, errorReply, parseSyncBody, processRecords, rateLimitReply, type Reply } from './handler.js';
+import { authorize, errorReply, parseJsonBody, parseSyncBody, processRecords, rateLimitReply, type Reply } from './handler.js';
 
 export interface StandInOptions {
   apiKey: string;
@@ -121,7 +121,8 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v2/sync/aca') return finish(errorReply(404, 'NOT_FOUND', 'Not found'));
   const denied = authorize(req.headers['x-api-key'], ctx.opts.apiKey);
   if (denied) return finish(denied);
-  describeBody(entry, text);
+  const json = parseJsonBody(text);
+  describeBody(entry, json);
 
   const verdict = ctx.faults.next();
   if (verdict.kind === 'rate-limit') return finish(rateLimitReply(ctx.faults.retryAfterSeconds, ctx.faults.retryAfterVia), 'rate-limit-burst');
@@ -137,7 +138,7 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
     ctx.opts.onRequest?.(entry);
     return;
   }
-  const parsed = parseSyncBody(text, ctx.opts.validationStatus ?? 400);
+  const parsed = parseSyncBody(json, ctx.opts.validationStatus ?? 400);
   if (!parsed.ok) {
     if (ctx.opts.hideValidationIssues) (parsed.reply.body as { errors: unknown[] }).errors = [];
     return finish(parsed.reply);
@@ -154,16 +155,12 @@ function dropConnection(ctx: Ctx, entry: RequestLogEntry, res: ServerResponse, f
   ctx.opts.onRequest?.(entry);
 }
 
-/** Fills the log entry's record count and externalIds from a body, if it parses at all. */
-function describeBody(entry: RequestLogEntry, text: string): void {
-  try {
-    const json = JSON.parse(text) as { records?: Array<{ externalId?: unknown }> };
-    if (Array.isArray(json.records)) {
-      entry.records = json.records.length;
-      entry.externalIds = json.records.map((r) => (typeof r?.externalId === 'string' ? r.externalId : null));
-    }
-  } catch {
-    /* reported by validation */
+/** Fills the log entry's record count and externalIds from a body, if it is JSON with records. */
+function describeBody(entry: RequestLogEntry, json: unknown): void {
+  const records = (json as { records?: unknown } | null)?.records;
+  if (Array.isArray(records)) {
+    entry.records = records.length;
+    entry.externalIds = records.map((r: { externalId?: unknown } | null) => (typeof r?.externalId === 'string' ? r.externalId : null));
   }
 }
 

@@ -40,9 +40,14 @@ export function customerMatchKey(r: Partial<AcaRecord>): { index: 'hs' | 'ext' |
   if (r.healthSherpaCustomerId) return { index: 'hs', value: r.healthSherpaCustomerId };
   if (r.externalId) return { index: 'ext', value: r.externalId };
   if (r.carrierAssignedCustomerId) return { index: 'carrier', value: r.carrierAssignedCustomerId };
+  return { index: 'name', value: nameKey(r) };
+}
+
+/** The name+DOB+phone match key (the last resort of §2.2). */
+function nameKey(r: Partial<AcaRecord>): string {
   const phone = String(r.phoneNumber ?? '').replace(/\D/g, '').slice(-10);
   const dob = String(r.dateOfBirth ?? '').replace(/\//g, '-');
-  return { index: 'name', value: [r.firstName, r.lastName, dob, phone].join('|') };
+  return [r.firstName, r.lastName, dob, phone].join('|');
 }
 
 /** Parses MM-DD-YYYY or MM/DD/YYYY to epoch ms (UTC), or undefined. */
@@ -108,7 +113,7 @@ export class StandInStore {
     if (f.externalId) out.push(['ext', f.externalId]);
     if (f.carrierAssignedCustomerId) out.push(['carrier', f.carrierAssignedCustomerId]);
     if (f.firstName !== undefined) {
-      out.push(['name', customerMatchKey({ ...f, healthSherpaCustomerId: null, externalId: null, carrierAssignedCustomerId: null }).value]);
+      out.push(['name', nameKey(f)]);
     }
     return out;
   }
