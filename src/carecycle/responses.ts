@@ -1,6 +1,6 @@
 /**
  * Response and error bodies of `POST /v2/sync/aca` (carecycle-api.md §1.3–§1.4, §2.8). Part of
- * the contract module: import them through `schema.ts`. Loose objects: unknown keys pass, since
+ * the contract module: import them through `schema.ts`. Unknown keys pass (kept, or dropped where said), since
  * the newer response's exact JSON is NOT FOUND and the API may add fields.
  */
 import { z } from 'zod';
@@ -13,8 +13,12 @@ export const syncErrorItemSchema = z.looseObject({
   error: z.string(),
 });
 
-/** §2.8(b): a policy the request changed; `previousStatus` null means it was just created. */
-export const resultPolicySchema = z.looseObject({
+/**
+ * §2.8(b): a policy the request changed; `previousStatus` null means it was just created.
+ * Results echo whole customers and policies: other keys pass but are dropped from the parsed
+ * value, which saves copying every echoed field of 100 results per response.
+ */
+export const resultPolicySchema = z.object({
   id: z.string().optional(),
   status: z.string().nullable().optional(),
   previousStatus: z.string().nullable(),
@@ -22,9 +26,9 @@ export const resultPolicySchema = z.looseObject({
 
 /**
  * §2.8(b): a full customer record (webhook payload shape, §4.6) plus the policies changed.
- * The exact key names are NOT FOUND; loose so extra fields pass. Our stand-in uses `policies`.
+ * The exact key names are NOT FOUND; extra fields pass (dropped, as above). Our stand-in uses `policies`.
  */
-export const syncResultSchema = z.looseObject({
+export const syncResultSchema = z.object({
   id: z.string(),
   externalId: z.string().nullable().optional(),
   policies: z.array(resultPolicySchema).optional(),
