@@ -2,7 +2,7 @@ import type { AcaCustomField, AcaPolicy } from '../carecycle/schema.js';
 import type { CustomerPlan, PolicyPlan } from './mapping.js';
 import type { AcaValue, TransformOptions } from './transforms.js';
 import { mapValue, type FieldPlan } from './values.js';
-import { hasIdentifier, type PolicyIdentifiers } from './records.js';
+import { hasIdentifier, withKey, type PolicyIdentifiers } from './records.js';
 
 /**
  * Rows (all values as text, aliases v0…vN in field order) → ACA objects, collecting every
@@ -27,13 +27,43 @@ function withSource(reason: string, field: FieldPlan): string {
   return reason.includes(field.path) ? reason : `${reason} (${field.path})`;
 }
 
-function mapFields(fields: readonly FieldPlan[], row: Row, offset: number, opts: TransformOptions, prefix: string, issues: Issue[]): Map<string, AcaValue> {
-  const out = new Map<string, AcaValue>();
-  fields.forEach((f, i) => {
-    const r = mapValue(f, row[`v${offset + i}`] ?? null, opts);
-    if (!r.ok) issues.push({ path: `${prefix}${f.target}`, reason: withSource(r.reason, f) });
-    else if (r.value !== null) out.set(f.target, r.value);
-  });
+/** Column aliases v0…vN of ./query.ts, made once. */
+const ALIASES: string[] = Array.from({ length: 256 }, (_, i) => `v${i}`);
+const alias = (i: number): string => ALIASES[i] ?? `v${i}`;
+
+/** Per field list: the indexes in target-name order (see inNameOrder). */
+const sortedOrder = new WeakMap<readonly FieldPlan[], number[]>();
+function orderOf(fields: readonly FieldPlan[]): number[] {
+  let order = sortedOrder.get(fields);
+  if (!order) {
+    order = fields.map((_, i) => i).sort((a, b) => (fields[a]!.target < fields[b]!.target ? -1 : fields[a]!.target > fields[b]!.target ? 1 : 0));
+    sortedOrder.set(fields, order);
+  }
+  return order;
+}
+
+/** The mapped values of one row, in config order (null: absent); issues in the same order. */
+function mapValues(fields: readonly FieldPlan[], row: Row, offset: number, opts: TransformOptions, prefix: string, issues: Issue[]): Array<AcaValue | null> {
+  const values = new Array<AcaValue | null>(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const r = mapValue(f, row[alias(offset + i)] ?? null, opts);
+    if (r.ok) values[i] = r.value;
+    else {
+      values[i] = null;
+      issues.push({ path: `${prefix}${f.target}`, reason: withSource(r.reason, f) });
+    }
+  }
+  return values;
+}
+
+/** ACA fields as an object with its keys in name order, so the canonical hash need not sort. */
+function inNameOrder(fields: readonly FieldPlan[], values: ReadonlyArray<AcaValue | null>): Record<string, AcaValue> {
+  const out: Record<string, AcaValue> = {};
+  for (const i of orderOf(fields)) {
+    const v = values[i];
+    if (v !== null && v !== undefined) out[fields[i]!.target] = v;
+  }
   return out;
 }
 
@@ -44,14 +74,18 @@ function mapFields(fields: readonly FieldPlan[], row: Row, offset: number, opts:
  */
 export function buildCustomer(plan: CustomerPlan, key: string, row: Row, opts: TransformOptions): { customer: CustomerPart; issues: Issue[] } {
   const issues: Issue[] = [];
-  const values = mapFields(plan.fields, row, 0, opts, '', issues);
-  const customer: CustomerPart = Object.fromEntries(values);
-  if (!plan.fields.some((f) => f.target === 'externalId')) customer.externalId = key;
+  let customer: CustomerPart = inNameOrder(plan.fields, mapValues(plan.fields, row, 0, opts, '', issues));
+  if (!plan.fields.some((f) => f.target === 'externalId')) customer = withKey(customer, 'externalId', key);
   else if (customer.externalId === undefined && !issues.some((i) => i.path === 'externalId')) {
     issues.push({ path: 'externalId', reason: 'is empty; every record must carry externalId (customers.fields.externalId)' });
   }
-  const custom = mapFields(plan.customFields, row, plan.fields.length, opts, 'customFields.', issues);
-  if (custom.size > 0) customer.customFields = [...custom].map(([fieldKey, v]) => ({ fieldKey, value: String(v) }));
+  // Custom fields stay in config order: it is the order of the array sent (and hashed).
+  const custom = mapValues(plan.customFields, row, plan.fields.length, opts, 'customFields.', issues);
+  const customFields: AcaCustomField[] = [];
+  custom.forEach((v, i) => {
+    if (v !== null && v !== undefined) customFields.push({ fieldKey: plan.customFields[i]!.target, value: String(v) });
+  });
+  if (customFields.length > 0) customer = withKey(customer, 'customFields', customFields);
   return { customer, issues };
 }
 
@@ -65,7 +99,7 @@ export interface BuiltPolicy {
 export function buildPolicy(plan: PolicyPlan, row: Row, index: number, opts: TransformOptions): { built: BuiltPolicy; issues: Issue[] } {
   const issues: Issue[] = [];
   const prefix = `policies[${index}].`;
-  const policy = Object.fromEntries(mapFields(plan.fields, row, 0, opts, prefix, issues)) as AcaPolicy;
+  const policy = inNameOrder(plan.fields, mapValues(plan.fields, row, 0, opts, prefix, issues)) as AcaPolicy;
   const identifiers: PolicyIdentifiers = {};
   if (typeof policy.healthSherpaPolicyId === 'string') identifiers.healthSherpaPolicyId = policy.healthSherpaPolicyId;
   if (typeof policy.carrierAssignedPolicyId === 'string') identifiers.carrierAssignedPolicyId = policy.carrierAssignedPolicyId;

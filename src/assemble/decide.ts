@@ -97,18 +97,18 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   const { customer, issues } = buildCustomer(s.plan.customers, input.key, row, opts);
   const policies = s.plan.policies ? input.policyRows.map((r, i) => buildPolicy(s.plan.policies!, r, i, opts)) : [];
   for (const p of policies) issues.push(...p.issues);
-  const current = new Set(policies.map((p) => p.built.policyKey));
-  const vanished = vanishedPolicies(input.sent?.policies ?? [], current);
+  const remembered = input.sent?.policies ?? [];
+  const vanished = remembered.length ? vanishedPolicies(remembered, new Set(policies.map((p) => p.built.policyKey))) : [];
   const decision = decideVanished(vanished, s.onPolicyDelete, input.moved);
   const steady = policies.map((p) => p.built.policy);
-  const out = splitPolicies(customer, [...steady, ...decision.send]);
+  const out = splitPolicies(customer, decision.send.length ? [...steady, ...decision.send] : steady);
   const vanishedKeys = vanished.map((p) => p.policyKey);
   if (issues.length) return invalid(input.key, issues, out, vanishedKeys);
   const checked = validate(out);
   if (checked.issues.length) return invalid(input.key, checked.issues, out, vanishedKeys);
   // The hash covers the steady payload only (not the one-off cancellations), so the send after
   // a vanished policy was forgotten is recognised as unchanged.
-  const hash = payloadHash(splitPolicies(customer, steady));
+  const hash = payloadHash(decision.send.length ? splitPolicies(customer, steady) : out);
   const sentPolicies: SentPolicy[] = policies.map((p) => ({
     policyKey: p.built.policyKey,
     identifiers: p.built.identifiers,

@@ -8,11 +8,13 @@ import { MAX_POLICIES_PER_RECORD } from '../carecycle/enums.js';
 
 /**
  * JSON with object keys sorted at every level, so equal payloads hash equal whatever the key
- * order. Byte for byte what it always was (the hashes in `sent` depend on it); only faster: no
- * intermediate arrays, and a sort only for an object whose keys are out of order.
+ * order. Byte for byte what it always was for JSON data (the hashes in `sent` depend on it);
+ * only faster: a part whose keys are already in order (the assembler builds them so) goes
+ * through the native JSON.stringify, and the rest is written without intermediate arrays.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (inCanonicalOrder(value)) return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
@@ -23,13 +25,7 @@ export function canonicalJson(value: unknown): string {
     return out + ']';
   }
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! > keys[i]!) {
-      keys.sort();
-      break;
-    }
-  }
+  const keys = Object.keys(obj).sort();
   let out = '{';
   for (const k of keys) {
     const v = obj[k];
@@ -38,6 +34,30 @@ export function canonicalJson(value: unknown): string {
     out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
   }
   return out + '}';
+}
+
+/**
+ * True when JSON.stringify(value) is already canonical: plain arrays and objects only, every
+ * object's keys in sorted order (as JSON.stringify will write them), nothing but JSON values.
+ */
+function inCanonicalOrder(value: unknown): boolean {
+  if (value === null) return true;
+  const t = typeof value;
+  if (t === 'string' || t === 'boolean' || t === 'number' || t === 'undefined') return true;
+  if (t !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!(i in value) || !inCanonicalOrder(value[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const obj = value as Record<string, unknown>;
+  let prev: string | undefined;
+  for (const k of Object.keys(obj)) {
+    if (prev !== undefined && prev > k) return false;
+    prev = k;
+    if (!inCanonicalOrder(obj[k])) return false;
+  }
+  return true;
 }
 
 /** sha256 (hex) of the canonical JSON (one-shot `crypto.hash`: a tenth of createHash's cost). */
@@ -54,8 +74,27 @@ export function payloadHash(value: unknown): string {
 export function splitPolicies<C extends object, P>(customer: C, policies: readonly P[], max = MAX_POLICIES_PER_RECORD): Array<C & { policies?: P[] }> {
   if (policies.length === 0) return [{ ...customer }];
   const out: Array<C & { policies: P[] }> = [];
-  for (let i = 0; i < policies.length; i += max) out.push({ ...customer, policies: policies.slice(i, i + max) });
+  for (let i = 0; i < policies.length; i += max) out.push(withKey(customer, 'policies', policies.slice(i, i + max)));
   return out;
+}
+
+/**
+ * A copy of `obj` with `key` set, placed before the first key that sorts after it: an object
+ * built in name order stays in name order (what canonicalJson is quickest on).
+ */
+export function withKey<T extends object, K extends string, V>(obj: T, key: K, value: V): T & Record<K, V> {
+  const out: Record<string, unknown> = {};
+  let placed = false;
+  for (const k of Object.keys(obj)) {
+    if (k === key) continue;
+    if (!placed && key < k) {
+      out[key] = value;
+      placed = true;
+    }
+    out[k] = (obj as Record<string, unknown>)[k];
+  }
+  if (!placed) out[key] = value;
+  return out as T & Record<K, V>;
 }
 
 /** A policy as last sent: its key, the identifiers CareCycle matches it by, and its status. */

@@ -28,6 +28,8 @@ export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOp
   if (field.transform) {
     const r = applyTransform(field.transform, value, opts);
     if (!r.ok || r.value === null) return r.ok && field.default !== undefined ? coerce(field.kind, field.default, opts) : r;
+    // The field's own kind transform is idempotent: coercing its output again changes nothing.
+    if (field.map === undefined && field.transform === kindTransform(field.kind)) return r;
     value = r.value;
   }
   if (field.map) {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { canonicalJson, decideVanished, payloadHash, splitPolicies, unsplitPath, vanishedPolicies, type SentPolicy } from '../../src/assemble/records.js';
+import { canonicalJson, decideVanished, payloadHash, splitPolicies, unsplitPath, vanishedPolicies, withKey, type SentPolicy } from '../../src/assemble/records.js';
 
 describe('canonical hash', () => {
   it('ignores key order at every level but not values or array order', () => {
@@ -41,6 +41,16 @@ describe('canonical hash', () => {
       expect(canonicalJson(v)).toBe(first(v));
     }
     expect(payloadHash({ b: [1, { d: null }], a: 'x' })).toBe('84838cb11665cb3b4ad53f8324066be184bb8c6b8a073a1fac33da8919010812') // sha256 of {"a":"x","b":[1,{"d":null}]};
+  });
+});
+
+describe('withKey', () => {
+  it('places the key in name order, replaces an existing one, and leaves the input alone', () => {
+    const input = { email: 'e', phoneNumber: 'p', postalCode: 'z' };
+    expect(Object.keys(withKey(input, 'policies', []))).toEqual(['email', 'phoneNumber', 'policies', 'postalCode']);
+    expect(Object.keys(withKey(input, 'zz', 1))).toEqual(['email', 'phoneNumber', 'postalCode', 'zz']);
+    expect(withKey(input, 'email', 'new')).toEqual({ email: 'new', phoneNumber: 'p', postalCode: 'z' });
+    expect(Object.keys(input)).toEqual(['email', 'phoneNumber', 'postalCode']);
   });
 });
 

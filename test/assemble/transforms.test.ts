@@ -103,3 +103,24 @@ describe('zip5, integer, money, boolean, trim, upper', () => {
     expect(okValue(applyTransform('upper', 'ca', mdy))).toBe('CA');
   });
 });
+
+describe('the kind transforms are idempotent', () => {
+  // src/assemble/values.ts skips coercing a value a second time when the field's transform is
+  // its kind transform; that is only right if applying it again changes nothing.
+  const inputs = ['5551234567', ' 1-555-123-4567 ', '2024-02-29', '2024-02-29T10:00:00+00:00', '07/04/1990', '07-04-1990', '603', '60601-1234',
+    '3.00', '-7', '1,234.5', '$0.005', '-0.004', '12', 't', 'No', 'ON', '0'];
+  for (const name of ['phone', 'date', 'zip5', 'integer', 'money', 'boolean'] as const) {
+    for (const dateFormat of ['MM-DD-YYYY', 'MM/DD/YYYY'] as const) {
+      it(`${name} (${dateFormat})`, () => {
+        let applied = 0;
+        for (const input of inputs) {
+          const once = applyTransform(name, input, { dateFormat });
+          if (!once.ok || once.value === null) continue;
+          applied++;
+          expect(applyTransform(name, once.value, { dateFormat })).toEqual(once);
+        }
+        expect(applied).toBeGreaterThan(0);
+      });
+    }
+  }
+});
