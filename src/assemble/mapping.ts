@@ -86,14 +86,15 @@ function checkTarget(target: string, kind: FieldKind, value: AcaValue, path: str
 
 function resolveField(target: string, spec: FieldSpec, kind: FieldKind, path: string, table: MappingTable, ctx: Ctx): FieldPlan {
   if (typeof spec === 'string') {
-    columnType(table, spec, path, ctx);
-    return { target, path, kind, column: spec, expr: quoteIdent(spec) };
+    const sqlType = columnType(table, spec, path, ctx);
+    return { target, path, kind, column: spec, expr: quoteIdent(spec), ...(sqlType ? { sqlType } : {}) };
   }
   if ('sql' in spec) return { target, path, kind, expr: `(${spec.sql})` };
-  columnType(table, spec.column, `${path}.column`, ctx);
+  const sqlType = columnType(table, spec.column, `${path}.column`, ctx);
   for (const [from, to] of Object.entries(spec.map ?? {})) checkTarget(target, kind, to, `${path}.map.${from}`, ctx);
   if (spec.default !== undefined) checkTarget(target, kind, spec.default, `${path}.default`, ctx);
   const plan: FieldPlan = { target, path, kind, column: spec.column, expr: quoteIdent(spec.column) };
+  if (sqlType) plan.sqlType = sqlType;
   if (spec.transform) plan.transform = spec.transform;
   if (spec.map) plan.map = spec.map;
   if (spec.default !== undefined) plan.default = spec.default;

@@ -11,6 +11,8 @@ export interface FieldPlan {
   /** SQL expression over the mapped table: a quoted column or a parenthesised `{sql}`. */
   expr: string;
   column?: string;
+  /** The column's type (`format_type`), when the field is a column. */
+  sqlType?: string;
   transform?: Transform;
   map?: Readonly<Record<string, string>>;
   default?: AcaValue;
