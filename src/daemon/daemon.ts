@@ -56,11 +56,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     for (const a of r.actions) log.info({ component: 'setup' }, a);
     for (const w of r.warnings) log.warn({ component: 'setup', ...w }, w.message);
   }
-  const crm = new pg.Pool({ connectionString: config.source.url, max: 3, application_name: 'carecycle-sync assemble' });
+  // One CRM connection per batch in flight (a raised budget runs several), at least 3.
+  const width = concurrencyFor(config.carecycle.requestsPerMinute);
+  const crm = new pg.Pool({ connectionString: config.source.url, max: Math.max(3, width), application_name: 'carecycle-sync assemble' });
   crm.on('error', () => undefined);
   // Checked-out clients too (see openStateDb): a server restart mid-query must not crash the daemon.
   crm.on('connect', (client) => client.on('error', () => undefined));
-  const state = openStateDb(config, { max: 6, applicationName: 'carecycle-sync' });
+  // Delivery batches, capture's flushes and the metrics collector share it.
+  const state = openStateDb(config, { max: Math.max(6, width + 2), applicationName: 'carecycle-sync' });
   try {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);
     return await assemble(o, apiKey, crm, state, plan);

@@ -8,7 +8,7 @@ import { SlotLock } from '../../source/lock.js';
 import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
 import { createDeliveryClient } from '../../deliver/index.js';
-import { createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';
+import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';
 
 /**
  * `backfill --wait` when no daemon is running: this process delivers, so the command ends when
@@ -52,6 +52,7 @@ export async function deliverIfNoDaemon(
     });
     const loop = createDeliveryLoop({
       state, log, batchSize: config.sync.batchSize, idlePollMs: 250,
+      concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
       fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
       assembler: createAssembler({ config, crm, state, plan, log }),
       client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { openStateDb } from '../../state/db.js';
+import { concurrencyFor } from '../../deliver/loop.js';
 import { requireStateSetUp } from '../../ops/status/setup-check.js';
 import { formatCount, formatDuration } from '../../ops/status/units.js';
 import {
@@ -36,8 +37,10 @@ async function backfill(opts: BackfillOptions): Promise<number> {
   const ctx = loadContext(opts);
   const { config } = ctx;
   const limits = { requestsPerMinute: config.carecycle.requestsPerMinute, batchSize: config.sync.batchSize };
-  const state = openStateDb(config, { max: 3, applicationName: 'carecycle-sync backfill' });
-  const crm = new pg.Pool({ connectionString: config.source.url, max: 2, application_name: 'carecycle-sync backfill' });
+  // --wait delivers in this process: a connection of each per batch in flight, plus the enqueuer's.
+  const width = concurrencyFor(config.carecycle.requestsPerMinute);
+  const state = openStateDb(config, { max: width + 2, applicationName: 'carecycle-sync backfill' });
+  const crm = new pg.Pool({ connectionString: config.source.url, max: width + 1, application_name: 'carecycle-sync backfill' });
   crm.on('error', () => undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
