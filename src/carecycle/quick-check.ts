@@ -17,7 +17,7 @@
 import type { z } from 'zod';
 
 type Check = (value: unknown) => boolean;
-type Def = { type: string; innerType?: Schema; element?: Schema; checks?: Array<{ _zod: { def: Record<string, unknown> } }>; shape?: Record<string, Schema>; catchall?: Schema };
+type Def = { type: string; innerType?: Schema; element?: Schema; checks?: Array<{ _zod: { def: Record<string, unknown> } }>; shape?: Record<string, Schema>; catchall?: Schema; entries?: Record<string, unknown> };
 type Schema = { _zod: { def: Def; run(payload: { value: unknown; issues: unknown[] }, ctx: { async: false }): unknown } };
 
 const CTX = { async: false } as const;
@@ -47,8 +47,44 @@ function arrayBounds(def: Def): { min: number; max: number } | undefined {
 }
 
 /**
- * A field's check. Arrays of strict objects are checked element by element with objectCheck
- * (that is where the saving is); every other field runs its own schema as it is.
+ * The plain value checks the contract uses, done directly: a string with length and regex
+ * checks, an enum, a boolean. Exactly zod's own tests (typeof, `.length`, `pattern.test`, set
+ * membership), without its per-call payload objects. Undefined for anything else (a refinement,
+ * a number format, an unknown check kind): that field runs its zod schema instead.
+ */
+function plainCheck(def: Def): Check | undefined {
+  if (def.type === 'boolean' && !def.checks?.length) return (v) => typeof v === 'boolean';
+  if (def.type === 'enum' && !def.checks?.length) {
+    const values = new Set(Object.values((def as { entries?: Record<string, unknown> }).entries ?? {}));
+    return (v) => values.has(v);
+  }
+  if (def.type !== 'string') return undefined;
+  let min = 0;
+  let max = Infinity;
+  const patterns: RegExp[] = [];
+  for (const c of def.checks ?? []) {
+    const d = c._zod.def;
+    if (d.check === 'max_length' && typeof d.maximum === 'number') max = Math.min(max, d.maximum);
+    else if (d.check === 'min_length' && typeof d.minimum === 'number') min = Math.max(min, d.minimum);
+    else if (d.check === 'length_equals' && typeof d.length === 'number') {
+      min = Math.max(min, d.length);
+      max = Math.min(max, d.length);
+    } else if (d.check === 'string_format' && d.format === 'regex' && d.pattern instanceof RegExp) patterns.push(d.pattern);
+    else return undefined;
+  }
+  return (v) => {
+    if (typeof v !== 'string' || v.length < min || v.length > max) return false;
+    for (const p of patterns) {
+      p.lastIndex = 0;
+      if (!p.test(v)) return false;
+    }
+    return true;
+  };
+}
+
+/**
+ * A field's check: optional/nullable unwrapped, then a plain check, or an array of strict
+ * objects checked element by element with objectCheck, or else the field's own zod schema.
  */
 function fieldCheck(schema: Schema): Check {
   let def = schema._zod.def;
@@ -59,17 +95,18 @@ function fieldCheck(schema: Schema): Check {
     else nullable = true;
     def = def.innerType!._zod.def;
   }
+  const wrap = (inner: Check): Check => (value) => (value === undefined ? optional : value === null ? nullable : inner(value));
+  const plain = plainCheck(def);
+  if (plain) return wrap(plain);
   if (def.type !== 'array' || def.element?._zod.def.type !== 'object') return runs(schema);
   const bounds = arrayBounds(def);
   const element = objectCheck(def.element);
   if (!bounds) return never;
-  return (value) => {
-    if (value === undefined) return optional;
-    if (value === null) return nullable;
+  return wrap((value) => {
     if (!Array.isArray(value) || value.length < bounds.min || value.length > bounds.max) return false;
     for (let i = 0; i < value.length; i++) if (!element(value[i])) return false;
     return true;
-  };
+  });
 }
 
 /**
