@@ -40,7 +40,17 @@ export interface AssembleResult {
   deleteAction?: Config['sync']['onCustomerDelete'];
   /** Policy keys that disappeared since the last send (sent with the delete status unless ignored). */
   vanished: string[];
+  /** This send restores policies CareCycle terminated by itself after the last one (see RESTORE_PREFIX). */
+  restoring?: boolean;
 }
+
+/**
+ * Prefix of a `sent.payload_hash` stored for a send after which CareCycle terminated policies
+ * by itself (carecycle-api.md §2.4): never equal to a payload's hash, so the customer is sent
+ * once more, which sets those policies back to their CRM status (that send creates nothing, so
+ * it terminates nothing). The rest of the value is the payload's hash.
+ */
+export const RESTORE_PREFIX = 'restore:';
 
 export interface DecideInput {
   key: string;
@@ -116,7 +126,9 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   }));
   const commit: Commit = { hash, identity: identityOf(customer), policies: sentPolicies, forgetPolicies: decision.forget };
   const unchanged = decision.send.length === 0 && input.sent?.hash === hash;
-  return { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records: unchanged ? [] : checked.valid, commit, issues: [], vanished: vanishedKeys };
+  const result: AssembleResult = { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records: unchanged ? [] : checked.valid, commit, issues: [], vanished: vanishedKeys };
+  if (input.sent?.hash?.startsWith(RESTORE_PREFIX)) result.restoring = true;
+  return result;
 }
 
 export function decide(input: DecideInput, settings: DecideSettings): AssembleResult {

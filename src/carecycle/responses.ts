@@ -22,6 +22,9 @@ export const resultPolicySchema = z.object({
   id: z.string().optional(),
   status: z.string().nullable().optional(),
   previousStatus: z.string().nullable(),
+  /** The policy's identifiers, when the echo carries them (they tell our policies apart). */
+  healthSherpaPolicyId: z.string().nullable().optional(),
+  carrierAssignedPolicyId: z.string().nullable().optional(),
 });
 
 /**

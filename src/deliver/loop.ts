@@ -95,7 +95,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const items = itemsToSend(results);
       // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.
       const outcomes = items.length ? await o.client.deliver(items, hard) : [];
-      const counts = await settle(o.state, claimed, verdictsFor(results, outcomes));
+      const verdicts = verdictsFor(results, outcomes);
+      for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
+      const counts = await settle(o.state, claimed, verdicts);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
       if (st.keyRejected && items.length > 0) await clearKeyRejected();
@@ -113,6 +115,15 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     o.onBatch?.({ ...counts, records, priority: claimed[0]?.priority ?? 0 });
     if (counts.deadLettered) log.warn({ deadLettered: counts.deadLettered }, 'records dead-lettered (see `carecycle-sync dead-letters list`)');
     log.debug({ keys: claimed.length, records, ...counts }, 'batch settled');
+  }
+
+  /** CareCycle terminated policies by itself (a new policy ends year-old ones, carecycle-api.md §2.4). */
+  function reportAutoTerminated(key: string, policies: string[], restoring: boolean) {
+    if (restoring) {
+      log.warn({ key, policies }, 'CareCycle terminated these policies again right after we restored them; leaving them as CareCycle has them');
+    } else {
+      log.warn({ key, policies }, 'CareCycle terminated these policies by itself when a new policy was created; sending the customer once more to restore their CRM status');
+    }
   }
 
   async function clearKeyRejected() {

@@ -3,7 +3,7 @@
  * matched by externalId; a whole-request 400/422 is split (splitPlan) until each bad record is
  * alone, and that record is rejected with the API's field path and message.
  */
-import { formatPath, type AcaRecord, type SyncResponse, type ValidationIssue } from '../carecycle/schema.js';
+import { formatPath, type AcaRecord, type SyncResponse, type SyncResult, type ValidationIssue } from '../carecycle/schema.js';
 import { splitPlan } from './plan.js';
 import { sendBatch, type SendContext } from './send.js';
 
@@ -21,7 +21,16 @@ interface OutcomeBase {
 }
 
 export type RecordOutcome =
-  | (OutcomeBase & { status: 'delivered'; customerId?: string })
+  | (OutcomeBase & {
+      status: 'delivered';
+      customerId?: string;
+      /**
+       * Policies CareCycle terminated by itself while applying this record (carecycle-api.md
+       * §2.4: creating a policy terminates the customer's year-old ones), named by identifier
+       * or CareCycle id. Absent when there were none.
+       */
+      autoTerminated?: string[];
+    })
   | (OutcomeBase & { status: 'rejected'; reason: string; fieldPath?: string; httpStatus?: number });
 
 export async function runBatch(
@@ -65,17 +74,44 @@ function attribute(ctx: SendContext, items: readonly DeliveryItem[], batch: read
     if (e.externalId && batchExt.has(e.externalId)) errorsByExt.set(e.externalId, e.error);
     else unmatched.push(e.error);
   }
-  const customerIds = new Map<string, string>();
-  for (const r of body.results ?? []) if (r.externalId) customerIds.set(r.externalId, r.id);
+  const results = new Map<string, SyncResult>();
+  for (const r of body.results ?? []) if (r.externalId) results.set(r.externalId, r);
   for (const i of batch) {
-    const ext = (items[i] as DeliveryItem).record.externalId ?? null;
+    const record = (items[i] as DeliveryItem).record;
+    const ext = record.externalId ?? null;
     const err = (ext ? errorsByExt.get(ext) : undefined) ?? (batch.length === 1 ? unmatched[0] : undefined);
-    if (err !== undefined) outcomes[i] = rejected(items, i, { reason: err, httpStatus: status });
-    else outcomes[i] = { ...base(items, i), status: 'delivered', ...(ext && customerIds.has(ext) ? { customerId: customerIds.get(ext) } : {}) };
+    if (err !== undefined) {
+      outcomes[i] = rejected(items, i, { reason: err, httpStatus: status });
+      continue;
+    }
+    const result = ext ? results.get(ext) : undefined;
+    const terminated = result ? autoTerminated(record, result) : [];
+    outcomes[i] = { ...base(items, i), status: 'delivered', ...(result ? { customerId: result.id } : {}), ...(terminated.length ? { autoTerminated: terminated } : {}) };
   }
   if (unmatched.length > 0 && batch.length > 1) {
     ctx.log.warn({ errors: unmatched.length }, 'CareCycle reported errors that name no record of the request; those records count as delivered');
   }
+}
+
+const TERMINATED = 'Terminated';
+
+/**
+ * Pure: the policies of a result that went to Terminated without this record asking for it.
+ * A policy we sent as Terminated is ours; one the echo cannot tell apart from ours (no
+ * identifiers) counts as ours when the record terminated any policy, so nothing is claimed
+ * that might have been asked for.
+ */
+export function autoTerminated(record: AcaRecord, result: SyncResult): string[] {
+  const sentTerminated = (record.policies ?? []).filter((p) => p.status === TERMINATED);
+  const ours = (p: NonNullable<SyncResult['policies']>[number]) =>
+    sentTerminated.some((s) => (p.healthSherpaPolicyId && s.healthSherpaPolicyId === p.healthSherpaPolicyId) || (p.carrierAssignedPolicyId && s.carrierAssignedPolicyId === p.carrierAssignedPolicyId)) ||
+    (!p.healthSherpaPolicyId && !p.carrierAssignedPolicyId && sentTerminated.length > 0);
+  const out: string[] = [];
+  for (const p of result.policies ?? []) {
+    if (p.status !== TERMINATED || p.previousStatus === null || p.previousStatus === TERMINATED || ours(p)) continue;
+    out.push(p.healthSherpaPolicyId ?? p.carrierAssignedPolicyId ?? p.id ?? '(unnamed policy)');
+  }
+  return out;
 }
 
 function base(items: readonly DeliveryItem[], i: number): OutcomeBase {

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
-import type { Commit } from '../assemble/index.js';
+import { RESTORE_PREFIX, type Commit } from '../assemble/index.js';
 import type { KeyVerdict } from './verdicts.js';
 
 export interface Claimed {
@@ -48,12 +48,14 @@ export interface SettleCounts {
 export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[]): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
-  const keys = verdicts.map((v) => v.key);
+  // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
+  const restore = new Set(plan.restore);
+  const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
   const params = settleParams(plan, keys, (k) => version.get(k) ?? '-1');
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
   const run = async (client: pg.ClientBase | pg.Pool) => {
     const r = await client.query<{ removed: number }>(hotQuery(SETTLE_SQL, params, state.prepared));
-    return { ...plan.counts, requeued: keys.length - r.rows[0]!.removed };
+    return { ...plan.counts, requeued: verdicts.length - r.rows[0]!.removed };
   };
   if (forget.length === 0) return run(state.pool);
   return inTransaction(state.pool, async (client) => {
@@ -123,6 +125,8 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
   const commits: Committed[] = [];
   /** Keys whose dead letter is moot: delivered now, or unchanged since the last delivery. */
   const resolvedKeys: string[] = [];
+  /** Delivered keys after which CareCycle terminated policies by itself, to be sent once more. */
+  const restore: string[] = [];
   const counts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0 };
   for (const v of verdicts) {
     if (v.kind === 'dead') {
@@ -131,11 +135,17 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
       if (v.httpStatus !== null) counts.rejectedByApi++;
       continue;
     }
-    if (v.result.commit) commits.push({ key: v.key, commit: v.result.commit });
+    let commit = v.result.commit;
+    // Once only: if the restoring send itself saw terminations, CareCycle keeps doing it; stop.
+    if (v.kind === 'delivered' && v.autoTerminated.length > 0 && !v.result.restoring && commit?.hash) {
+      commit = { ...commit, hash: RESTORE_PREFIX + commit.hash };
+      restore.push(v.key);
+    }
+    if (commit) commits.push({ key: v.key, commit });
     if (v.kind === 'delivered') counts.delivered++;
     else counts.skipped++;
     // A customer fixed back to exactly what CareCycle already holds is in step again.
     if (v.kind === 'delivered' || v.reason === 'unchanged') resolvedKeys.push(v.key);
   }
-  return { dead, commits, resolvedKeys, counts };
+  return { dead, commits, resolvedKeys, restore, counts };
 }

@@ -8,7 +8,8 @@ import type { AssembleResult } from '../assemble/index.js';
 import type { RecordOutcome } from './outcomes.js';
 
 export type KeyVerdict =
-  | { kind: 'delivered'; key: string; result: AssembleResult; records: number }
+  /** `autoTerminated`: policies CareCycle terminated by itself meanwhile (see RecordOutcome). */
+  | { kind: 'delivered'; key: string; result: AssembleResult; records: number; autoTerminated: string[] }
   /** Nothing to send (unchanged payload, or a delete that needs no request): commit and drop. */
   | { kind: 'skipped'; key: string; result: AssembleResult; reason: 'unchanged' | 'deleted' }
   | { kind: 'dead'; key: string; reason: string; fieldPath: string | null; httpStatus: number | null; payload: unknown };
@@ -41,6 +42,7 @@ export function verdictsFor(results: readonly AssembleResult[], outcomes: readon
     if (refused && refused.status === 'rejected') {
       return { kind: 'dead', key: r.key, reason: refused.reason, fieldPath: refused.fieldPath ?? null, httpStatus: refused.httpStatus ?? null, payload: r.records };
     }
-    return { kind: 'delivered', key: r.key, result: r, records: r.records.length };
+    const autoTerminated = mine.flatMap((o) => (o.status === 'delivered' ? (o.autoTerminated ?? []) : []));
+    return { kind: 'delivered', key: r.key, result: r, records: r.records.length, autoTerminated };
   });
 }

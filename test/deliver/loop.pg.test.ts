@@ -102,4 +102,31 @@ describe('delivery loop', () => {
     expect(await pending()).toEqual([]);
     expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 3]]);
   });
+
+  it('a split customer whose year-old policies CareCycle terminated on its own is sent once more and ends as in the CRM', async () => {
+    // 11 policies effective two years ago: two records. The second one creates policy 11,
+    // and CareCycle then terminates the customer's year-old policies (carecycle-api.md §2.4),
+    // i.e. the ten of the first record, which the CRM still has as active.
+    const [c] = await sql<{ id: string }>(url, `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, dnc_flag, lead_source)
+      VALUES ('Olga', 'Old', '555-010-4242', 'olga@example.com', '02134', '1960-05-05', 'F', 'N', 'web') RETURNING id::text AS id`);
+    const key = c!.id;
+    await sql(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+      SELECT $1::bigint, 'HS-OLD-' || n, 'CP-OLD-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`, [key]);
+    await enqueueKeys(state, [key], 0);
+    const mark = standIn.requests.length;
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 1 });
+    const statuses = () => standIn.store.byExternalId(key)!.policies.map((p) => p.fields.status);
+    expect(statuses().filter((s) => s === 'Terminated')).toHaveLength(10);
+    expect(await pending()).toEqual([key]);
+    // The second send matches all 11 policies, creates none, and so terminates none.
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 0 });
+    expect(statuses()).toEqual(Array(11).fill('Active'));
+    expect(await pending()).toEqual([]);
+    expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 1], [200, 1], [200, 1], [200, 1]]);
+    const [sent] = await sql<{ h: string }>(url, `SELECT payload_hash AS h FROM carecycle_sync.sent WHERE customer_key = $1`, [key]);
+    expect(sent!.h).toMatch(/^[0-9a-f]{64}$/);
+    // Unchanged now: nothing more is sent.
+    await enqueueKeys(state, [key], 0);
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 0, skipped: 1 });
+  });
 });

@@ -3,11 +3,11 @@
  * assembled and sent, and which state statements settle that.
  */
 import { describe, expect, it } from 'vitest';
-import type { AssembleResult } from '../../src/assemble/index.js';
+import { RESTORE_PREFIX, type AssembleResult } from '../../src/assemble/index.js';
 import type { AcaRecord } from '../../src/carecycle/schema.js';
 import { itemsToSend, verdictsFor } from '../../src/deliver/verdicts.js';
 import { settlePlan } from '../../src/deliver/queue-state.js';
-import type { RecordOutcome } from '../../src/deliver/outcomes.js';
+import { autoTerminated, type RecordOutcome } from '../../src/deliver/outcomes.js';
 import { record } from './helpers.js';
 
 const commit = { hash: 'h', identity: { externalId: 'x' }, policies: [], forgetPolicies: [] };
@@ -55,5 +55,39 @@ describe('settlePlan', () => {
     // Unchanged since the last delivery: CareCycle already holds it, its old dead letter is moot.
     // A deleted customer (ignore) is not "in step": its dead letter stays for the operator.
     expect(p.resolvedKeys).toEqual(['1', '2', '3', '6']);
+  });
+});
+
+describe('policies CareCycle terminated by itself', () => {
+  const sentRecord = (policies: AcaRecord['policies']): AcaRecord => ({ ...record('9'), policies });
+  const result = (policies: Array<Record<string, unknown>>) => ({ id: 'c9', externalId: '9', policies }) as never;
+
+  it('are those that went to Terminated without the record asking for it', () => {
+    const r = sentRecord([{ healthSherpaPolicyId: 'new', status: 'Active' }, { healthSherpaPolicyId: 'ended', status: 'Terminated' }]);
+    expect(autoTerminated(r, result([
+      { id: 'p1', healthSherpaPolicyId: 'new', status: 'Active', previousStatus: null },
+      { id: 'p2', healthSherpaPolicyId: 'ended', status: 'Terminated', previousStatus: 'Active' }, // asked for
+      { id: 'p3', healthSherpaPolicyId: 'old', status: 'Terminated', previousStatus: 'Active' }, // not asked for
+      { id: 'p4', carrierAssignedPolicyId: 'older', status: 'Terminated', previousStatus: 'Pending' },
+      { id: 'p5', healthSherpaPolicyId: 'gone', status: 'Terminated', previousStatus: 'Terminated' }, // no change
+    ]))).toEqual(['old', 'older']);
+    // Without identifiers in the echo, a record that terminated anything claims nothing.
+    expect(autoTerminated(r, result([{ id: 'p3', status: 'Terminated', previousStatus: 'Active' }]))).toEqual([]);
+    expect(autoTerminated(sentRecord([{ healthSherpaPolicyId: 'new' }]), result([{ id: 'p3', status: 'Terminated', previousStatus: 'Active' }]))).toEqual(['p3']);
+  });
+
+  it('make the customer go once more, with a hash that cannot match; a restoring send does not repeat', () => {
+    const terminated = (key: string, restoring: boolean) => {
+      const r = { ...send(key, [record(key)]), ...(restoring ? { restoring } : {}) };
+      const v = verdictsFor([r], [{ key, index: 0, status: 'delivered', autoTerminated: ['old'] } as RecordOutcome]);
+      expect(v[0]).toMatchObject({ kind: 'delivered', autoTerminated: ['old'] });
+      return settlePlan(v);
+    };
+    const first = terminated('7', false);
+    expect(first.restore).toEqual(['7']);
+    expect(first.commits[0]!.commit.hash).toBe(`${RESTORE_PREFIX}h`);
+    const again = terminated('7', true);
+    expect(again.restore).toEqual([]);
+    expect(again.commits[0]!.commit.hash).toBe('h');
   });
 });
