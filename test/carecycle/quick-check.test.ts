@@ -7,18 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { acaPolicySchema, acaRecordSchema, customFieldSchema, quickSyncRequest, syncRequestSchema, validateRecord } from '../../src/carecycle/schema.js';
 import { objectCheck } from '../../src/carecycle/quick-check.js';
 import { z } from 'zod';
-
-/** mulberry32: deterministic, so a failure names a seed that reproduces it. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../deliver/helpers.js';
 
 /** Values of every kind a CRM mapping could produce, right and wrong. */
 const POOL: unknown[] = [

@@ -108,8 +108,11 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED})
 /** Every 30–80 ms, maybe arm one fault; returns a stop function. */
 function scheduleFaults(standIn: StandIn, rnd: () => number): () => void {
   let timer: NodeJS.Timeout | undefined;
+  // The first ticks set one of each counted fault (429 burst, 500, drop, garbage), so every run
+  // meets at least those whatever the seed; after that the draw decides.
+  const first = [0.05, 0.2, 0.35, 0.42];
   const tick = () => {
-    const x = rnd();
+    const x = first.shift() ?? rnd();
     const f = standIn.faults;
     if (x < 0.15) f.set({ rateLimitBurst: 1 + Math.floor(rnd() * 3), retryAfterSeconds: 0.02 + rnd() * 0.08, retryAfterVia: 'body' });
     else if (x < 0.3) f.set({ serverErrors: 1 + Math.floor(rnd() * 2) });

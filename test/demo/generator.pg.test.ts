@@ -48,7 +48,7 @@ describe('demo changes on the sample CRM', () => {
 
     const emails = async () => (await sql<{ h: string }>(url, "SELECT md5(string_agg(concat_ws('|', email, phone, last_name, zip), ',' ORDER BY id)) AS h FROM customers"))[0]!.h;
     const h = await emails();
-    await apply(url, 'update-mapped');
+    await apply(url, 'update-mapped', () => 0.1); // the email (a random last name may be the same one)
     expect(await emails()).not.toBe(h);
 
     await apply(url, 'bad-row', () => 0.1); // r < 0.5: the phone
