@@ -27,6 +27,7 @@ export function batchObserver(metrics: Metrics) {
     if (c.rejectedByApi) metrics.recordsFailed.inc({ stage: 'api' }, c.rejectedByApi);
     if (c.deadLettered > c.rejectedByApi) metrics.recordsFailed.inc({ stage: 'validation' }, c.deadLettered - c.rejectedByApi);
     if (c.skipped) metrics.recordsSkipped.inc({ reason: 'unchanged' }, c.skipped);
+    if (c.autoTerminated) metrics.policiesAutoTerminated.inc(c.autoTerminated);
   };
 }
 

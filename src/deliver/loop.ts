@@ -89,7 +89,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
 
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     const claimed = await claimNext(signal);
-    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, requeued: 0 };
+    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
     try {
       const results = await o.assembler.assemble(claimed.map((c) => c.key));
       const items = itemsToSend(results);

@@ -35,6 +35,8 @@ export interface SettleCounts {
   deadLettered: number;
   /** Of those dead-lettered, how many CareCycle refused (the rest failed local validation). */
   rejectedByApi: number;
+  /** Policies CareCycle terminated by itself while these were delivered (see RESTORE_PREFIX). */
+  autoTerminated: number;
   /** Rows kept because they were re-queued while in flight. */
   requeued: number;
 }
@@ -127,7 +129,7 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
   const resolvedKeys: string[] = [];
   /** Delivered keys after which CareCycle terminated policies by itself, to be sent once more. */
   const restore: string[] = [];
-  const counts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0 };
+  const counts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0 };
   for (const v of verdicts) {
     if (v.kind === 'dead') {
       dead.push(v);
@@ -136,6 +138,7 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
       continue;
     }
     let commit = v.result.commit;
+    if (v.kind === 'delivered') counts.autoTerminated += v.autoTerminated.length;
     // Once only: if the restoring send itself saw terminations, CareCycle keeps doing it; stop.
     if (v.kind === 'delivered' && v.autoTerminated.length > 0 && !v.result.restoring && commit?.hash) {
       commit = { ...commit, hash: RESTORE_PREFIX + commit.hash };

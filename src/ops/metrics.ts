@@ -38,6 +38,7 @@ export interface Metrics {
   readonly recordsDelivered: Counter;
   readonly recordsFailed: Counter<'stage'>;
   readonly recordsSkipped: Counter<'reason'>;
+  readonly policiesAutoTerminated: Counter;
   readonly requests: Counter<'status'>;
   readonly requestDuration: Histogram<'status'>;
   readonly rateLimitWaits: Counter<'reason'>;
@@ -91,6 +92,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     recordsDelivered: counter('records_delivered_total', 'Records accepted by CareCycle.'),
     recordsFailed: new Counter({ name: n('records_failed_total'), help: 'Records dead-lettered, by stage: validation (never sent) or api (rejected by CareCycle).', labelNames: ['stage'] as const, registers }),
     recordsSkipped: new Counter({ name: n('records_skipped_total'), help: 'Records not sent, by reason: unchanged (same hash as the last send), deleted (customer delete ignored).', labelNames: ['reason'] as const, registers }),
+    policiesAutoTerminated: counter('policies_auto_terminated_total', 'Policies CareCycle terminated by itself (a new policy ends year-old ones); their customers are sent once more to restore the CRM status.'),
     requests: new Counter({ name: n('requests_total'), help: 'Requests to CareCycle by HTTP status ("error" for network failures and timeouts).', labelNames: ['status'] as const, registers }),
     requestDuration: new Histogram({ name: n('request_duration_seconds'), help: 'Latency of requests to CareCycle, seconds, by HTTP status.', labelNames: ['status'] as const, buckets: LATENCY_BUCKETS, registers }),
     rateLimitWaits: new Counter({ name: n('rate_limit_waits_total'), help: 'Times delivery waited for the rate budget: limiter (our own per-minute budget) or retry_after (a 429).', labelNames: ['reason'] as const, registers }),

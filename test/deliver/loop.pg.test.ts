@@ -114,12 +114,12 @@ describe('delivery loop', () => {
       SELECT $1::bigint, 'HS-OLD-' || n, 'CP-OLD-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`, [key]);
     await enqueueKeys(state, [key], 0);
     const mark = standIn.requests.length;
-    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 1 });
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 1, autoTerminated: 10 });
     const statuses = () => standIn.store.byExternalId(key)!.policies.map((p) => p.fields.status);
     expect(statuses().filter((s) => s === 'Terminated')).toHaveLength(10);
     expect(await pending()).toEqual([key]);
     // The second send matches all 11 policies, creates none, and so terminates none.
-    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 0 });
+    expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 0, autoTerminated: 0 });
     expect(statuses()).toEqual(Array(11).fill('Active'));
     expect(await pending()).toEqual([]);
     expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 1], [200, 1], [200, 1], [200, 1]]);

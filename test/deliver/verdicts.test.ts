@@ -49,7 +49,7 @@ describe('settlePlan', () => {
   it('counts, commits what was delivered or skipped, and clears dead letters that became moot', () => {
     const v = verdictsFor(results, [ok('1', 0), ok('2', 1), ok('2', 2), ok('6', 3)]);
     const p = settlePlan(v);
-    expect(p.counts).toEqual({ delivered: 3, skipped: 2, deadLettered: 1, rejectedByApi: 0 });
+    expect(p.counts).toEqual({ delivered: 3, skipped: 2, deadLettered: 1, rejectedByApi: 0, autoTerminated: 0 });
     expect(p.commits.map((c) => c.key)).toEqual(['1', '2', '3', '6']);
     expect(p.dead.map((d) => d.key)).toEqual(['4']);
     // Unchanged since the last delivery: CareCycle already holds it, its old dead letter is moot.
@@ -85,6 +85,7 @@ describe('policies CareCycle terminated by itself', () => {
     };
     const first = terminated('7', false);
     expect(first.restore).toEqual(['7']);
+    expect(first.counts.autoTerminated).toBe(1);
     expect(first.commits[0]!.commit.hash).toBe(`${RESTORE_PREFIX}h`);
     const again = terminated('7', true);
     expect(again.restore).toEqual([]);
