@@ -4,7 +4,9 @@
  *  1. enqueue rate of `backfill` (keys/s; target ≥ 50,000), state in the source database (one
  *     statement per chunk) and in a separate database (keys through Node);
  *  2. assemble + deliver rate of the delivery loop draining that backfill against an unlimited
- *     stand-in in its own process (records/s; target ≥ 5,000).
+ *     stand-in in its own process (records/s; target ≥ 5,000), with the CPU each of this process,
+ *     the stand-in and Postgres spent per record: they share the machine's cores, so a busy
+ *     machine lowers the rate, and the CPU line says where the time went.
  */
 import { parseArgs } from 'node:util';
 import { spawnStandIn } from './lib/stand-in-process.js';
