@@ -11,19 +11,8 @@ import { parseArgs } from 'node:util';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 import { startStandIn } from '../src/carecycle/stand-in/index.js';
+import { seeded } from '../test/deliver/helpers.js';
 import { API_KEY, benchPostgres, crmDatabase, demoConfigFile, query, startDaemon } from './lib/run-daemon.js';
-
-/** mulberry32: a seeded PRNG, so every run writes the same workload. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pure: the customer of each change; `hotShare` of changes go to the first `hotFraction` of customers. */
 export function skewedWorkload(changes: number, customers: number, random: () => number, hotShare = 0.8, hotFraction = 0.2): number[] {
@@ -49,7 +38,7 @@ export async function run(args: string[]): Promise<void> {
     await daemon.streaming;
     w = new pg.Client({ connectionString: url });
     await w.connect();
-    const plan = skewedWorkload(changes, customers, prng(42));
+    const plan = skewedWorkload(changes, customers, seeded(42));
     const distinct = new Set(plan).size;
     process.stdout.write(`skew: ${changes} changes over ${customers} customers (80 % to the hottest 20 %), ${distinct} distinct, limit 60 requests/minute (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`);
     const t0 = Date.now();

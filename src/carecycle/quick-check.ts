@@ -23,8 +23,6 @@ type Schema = { _zod: { def: Def; run(payload: { value: unknown; issues: unknown
 const CTX = { async: false } as const;
 const never: Check = () => false;
 
-const zodOf = (s: z.ZodType): Schema => s as unknown as Schema;
-
 /** Runs one schema as zod would inside a parse; a Promise (async check) counts as not sure. */
 function runs(schema: Schema): Check {
   return (value) => {
@@ -116,7 +114,7 @@ function fieldCheck(schema: Schema): Check {
  * so adding one to the contract without adding it here fails loudly at startup.
  */
 export function objectCheck(schema: Schema | z.ZodType, refinements: ReadonlyArray<(value: Record<string, unknown>) => boolean> = []): Check {
-  const s = (schema as Schema)._zod ? (schema as Schema) : zodOf(schema as z.ZodType);
+  const s = schema as Schema;
   const def = s._zod.def;
   if (def.type !== 'object' || !def.shape || def.catchall?._zod.def.type !== 'never') return never;
   const ownChecks = def.checks?.length ?? 0;
