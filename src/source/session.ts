@@ -182,6 +182,8 @@ export class CaptureSession {
   }
 
   private onKeepalive(walEnd: Lsn, shouldRespond: boolean): void {
+    // After a failure nothing more becomes durable in this session (see startFlush).
+    if (this.failure) return;
     const pos = keepaliveConfirm({
       walEnd,
       durable: this.durable,
@@ -230,10 +232,16 @@ export class CaptureSession {
   /** Backpressure: with one flush already in flight, wait for it before starting the next. */
   private async flushWhenFull(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.buffer.size >= this.o.config.sync.flushMaxKeys) this.startFlush();
+    if (!this.failure && this.buffer.size >= this.o.config.sync.flushMaxKeys) this.startFlush();
   }
 
+  /**
+   * Never after a failure: a failed flush took its keys out of the buffer, so a later flush would
+   * write a checkpoint that covers them without them. The session ends instead, and the next one
+   * streams again from the last durable checkpoint.
+   */
   private startFlush(): void {
+    if (this.failure) return;
     const batch = this.buffer.take();
     const upTo = flushCheckpoint(this.lastCommit, this.durable);
     this.lastFlushAt = Date.now();

@@ -1,0 +1,58 @@
+import { describe, it, expect } from 'vitest';
+import pg from 'pg';
+import { sql } from '../harness/db.js';
+import { crmDatabase, demoConfig } from './fixtures.js';
+import { armPendingInsertFault, armedInserts } from './faults.js';
+import { confirmedLsn, currentLsn, pendingKeys, setupFor, startCapture, waitFor } from './helpers.js';
+
+const checkpointOf = async (url: string, slot: string) =>
+  (await sql<{ lsn: string }>(url, 'SELECT lsn::text AS lsn FROM carecycle_sync.checkpoint WHERE slot = $1', [slot]))[0]?.lsn ?? null;
+
+describe('capture loss paths', { timeout: 90_000 }, () => {
+  it('a flush that fails once is never followed by a flush that checkpoints past its keys', async () => {
+    const url = await crmDatabase('loss-failed-flush');
+    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 40) g`);
+    const config = await setupFor(demoConfig(url));
+    // Only "full" flushes while the backlog streams: 10 keys each.
+    config.sync.flushMaxKeys = 10;
+    config.sync.flushIntervalMs = 5000;
+    // T1 touches customer 1 alone; T2 touches 2..25. Committed before capture starts, so both
+    // stream back to back: the first flush (key 1 and nine of T2's) fails, and a second flush
+    // must not then write T1's commit as the checkpoint with only later keys.
+    await sql(url, `UPDATE customers SET notes = 't1' WHERE id = 1`);
+    await sql(url, `UPDATE customers SET notes = 't2' WHERE id BETWEEN 2 AND 25`);
+    const end = await currentLsn(url);
+    await armPendingInsertFault(url, { times: 1 });
+    const run = startCapture(config);
+    try {
+      await waitFor('the checkpoint to pass every change', async () => {
+        const cp = await checkpointOf(url, config.source.slot);
+        return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
+      }, 30_000, 100);
+      expect(await armedInserts(url)).toBeGreaterThanOrEqual(2);
+      const expected = new Set(Array.from({ length: 25 }, (_, i) => String(i + 1)));
+      expect(await pendingKeys(url)).toEqual(expected);
+      expect(run.capture.status().reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('confirmed_flush_lsn is exactly the stored checkpoint, never one byte past it', async () => {
+    const url = await crmDatabase('loss-confirm-exact');
+    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 5) g`);
+    const config = await setupFor(demoConfig(url));
+    config.source.heartbeatSeconds = 3600;
+    const run = startCapture(config);
+    try {
+      await waitFor('connected', () => run.capture.status().connected);
+      await sql(url, `UPDATE customers SET notes = 'x' WHERE id = 3`);
+      await waitFor('key 3 durable', async () => (await pendingKeys(url)).has('3'));
+      await waitFor('the slot confirmed the checkpoint', async () => (await confirmedLsn(url, config.source.slot)) === (await checkpointOf(url, config.source.slot)), 10_000, 50);
+    } finally {
+      await run.stop();
+    }
+    // After a clean stop, Postgres holds exactly what the state database holds.
+    expect(await confirmedLsn(url, config.source.slot)).toBe(await checkpointOf(url, config.source.slot));
+  });
+});
