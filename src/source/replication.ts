@@ -23,7 +23,7 @@ export interface StreamHandlers {
 export interface ReplicationStream {
   /** Streams from `startLsn`; resolves when stopped, rejects when the connection fails. */
   run(startLsn: Lsn): Promise<void>;
-  /** Standby status update: write = flush = apply = lsn (the library adds 1). False when not streaming. */
+  /** Standby status update reporting exactly `lsn` as written = flushed = applied. False when not streaming. */
   confirm(lsn: Lsn, requestReply?: boolean): Promise<boolean>;
   /** XLogData messages received (parsed) so far; compare with the number handled. */
   readonly received: number;
@@ -61,6 +61,18 @@ class TextPgoutputPlugin extends PgoutputPlugin {
 
 const identity = (raw: unknown): unknown => raw;
 
+/**
+ * `acknowledge(x)` reports x + 1 (it expects the start of the last record received), but what we
+ * report is a position to resume from: the end of the last durable commit, or a keepalive's WAL
+ * end. Reporting one byte more is not harmless: on the next START_REPLICATION Postgres skips
+ * every transaction whose commit record starts before the confirmed position, and a concurrent
+ * transaction's commit record often starts exactly at the previous commit's end
+ * (docs/replication.md, "Confirming a position"). So the library is handed lsn - 1.
+ */
+export function acknowledgeArgument(lsn: Lsn): Lsn {
+  return lsn > 0n ? lsn - 1n : 0n;
+}
+
 export function openReplicationStream(opts: StreamOptions, handlers: StreamHandlers): ReplicationStream {
   const plugin = new TextPgoutputPlugin({
     protoVersion: 1,
@@ -92,7 +104,8 @@ export function openReplicationStream(opts: StreamOptions, handlers: StreamHandl
       await service.subscribe(plugin, opts.slot, formatLsn(startLsn));
       if (failure) throw failure;
     },
-    confirm: (lsn, requestReply = false) => (service.isStop() ? Promise.resolve(false) : service.acknowledge(formatLsn(lsn), requestReply)),
+    confirm: (lsn, requestReply = false) =>
+      service.isStop() ? Promise.resolve(false) : service.acknowledge(formatLsn(acknowledgeArgument(lsn)), requestReply),
     get received() {
       return plugin.received;
     },
