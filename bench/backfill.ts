@@ -29,6 +29,7 @@ import { readCatalog } from '../src/ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../src/assemble/index.js';
 import { createDeliveryClient } from '../src/deliver/index.js';
 import { concurrencyFor, createDeliveryLoop } from '../src/deliver/loop.js';
+import { takeHeldLease } from '../src/queue/lease.js';
 
 const API_KEY = 'cc_bench_local_key';
 
@@ -91,7 +92,8 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
   const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
   // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
-  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
+  const { lease } = await takeHeldLease(state, config.source.slot);
+  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, lease: () => lease, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
   const queued = (await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending')).rows[0]!.n;
   const t0 = performance.now();
   const cpu = cpuMeter({ standInPid: standIn.pid, dataDir });

@@ -88,8 +88,11 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
-    // Only the instance that streams from the slot delivers: a standby must not spend the budget.
-    client: { deliver: client.deliver, ready: async (signal) => { await whileActive(capture, signal); await client.ready(signal); } },
+    client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
+    // Only the holder of the slot lock delivers: a standby must not spend the budget, and an
+    // instance that lost the lock must not record anything over the new holder's sends.
+    lease: () => capture.lease(),
+    abandonGraceMs: config.carecycle.timeoutMs,
     onBatch: batchObserver(metrics),
   });
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.

@@ -12,13 +12,26 @@ import { FatalError } from '../errors.js';
 import { publishDelivery, errorPatch } from '../state/runtime.js';
 import type { DeliveryClient } from './client.js';
 import { ApiKeyRejectedError } from './errors.js';
-import { claimPending, settle, type Claimed, type SettleCounts } from './queue-state.js';
+import type { Lease, LeaseSource } from '../queue/lease.js';
+import { claimPending, leaveForHolder, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 
 export interface DeliveryLoopOptions {
   state: StateDb;
   assembler: Assembler;
   client: Pick<DeliveryClient, 'deliver'> & { ready?(signal?: AbortSignal): Promise<void> };
+  /**
+   * The delivery lease of the slot lock's holder (src/queue/lease.ts). The loop claims nothing
+   * without one; a batch claimed under a lease that is lost meanwhile has its request aborted and
+   * records nothing: its customers are left for the holder to send again.
+   */
+  lease: LeaseSource;
+  /**
+   * How long CareCycle may still be applying a request this instance gave up on (the request
+   * timeout): a batch cut off by the loss of the lease is handed back to the holder only after
+   * that, so a late-landing older payload is overwritten by a fresh send, not the other way round.
+   */
+  abandonGraceMs?: number;
   log: Logger;
   /** Keys per batch (config.sync.batchSize, at most 100). */
   batchSize: number;
@@ -75,36 +88,65 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   const inFlight = new Set<string>();
   let claiming: Promise<unknown> = Promise.resolve();
 
-  /** Waits for a request slot and claims keys, one batch at a time (a mutex over ready + claim). */
-  function claimNext(signal?: AbortSignal): Promise<Claimed[]> {
+  /** Waits for the lease and a request slot and claims keys, one batch at a time (a mutex over ready + claim). */
+  function claimNext(signal?: AbortSignal): Promise<{ claimed: Claimed[]; lease: Lease | null }> {
     const mine = claiming.then(async () => {
+      await leaseHeld(signal);
       await o.client.ready?.(signal);
-      const claimed = await claimPending(o.state, o.batchSize, [...inFlight]);
+      const lease = o.lease();
+      if (!lease) return { claimed: [], lease };
+      const claimed = await claimPending(o.state, o.batchSize, [...inFlight], lease);
       for (const c of claimed) inFlight.add(c.key);
-      return claimed;
+      return { claimed, lease };
     });
     claiming = mine.catch(() => undefined);
     return mine;
   }
 
+  /** Resolves once this instance holds the delivery lease (or on abort). */
+  async function leaseHeld(signal?: AbortSignal): Promise<void> {
+    while (!o.lease() && !signal?.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
+  }
+
+  const NOTHING = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
+
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
-    const claimed = await claimNext(signal);
-    if (claimed.length === 0) return { keys: 0, delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
+    const shutdown = signal;
+    const { claimed, lease } = await claimNext(signal);
+    if (claimed.length === 0 || !lease) return { keys: 0, ...NOTHING };
     try {
       const results = await o.assembler.assemble(claimed.map((c) => c.key));
       const items = itemsToSend(results);
-      // Once keys are claimed, only the hard signal stops the request: a drain waits for its answer.
-      const outcomes = items.length ? await o.client.deliver(items, hard) : [];
+      // Once keys are claimed, only the hard signal stops the request (a drain waits for its
+      // answer), or the loss of the lease: a newer holder sends these customers now.
+      const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
+      const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = verdictsFor(results, outcomes);
+      const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, claimed, verdicts, lease);
+      if (counts.fenced) return await fenced(claimed, shutdown);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
-      const counts = await settle(o.state, claimed, verdicts);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
       if (st.keyRejected && items.length > 0) await clearKeyRejected();
       return { keys: claimed.length, ...counts };
+    } catch (err) {
+      if (lease.lost.aborted) return await fenced(claimed, shutdown);
+      throw err;
     } finally {
       for (const c of claimed) inFlight.delete(c.key);
     }
+  }
+
+  /**
+   * The lease went while this batch was out: record nothing; once CareCycle can no longer be
+   * applying it (or at shutdown), leave its customers to the holder to send again.
+   */
+  async function fenced(claimed: readonly Claimed[], shutdown?: AbortSignal) {
+    const graceMs = o.abandonGraceMs ?? 30_000;
+    log.warn({ keys: claimed.length, requeueInMs: graceMs }, 'the delivery lease was lost with a batch in flight: nothing recorded; its customers go to the new holder again');
+    await sleep(graceMs, undefined, { signal: shutdown }).catch(() => undefined);
+    await leaveForHolder(o.state, claimed).catch((err: Error) => log.warn({ err: err.message }, 'could not queue the batch again; the new holder re-sends it when the customers change'));
+    return { keys: claimed.length, ...NOTHING, fenced: true };
   }
 
   function tally(counts: SettleCounts, records: number, claimed: readonly Claimed[]) {

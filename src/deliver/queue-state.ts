@@ -8,6 +8,7 @@ import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
 import { RESTORE_PREFIX, type Commit } from '../assemble/index.js';
+import { leaseHeld, type Lease } from '../queue/lease.js';
 import type { KeyVerdict } from './verdicts.js';
 
 export interface Claimed {
@@ -19,13 +20,17 @@ export interface Claimed {
 const CLAIM_SQL = `
 SELECT customer_key, version::text AS version, priority
   FROM pending
- WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[])
+ WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[]) AND ${leaseHeld('$3', '$4')}
  ORDER BY priority, first_enqueued_at
  LIMIT $1`;
 
-/** Up to `limit` keys, live changes before backfill, oldest first, except those in `busy`. */
-export async function claimPending(state: StateDb, limit: number, busy: readonly string[] = []): Promise<Claimed[]> {
-  const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(hotQuery(CLAIM_SQL, [limit, busy], state.prepared));
+/**
+ * Up to `limit` keys, live changes before backfill, oldest first, except those in `busy`; none
+ * when `lease` is no longer the current one (a newer holder of the slot lock exists).
+ */
+export async function claimPending(state: StateDb, limit: number, busy: readonly string[], lease: Lease): Promise<Claimed[]> {
+  const params = [limit, busy, lease.slot, lease.generation];
+  const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(hotQuery(CLAIM_SQL, params, state.prepared));
   return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority }));
 }
 
@@ -39,6 +44,8 @@ export interface SettleCounts {
   autoTerminated: number;
   /** Rows kept because they were re-queued while in flight. */
   requeued: number;
+  /** The lease was no longer current: nothing was recorded (see `leaveForHolder`). */
+  fenced?: boolean;
 }
 
 /**
@@ -47,20 +54,25 @@ export interface SettleCounts {
  * policies needs a transaction, because that DELETE must come before the upsert of
  * sent_policies (a policy that moved between two customers of the batch is in both).
  */
-export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[]): Promise<SettleCounts> {
+export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[], lease: Lease): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
   // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
   const restore = new Set(plan.restore);
   const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
-  const params = settleParams(plan, keys, (k) => version.get(k) ?? '-1');
+  const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation];
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
+  const fenced: SettleCounts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0, fenced: true };
   const run = async (client: pg.ClientBase | pg.Pool) => {
-    const r = await client.query<{ removed: number }>(hotQuery(SETTLE_SQL, params, state.prepared));
+    const r = await client.query<{ removed: number; held: boolean }>(hotQuery(SETTLE_SQL, params, state.prepared));
+    if (!r.rows[0]!.held) return fenced;
     return { ...plan.counts, requeued: verdicts.length - r.rows[0]!.removed };
   };
   if (forget.length === 0) return run(state.pool);
   return inTransaction(state.pool, async (client) => {
+    // The lease row stays share-locked to the end: a new holder's takeLease waits for this commit.
+    const held = await client.query('SELECT 1 FROM lease WHERE slot = $1 AND generation = $2::bigint FOR SHARE', [lease.slot, lease.generation]);
+    if (held.rowCount === 0) return fenced;
     await client.query(
       `DELETE FROM sent_policies s USING unnest($1::text[], $2::text[]) AS f(c, p)
         WHERE s.customer_key = f.c AND s.policy_key = f.p`,
@@ -71,8 +83,32 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
 }
 
 /**
+ * After the lease was lost with a batch in flight, or a settle was fenced: CareCycle may hold
+ * this batch's payloads, possibly landed after the new holder's newer ones. Recording nothing is
+ * not enough, because the holder's stored hash would then skip the customer as unchanged. So the
+ * last-sent hash of these customers is forgotten and they are queued again: the holder sends
+ * their current records once more. Both writes only ever cause a re-send, so an instance that
+ * holds no lease may make them.
+ */
+export async function leaveForHolder(state: StateDb, claimed: readonly Claimed[]): Promise<void> {
+  if (claimed.length === 0) return;
+  await state.pool.query(
+    `WITH forgotten AS (UPDATE sent SET payload_hash = $3 WHERE customer_key = ANY($1::text[]))
+     INSERT INTO pending (customer_key, priority) SELECT k, p FROM unnest($1::text[], $2::smallint[]) AS u(k, p)
+     ON CONFLICT (customer_key) DO UPDATE SET version = pending.version + 1,
+       priority = LEAST(pending.priority, EXCLUDED.priority), last_enqueued_at = now()`,
+    [claimed.map((c) => c.key), claimed.map((c) => c.priority), UNKNOWN_OUTCOME_HASH],
+  );
+}
+
+/** A stored hash that equals no payload's: the next pass sends the customer whatever it holds. */
+export const UNKNOWN_OUTCOME_HASH = 'unknown-outcome';
+
+/**
  * Every write of a settle as one statement: the data-modifying CTEs touch different tables (or
  * disjoint keys: a dead key is never a resolved one), so their shared snapshot is harmless.
+ * Each of them writes only while the lease ($5, $6) is current, and `fence` share-locks the lease
+ * row until the statement commits, so a new holder's takeLease waits for it (src/queue/lease.ts).
  * The result is how many pending rows were removed; the others were re-queued in flight.
  *
  * Rows with JSON columns travel as one JSON document ($1: `dead`, `sent`, `policies`), plain
@@ -83,30 +119,34 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
  */
 const SETTLE_SQL = `
 WITH doc AS (SELECT $1::jsonb AS j),
+fence AS (SELECT 1 FROM lease WHERE slot = $5 AND generation = $6::bigint FOR SHARE),
 dead AS (
   INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status)
   SELECT d.k, d.payload, d.reason, d.path, d.status
     FROM doc, jsonb_to_recordset(doc.j->'dead') AS d(k text, payload jsonb, reason text, path text, status int)
+   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (customer_key) DO UPDATE SET
     payload = EXCLUDED.payload, reason = EXCLUDED.reason, field_path = EXCLUDED.field_path,
     http_status = EXCLUDED.http_status, attempts = dead_letters.attempts + 1, last_failed_at = now()
 ), resolved AS (
-  DELETE FROM dead_letters WHERE customer_key = ANY($2::text[])
+  DELETE FROM dead_letters WHERE customer_key = ANY($2::text[]) AND EXISTS (SELECT 1 FROM fence)
 ), sent_rows AS (
   INSERT INTO sent (customer_key, payload_hash, identity, sent_at)
   SELECT t.k, t.h, t.i, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb)
+   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity, sent_at = now()
 ), policy_rows AS (
   INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, sent_at)
   SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, s text)
+   WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
     identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, sent_at = now()
 ), removed AS (
   DELETE FROM pending p USING unnest($3::text[], $4::bigint[]) AS c(k, v)
-   WHERE p.customer_key = ANY($3::text[]) AND p.customer_key = c.k AND p.version = c.v
+   WHERE p.customer_key = ANY($3::text[]) AND p.customer_key = c.k AND p.version = c.v AND EXISTS (SELECT 1 FROM fence)
   RETURNING 1
 )
-SELECT count(*)::int AS removed FROM removed`;
+SELECT (SELECT count(*) FROM removed)::int AS removed, EXISTS (SELECT 1 FROM fence) AS held`;
 
 /** The parameters of SETTLE_SQL, in its order. */
 function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string[], versionOf: (key: string) => string): unknown[] {

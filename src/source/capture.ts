@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { FatalError } from '../errors.js';
 import { readCheckpoint } from '../queue/enqueue.js';
+import { heldLease, takeLease, type HeldLease, type Lease } from '../queue/lease.js';
 import type { StateDb } from '../state/db.js';
 import { errorPatch, publishCapture } from '../state/runtime.js';
 import { buildRoutes } from './changes.js';
@@ -28,6 +29,8 @@ export interface Capture {
   /** Captures until `signal` aborts (then drains and resolves); rejects only on a fatal error. */
   run(signal: AbortSignal): Promise<void>;
   status(): CaptureStatus;
+  /** The delivery lease of this instance while it holds the slot lock; null otherwise. */
+  lease(): Lease | null;
 }
 
 /**
@@ -49,17 +52,27 @@ export function createCapture(opts: CaptureOptions): Capture {
       lastHeartbeatAt: status.lastHeartbeatAt?.toISOString() ?? null,
     }).catch(() => undefined);
 
+  /** Held from the lock's acquisition until it is lost or released (see src/queue/lease.ts). */
+  let held: HeldLease | null = null;
+  const endLease = (reason: Error) => {
+    held?.end(reason);
+    held = null;
+  };
+  let onLockLost: ((err: Error) => void) | null = null;
+
   async function runOnce(lock: SlotLock, signal: AbortSignal): Promise<boolean> {
     if (!(await waitForLock(lock, signal, status, opts.lockPollMs ?? 1000, publish))) return false;
+    // A new acquisition fences every earlier holder before this one delivers anything.
+    if (!held) held = heldLease(config.source.slot, await takeLease(state, config.source.slot));
     const pos = await startPosition(lock, state, config.source.slot);
     const sessionAbort = new AbortController();
     let lost: Error | undefined;
     const forward = () => sessionAbort.abort();
     signal.addEventListener('abort', forward, { once: true });
-    lock.onLost((err) => {
+    onLockLost = (err) => {
       lost = err;
       sessionAbort.abort();
-    });
+    };
     const beat = setInterval(() => {
       if (!lock.isHeld || !status.connected) return;
       emitHeartbeat(lock.connection, config.source.slot).catch((err: Error) => log.debug({ err: err.message }, 'heartbeat failed'));
@@ -78,13 +91,19 @@ export function createCapture(opts: CaptureOptions): Capture {
       return session.started;
     } finally {
       clearInterval(beat);
-      lock.onLost(null);
+      onLockLost = null;
       signal.removeEventListener('abort', forward);
     }
   }
 
   async function run(signal: AbortSignal): Promise<void> {
     const lock = new SlotLock(config.source.url, config.source.slot);
+    // Whenever the lock goes, even between sessions, the lease ends at once: delivery stops.
+    lock.onLost((err) => {
+      log.warn({ err: err.message }, 'lost the slot lock: delivery stops until it is held again');
+      endLease(err);
+      onLockLost?.(err);
+    });
     let attempt = 0;
     try {
       while (!signal.aborted) {
@@ -103,12 +122,13 @@ export function createCapture(opts: CaptureOptions): Capture {
     } finally {
       status.connected = false;
       status.isStandby = false;
+      endLease(new Error('capture stopped'));
       await lock.release();
       await publish();
     }
   }
 
-  return { run, status: () => ({ ...status }) };
+  return { run, status: () => ({ ...status }), lease: () => held?.lease ?? null };
 }
 
 /** Returns false when aborted while waiting. Connection failures throw (the caller backs off). */

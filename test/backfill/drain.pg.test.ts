@@ -8,6 +8,7 @@ import { readCatalog } from '../../src/ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../src/assemble/index.js';
 import { createDeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop } from '../../src/deliver/loop.js';
+import { takeHeldLease } from '../../src/queue/lease.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
 import { PRIORITY } from '../../src/state/tables.js';
 import { runBackfill, startBackfill } from '../../src/backfill/index.js';
@@ -43,7 +44,8 @@ describe('backfill drained by the delivery loop', () => {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
     const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e6, timeoutMs: 30_000, log });
     closers.push(() => client.close());
-    const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client });
+    const { lease } = await takeHeldLease(state, config.source.slot);
+    const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, lease: () => lease });
 
     const first = await loop.once();
     expect(first.keys).toBe(100);

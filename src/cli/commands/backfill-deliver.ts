@@ -5,6 +5,7 @@ import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
 import { publishDelivery, recordRequest } from '../../state/runtime.js';
 import { SlotLock } from '../../source/lock.js';
+import { takeHeldLease } from '../../queue/lease.js';
 import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
 import { createDeliveryClient } from '../../deliver/index.js';
@@ -21,6 +22,8 @@ import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../d
  */
 export interface InlineDelivery {
   status(): DeliveryStatus;
+  /** Aborts when this process lost the slot lock: it delivers no more. */
+  readonly lost: AbortSignal;
   /** Stops delivering (the request in flight is finished and settled) and releases the lock. */
   stop(): Promise<void>;
 }
@@ -39,6 +42,13 @@ export async function deliverIfNoDaemon(
     return null;
   }
   try {
+    // Taking the lease fences any earlier holder; losing the lock (a restart of the source, a
+    // terminated connection) ends it at once, and the loop then claims and records nothing.
+    const held = await takeHeldLease(state, config.source.slot);
+    lock.onLost((err) => {
+      log.warn({ err: err.message }, 'lost the slot lock: this command stops delivering (a starting daemon takes over)');
+      held.end(err);
+    });
     const apiKey = requireApiKey(config, configPath);
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, configPath);
     const client = createDeliveryClient({
@@ -56,11 +66,14 @@ export async function deliverIfNoDaemon(
       fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
       assembler: createAssembler({ config, crm, state, plan, log }),
       client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
+      lease: () => (held.lease.lost.aborted ? null : held.lease),
+      abandonGraceMs: config.carecycle.timeoutMs,
     });
     const stop = new AbortController();
     const running = loop.run(stop.signal, new AbortController().signal);
     return {
       status: () => loop.status(),
+      lost: held.lease.lost,
       stop: async () => {
         stop.abort();
         await running.catch(() => undefined);

@@ -85,7 +85,7 @@ async function backfill(opts: BackfillOptions): Promise<number> {
     let summary: DrainSummary | null;
     try {
       summary = await waitForDrain(state, result.run.runId, {
-        signal: abort.signal,
+        signal: inline ? AbortSignal.any([abort.signal, inline.lost]) : abort.signal,
         stallMs: inline ? Number.POSITIVE_INFINITY : 120_000,
         onPoll: (s) =>
           reporter.drain({
@@ -103,6 +103,10 @@ async function backfill(opts: BackfillOptions): Promise<number> {
       await inline?.stop();
     }
     reporter.stop();
+    if (!summary && inline?.lost.aborted) {
+      out('Lost the slot lock while delivering (the source restarted or the connection was cut; a `run` daemon may hold it now): this process stopped delivering. `carecycle-sync status` shows the progress.');
+      return 1;
+    }
     if (!summary) {
       out(inline ? 'Stopped; `carecycle-sync backfill --wait` or `run` delivers the rest.' : 'Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.');
       return 1;
