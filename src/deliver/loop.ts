@@ -86,6 +86,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   let woken = false;
   /** Keys claimed by a batch in flight: parallel batches never share a customer. */
   const inFlight = new Set<string>();
+  /** Claim time of each batch in flight (see settle's `oldestInFlight`). */
+  const claimTimes = new Map<symbol, string>();
+  const oldestClaim = () => [...claimTimes.values()].reduce((a, b) => (Number(b) < Number(a) ? b : a));
   let claiming: Promise<unknown> = Promise.resolve();
 
   /** Waits for the lease and a request slot and claims keys, one batch at a time (a mutex over ready + claim). */
@@ -114,6 +117,8 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     const shutdown = signal;
     const { claimed, lease } = await claimNext(signal);
     if (claimed.length === 0 || !lease) return { keys: 0, ...NOTHING };
+    const batch = Symbol('batch');
+    claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
       const results = await o.assembler.assemble(claimed.map((c) => c.key));
       const items = itemsToSend(results);
@@ -122,7 +127,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = verdictsFor(results, outcomes);
-      const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, claimed, verdicts, lease);
+      const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, claimed, verdicts, lease, oldestClaim());
       if (counts.fenced) return await fenced(claimed, shutdown);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
       tally(counts, items.length, claimed);
@@ -133,6 +138,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       if (lease.lost.aborted) return await fenced(claimed, shutdown);
       throw err;
     } finally {
+      claimTimes.delete(batch);
       for (const c of claimed) inFlight.delete(c.key);
     }
   }

@@ -15,10 +15,12 @@ export interface Claimed {
   key: string;
   version: string;
   priority: number;
+  /** The state database's clock when the batch was claimed (before its CRM rows were read), epoch seconds. */
+  claimedAt: string;
 }
 
 const CLAIM_SQL = `
-SELECT customer_key, version::text AS version, priority
+SELECT customer_key, version::text AS version, priority, extract(epoch FROM now())::text AS claimed_at
   FROM pending
  WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[]) AND ${leaseHeld('$3', '$4')}
  ORDER BY priority, first_enqueued_at
@@ -30,8 +32,8 @@ SELECT customer_key, version::text AS version, priority
  */
 export async function claimPending(state: StateDb, limit: number, busy: readonly string[], lease: Lease): Promise<Claimed[]> {
   const params = [limit, busy, lease.slot, lease.generation];
-  const r = await state.pool.query<{ customer_key: string; version: string; priority: number }>(hotQuery(CLAIM_SQL, params, state.prepared));
-  return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority }));
+  const r = await state.pool.query<{ customer_key: string; version: string; priority: number; claimed_at: string }>(hotQuery(CLAIM_SQL, params, state.prepared));
+  return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority, claimedAt: row.claimed_at }));
 }
 
 export interface SettleCounts {
@@ -54,13 +56,18 @@ export interface SettleCounts {
  * policies needs a transaction, because that DELETE must come before the upsert of
  * sent_policies (a policy that moved between two customers of the batch is in both).
  */
-export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[], lease: Lease): Promise<SettleCounts> {
+/**
+ * `oldestInFlight`: the claim time of the oldest batch of this deliverer still in flight (this
+ * one included). An unresolved policy change recorded before it cannot concern any batch that
+ * may still settle: every such batch read the CRM after the change was captured.
+ */
+export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[], lease: Lease, oldestInFlight: string): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
   // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
   const restore = new Set(plan.restore);
   const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
-  const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation];
+  const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation, oldestInFlight];
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
   const fenced: SettleCounts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0, fenced: true };
   const run = async (client: pg.ClientBase | pg.Pool) => {
@@ -109,6 +116,9 @@ export const UNKNOWN_OUTCOME_HASH = 'unknown-outcome';
  * disjoint keys: a dead key is never a resolved one), so their shared snapshot is harmless.
  * Each of them writes only while the lease ($5, $6) is current, and `fence` share-locks the lease
  * row until the statement commits, so a new holder's takeLease waits for it (src/queue/lease.ts).
+ * A policy recorded here whose change capture could not resolve meanwhile (`consumed`: it was
+ * hard-deleted while this send was in flight) keeps its customer pending, so the next pass sends
+ * the delete; unresolved changes older than every batch in flight (`expired`, $7) are moot.
  * The result is how many pending rows were removed; the others were re-queued in flight.
  *
  * Rows with JSON columns travel as one JSON document ($1: `dead`, `sent`, `policies`), plain
@@ -141,9 +151,19 @@ dead AS (
    WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
     identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, sent_at = now()
+), consumed AS (
+  DELETE FROM unresolved_policy_changes u USING doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text)
+   WHERE u.policy_key = t.p AND EXISTS (SELECT 1 FROM fence)
+  RETURNING t.c AS customer_key
+), expired AS (
+  DELETE FROM unresolved_policy_changes u
+   WHERE u.recorded_at < to_timestamp($7::float8) AND EXISTS (SELECT 1 FROM fence)
+     AND NOT EXISTS (SELECT 1 FROM sent_policies s WHERE s.policy_key = u.policy_key)
+     AND NOT EXISTS (SELECT 1 FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text) WHERE t.p = u.policy_key)
 ), removed AS (
   DELETE FROM pending p USING unnest($3::text[], $4::bigint[]) AS c(k, v)
    WHERE p.customer_key = ANY($3::text[]) AND p.customer_key = c.k AND p.version = c.v AND EXISTS (SELECT 1 FROM fence)
+     AND p.customer_key NOT IN (SELECT customer_key FROM consumed)
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM removed)::int AS removed, EXISTS (SELECT 1 FROM fence) AS held`;

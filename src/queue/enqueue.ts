@@ -20,6 +20,8 @@ export interface StateResolved {
   /**
    * Policy keys whose change carried no customer key (a delete, or an update without the old
    * image): the customer remembered for each in sent_policies is enqueued, if there is one.
+   * One that sent_policies does not know yet is kept in unresolved_policy_changes: the first
+   * send carrying it may be in flight, and its settle, or a later flush, resolves it.
    */
   policyKeys?: readonly string[];
   /** Customers and policies tables truncated: every customer ever sent is enqueued. */
@@ -49,13 +51,16 @@ export async function enqueueKeys(state: StateDb, keys: readonly string[], prior
 export async function writeBatch(state: StateDb, batch: CaptureBatch): Promise<number> {
   return inTransaction(state.pool, async (client) => {
     const n = await upsertKeys(client, batch);
+    if (batch.policyKeys && batch.policyKeys.length > 0) await keepUnresolved(client, batch.policyKeys);
     if (batch.checkpoint) await saveCheckpoint(client, batch.checkpoint);
     return n;
   });
 }
 
 async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<number> {
-  const sources = ['SELECT unnest($1::text[])'];
+  // Unresolved policy changes whose policy was recorded since (a settle that raced the flush
+  // that kept them) are resolved now: every flush sweeps, and the table is nearly always empty.
+  const sources = ['SELECT unnest($1::text[])', 'SELECT customer_key FROM swept'];
   const params: unknown[] = [b.keys, b.priority];
   if (b.policyKeys && b.policyKeys.length > 0) {
     params.push(b.policyKeys);
@@ -63,16 +68,26 @@ async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<numbe
   }
   if (b.allSentCustomers) sources.push('SELECT customer_key FROM sent');
   if (b.allSentPolicyCustomers) sources.push('SELECT customer_key FROM sent_policies');
-  if (b.keys.length === 0 && sources.length === 1) return 0;
   // ON CONFLICT may not touch one row twice in a statement: UNION removes duplicates across
-  // sources, DISTINCT within the keys (free when the caller passes distinct keys, as capture does).
-  const from = sources.length === 1 ? 'SELECT DISTINCT unnest($1::text[])' : sources.join(' UNION ');
+  // sources (and within the keys).
   const r = await client.query(
-    `INSERT INTO pending (customer_key, priority)
-     SELECT k, $2::smallint FROM (${from}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
+    `WITH swept AS (
+       DELETE FROM unresolved_policy_changes u USING sent_policies s WHERE s.policy_key = u.policy_key RETURNING s.customer_key)
+     INSERT INTO pending (customer_key, priority)
+     SELECT k, $2::smallint FROM (${sources.join(' UNION ')}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
     params,
   );
   return r.rowCount ?? 0;
+}
+
+/** Policy keys sent_policies does not know: kept until a settle or a later flush resolves them. */
+async function keepUnresolved(client: pg.ClientBase, policyKeys: readonly string[]): Promise<void> {
+  await client.query(
+    `INSERT INTO unresolved_policy_changes (policy_key)
+     SELECT DISTINCT p FROM unnest($1::text[]) AS p WHERE NOT EXISTS (SELECT 1 FROM sent_policies s WHERE s.policy_key = p)
+     ON CONFLICT (policy_key) DO UPDATE SET recorded_at = now()`,
+    [policyKeys],
+  );
 }
 
 async function saveCheckpoint(client: pg.ClientBase, cp: Checkpoint): Promise<void> {
