@@ -19,6 +19,9 @@ import { concurrencyFor, createDeliveryLoop, type DeliveryLoop } from '../delive
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { openStateDb, type StateDb } from '../state/db.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffMs } from '../source/decisions.js';
+import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
 import { readinessOf } from './readiness.js';
 import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
 
@@ -133,13 +136,25 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     }
   }
 
+  /**
+   * The backfill of a new slot, retried with backoff inside the running daemon when it fails (a
+   * lost connection, a lock timeout): each failure is logged and shown by `status` until it works.
+   */
   async function initialBackfill(signal: AbortSignal): Promise<void> {
-    try {
-      await whileActive(capture, signal);
-      const r = await ensureInitialBackfill(state, crm, config, { signal, log });
-      if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
-    } catch (err) {
-      if (!signal.aborted) log.error({ err }, 'initial backfill failed; run `carecycle-sync backfill` to retry');
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        await whileActive(capture, signal);
+        const r = await ensureInitialBackfill(state, crm, config, { signal, log });
+        if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
+        if (attempt > 0) await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
+        return;
+      } catch (err) {
+        if (signal.aborted) return;
+        const wait = backoffMs(Math.min(attempt, 8));
+        log.error({ err, attempt: attempt + 1, retryInMs: wait }, 'initial backfill failed; retrying by itself');
+        await publishBackfillRetry(state, { ...errorPatch(err), attempts: attempt + 1, nextRetryAt: new Date(Date.now() + wait).toISOString() }).catch(() => undefined);
+        await sleep(wait, undefined, { signal }).catch(() => undefined);
+      }
     }
   }
 

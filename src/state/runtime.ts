@@ -90,6 +90,16 @@ export async function getRuntime<T = unknown>(state: StateDb, name: string): Pro
 export const publishCapture = (state: StateDb, patch: Partial<CaptureRuntime>) => patchRuntime(state, 'capture', patch);
 export const publishDelivery = (state: StateDb, patch: Partial<DeliveryRuntime>) => patchRuntime(state, 'delivery', patch);
 
+/** The initial backfill's failures while the daemon retries it (lastError null once it worked). */
+export interface BackfillRetryRuntime {
+  lastError: string | null;
+  lastErrorAt?: string;
+  attempts: number;
+  nextRetryAt: string | null;
+}
+export const BACKFILL_RETRY_DOC = 'initial_backfill_retry';
+export const publishBackfillRetry = (state: StateDb, patch: BackfillRetryRuntime) => patchRuntime(state, BACKFILL_RETRY_DOC, { ...patch });
+
 /** The capture document with defaults for whatever was never published. */
 export async function readCapture(state: StateDb): Promise<RuntimeEntry<CaptureRuntime>> {
   const e = await getRuntime<Partial<CaptureRuntime>>(state, 'capture');

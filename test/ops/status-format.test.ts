@@ -19,6 +19,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     deadLetters: { count: 1, newest: [{ key: '42', reason: 'required', fieldPath: 'phoneNumber', lastFailedAt: ago(180) }] },
     backfill: { runId: '3', where: null, enqueued: 250_000, total: 250_000, finished: true, pending: 120_000, remaining: 120_000, etaMs: 20 * 60_000, startedAt: ago(3600) },
     initialBackfillRequested: false,
+    initialBackfillRetry: null,
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
     capture: { ...CAPTURE_DEFAULTS, connected: true, lastHeartbeatAt: ago(12), updatedAt: ago(1) },
     delivery: { ...DELIVERY_DEFAULTS, lastRequestAt: ago(1), updatedAt: ago(1) },
@@ -53,6 +54,12 @@ describe('status view', () => {
     expect(text).toContain('run 3: enqueued 250,000, 120,000 backfill keys pending, delivery ETA 20m at 60 req/min');
     expect(text).toContain('  requests        58/60 in the last minute, 5,800 records  (200×58)');
     expect(text.split('\n').length).toBeLessThan(30);
+  });
+
+  it('says when the initial backfill fails and that the daemon retries it', () => {
+    const retry = { lastError: 'connection terminated unexpectedly', lastErrorAt: ago(2), attempts: 3, nextRetryAt: new Date(NOW.getTime() + 4000).toISOString() };
+    const text = renderStatus(report({ backfill: null, initialBackfillRetry: retry }), NOW);
+    expect(text).toContain('the initial backfill FAILED 3× (last: connection terminated unexpectedly); the daemon retries it by itself in 4s');
   });
 
   it('shouts about a lost slot and a rejected key, and never prints a key or password', () => {

@@ -2,11 +2,16 @@ import { sql } from '../harness/db.js';
 
 /**
  * One-off errors injected into the state database by Postgres itself: a statement trigger on
- * `pending` raises for the next `times` INSERTs (a sequence counts them, and nextval is not
+ * `pending` (or another state table) raises for the next `times` INSERTs (a sequence counts them, and nextval is not
  * rolled back with the failed transaction). The error code imitates a deadlock, the transient
  * failure a flush can really meet when it races a settle.
  */
 export async function armPendingInsertFault(url: string, opts: { schema?: string; times?: number; code?: string } = {}): Promise<void> {
+  return armInsertFault(url, 'pending', opts);
+}
+
+/** The same for INSERTs into any state table (`backfill`, `sent`, …). */
+export async function armInsertFault(url: string, table: string, opts: { schema?: string; times?: number; code?: string } = {}): Promise<void> {
   const schema = opts.schema ?? 'carecycle_sync';
   const times = opts.times ?? 1;
   const code = opts.code ?? '40P01';
@@ -21,8 +26,8 @@ export async function armPendingInsertFault(url: string, opts: { schema?: string
        END IF;
        RETURN NULL;
      END $$;
-     DROP TRIGGER IF EXISTS injected_fault ON "${schema}".pending;
-     CREATE TRIGGER injected_fault BEFORE INSERT ON "${schema}".pending FOR EACH STATEMENT EXECUTE FUNCTION "${schema}".injected_fault();`,
+     DROP TRIGGER IF EXISTS injected_fault ON "${schema}".${table};
+     CREATE TRIGGER injected_fault BEFORE INSERT ON "${schema}".${table} FOR EACH STATEMENT EXECUTE FUNCTION "${schema}".injected_fault();`,
   );
 }
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import { redactUrl, scrub } from '../../log/secrets.js';
 import type { StateDb } from '../../state/db.js';
-import { readCapture, readDelivery, requestsInLastMinute, type CaptureRuntime, type DeliveryRuntime, type RequestWindow } from '../../state/runtime.js';
+import { BACKFILL_RETRY_DOC, getRuntime, readCapture, readDelivery, requestsInLastMinute, type BackfillRetryRuntime, type CaptureRuntime, type DeliveryRuntime, type RequestWindow } from '../../state/runtime.js';
 import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
 import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
@@ -67,6 +67,8 @@ export interface StatusReport {
   backfill: BackfillStatus | null;
   /** `setup` created a new slot and asked the first run to backfill; not started yet. */
   initialBackfillRequested: boolean;
+  /** The initial backfill failed and the daemon retries it by itself; null when it is not failing. */
+  initialBackfillRetry: BackfillRetryRuntime | null;
   requests: (RequestWindow & { limit: number }) | null;
   capture: (CaptureRuntime & { updatedAt: string | null }) | null;
   delivery: (DeliveryRuntime & { updatedAt: string | null }) | null;
@@ -183,7 +185,7 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
     problems: [],
     source: { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
     stateSchema: config.state.schema,
-    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, requests: null, capture: null, delivery: null,
+    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, initialBackfillRetry: null, requests: null, capture: null, delivery: null,
     apiKeyRejected: false,
     lastError: null,
   };
@@ -200,6 +202,8 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
   report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);
   report.backfill = await readBackfill(state, config);
   report.initialBackfillRequested = (await readInitialBackfillDoc(state.pool))?.status === 'requested';
+  const retry = (await getRuntime<BackfillRetryRuntime>(state, BACKFILL_RETRY_DOC))?.value;
+  report.initialBackfillRetry = retry?.lastError ? retry : null;
   report.requests = { ...(await requestsInLastMinute(state)), limit: config.carecycle.requestsPerMinute };
   const capture = await readCapture(state);
   const delivery = await readDelivery(state);

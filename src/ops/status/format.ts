@@ -38,6 +38,11 @@ function captureLine(r: StatusReport, now: Date): string {
 }
 
 function backfillLine(r: StatusReport, now: Date): string {
+  const f = r.initialBackfillRetry;
+  if (f) {
+    const next = f.nextRetryAt ? ` in ${formatDuration(Math.max(0, Date.parse(f.nextRetryAt) - now.getTime()))}` : '';
+    return `the initial backfill FAILED ${f.attempts}× (last: ${f.lastError}); the daemon retries it by itself${next}`;
+  }
   const b = r.backfill;
   const requested = r.initialBackfillRequested ? 'requested by setup for the new slot: the first `run` backfills every customer' : '';
   if (!b) return requested || 'never run';
