@@ -35,13 +35,16 @@ export function batchObserver(metrics: Metrics) {
 export function captureMirror(metrics: Metrics, capture: Capture): () => void {
   let seen = 0;
   let flushed = 0;
+  let unattributed = 0;
   return () => {
     const s = capture.status();
     metrics.replicationConnected.set(s.connected ? 1 : 0);
     if (s.changesSeen > seen) metrics.changesReceived.inc({ table: 'all' }, s.changesSeen - seen);
     if (s.keysFlushed > flushed) metrics.keysFlushed.inc(s.keysFlushed - flushed);
+    if (s.unattributedChanges > unattributed) metrics.changesWithoutOldCustomer.inc(s.unattributedChanges - unattributed);
     seen = s.changesSeen;
     flushed = s.keysFlushed;
+    unattributed = s.unattributedChanges;
   };
 }
 

@@ -23,6 +23,7 @@ export interface Metrics {
   // Capture (source → queue)
   readonly changesReceived: Counter<'table'>;
   readonly keysFlushed: Counter;
+  readonly changesWithoutOldCustomer: Counter;
   readonly confirmLagBytes: Gauge;
   readonly replicationConnected: Gauge;
   // Postgres slot, read from pg_replication_slots on scrape
@@ -80,6 +81,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registry,
     changesReceived: new Counter({ name: n('changes_received_total'), help: 'Row changes (insert/update/delete) received from the replication stream, by table.', labelNames: ['table'] as const, registers }),
     keysFlushed: counter('keys_flushed_total', 'Customer keys written to the pending queue by capture flushes (after coalescing within a flush).'),
+    changesWithoutOldCustomer: counter(
+      'changes_without_old_customer_total',
+      'Changes on watched tables whose previous customer cannot be known without REPLICA IDENTITY FULL: deletes, and updates that may have moved a row to another customer (that customer is not re-sent).',
+    ),
     confirmLagBytes: gauge('confirm_lag_bytes', 'WAL end last reported by the server minus the LSN this daemon last confirmed, bytes.'),
     replicationConnected: gauge('replication_connected', '1 while the replication stream is connected, else 0.'),
     slotLagBytes: gauge('slot_lag_bytes', 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn, bytes (changes not yet durable in the queue).'),

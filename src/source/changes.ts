@@ -47,9 +47,17 @@ export interface RelationShape {
   schema: string;
   name: string;
   columns: ReadonlyArray<{ name: string }>;
+  replicaIdentity?: 'default' | 'nothing' | 'full' | 'index';
+  /** The replica identity's columns (what an update that changes them, or a delete, carries). */
+  keyColumns?: readonly string[];
 }
 
-export type Binding = { route: TableRoute } | { route: null; problem?: string };
+/**
+ * `movesUnseen`: a side table whose updates carry no old row with the customer key (not
+ * REPLICA IDENTITY FULL, and the key column not in the identity). An update that moves such a
+ * row to another customer re-sends the new customer only; capture counts those updates.
+ */
+export type Binding = { route: TableRoute; movesUnseen?: boolean } | { route: null; problem?: string };
 
 /**
  * Binds a Relation message (sent before the first change of a table and again after every
@@ -71,7 +79,8 @@ export function bindRelation(routes: ReadonlyMap<string, TableRoute>, rel: Relat
       };
     }
   }
-  return { route };
+  const movesUnseen = route.role === 'watch' && rel.replicaIdentity !== undefined && rel.replicaIdentity !== 'full' && !(rel.keyColumns ?? []).includes(route.customerColumn);
+  return movesUnseen ? { route, movesUnseen } : { route };
 }
 
 export type Row = Record<string, unknown>;

@@ -140,6 +140,8 @@ export class CaptureSession {
     }
     this.o.status.changesSeen++;
     changeKeys(binding.route, msg as RowChange, this.buffer);
+    // The row may have moved from a customer this update cannot name (see Binding.movesUnseen).
+    if ('movesUnseen' in binding && binding.movesUnseen && msg.tag === 'update' && !msg.old && !msg.key) this.buffer.unattributed(binding.route, msg as RowChange);
     if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
   }
 
@@ -175,9 +177,12 @@ export class CaptureSession {
     this.o.status.unattributedChanges++;
     if (this.warnedUnattributed.has(route.table)) return;
     this.warnedUnattributed.add(route.table);
+    const fix = `ALTER TABLE ${route.table} REPLICA IDENTITY FULL would carry it`;
     this.o.log.warn(
       { table: route.table, change: change.tag },
-      `a ${change.tag} on ${route.table} carries no customer key, so no customer is re-sent (ALTER TABLE ${route.table} REPLICA IDENTITY FULL would carry it); further ones are only counted`,
+      change.tag === 'update'
+        ? `an update on ${route.table} carries no old row: if it moved the row to another customer, the previous customer is not re-sent (${fix}); further ones are only counted (carecycle_sync_changes_without_old_customer_total)`
+        : `a ${change.tag} on ${route.table} carries no customer key, so no customer is re-sent (${fix}); further ones are only counted (carecycle_sync_changes_without_old_customer_total)`,
     );
   }
 

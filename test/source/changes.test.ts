@@ -22,6 +22,16 @@ function keysOf(r: TableRoute, change: RowChange) {
 }
 
 describe('buildRoutes / bindRelation', () => {
+  it('marks a side table whose updates cannot name the previous customer', () => {
+    const phones = (replicaIdentity: 'default' | 'full', keyColumns: string[]) =>
+      bindRelation(routes, { schema: 'crm', name: 'phones', columns: [{ name: 'id' }, { name: 'cust' }], replicaIdentity, keyColumns });
+    expect(phones('default', ['id'])).toMatchObject({ movesUnseen: true });
+    expect(phones('full', ['id', 'cust'])).not.toHaveProperty('movesUnseen');
+    expect(phones('default', ['cust', 'id'])).not.toHaveProperty('movesUnseen');
+    // Policies are resolved through what was sent for them instead.
+    expect(bindRelation(routes, { schema: 'public', name: 'policies', columns: [{ name: 'id' }, { name: 'customer_id' }], replicaIdentity: 'default', keyColumns: ['id'] })).not.toHaveProperty('movesUnseen');
+  });
+
   it('routes by schema-qualified name; unqualified means public', () => {
     expect([...routes.keys()]).toEqual(['public.customers', 'public.policies', 'crm.phones']);
   });

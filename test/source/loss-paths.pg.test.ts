@@ -55,4 +55,26 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
     // After a clean stop, Postgres holds exactly what the state database holds.
     expect(await confirmedLsn(url, config.source.slot)).toBe(await checkpointOf(url, config.source.slot));
   });
+
+  it('a side-table row moved to another customer without REPLICA IDENTITY FULL is counted; with FULL both customers are re-sent', async () => {
+    const url = await crmDatabase('loss-watch-move');
+    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO customer_phones (id, customer_id, phone) VALUES (1, 1, '5550001111')`);
+    const config = await setupFor(demoConfig(url));
+    const run = startCapture(config);
+    try {
+      await waitFor('connected', () => run.capture.status().connected);
+      await sql(url, 'UPDATE customer_phones SET customer_id = 2 WHERE id = 1');
+      await waitFor('customer 2 queued', async () => (await pendingKeys(url)).has('2'));
+      // The old row is not in the WAL: customer 1 cannot be named, but it is counted (and logged).
+      expect(await pendingKeys(url)).toEqual(new Set(['2']));
+      expect(run.capture.status().unattributedChanges).toBe(1);
+      await sql(url, 'DELETE FROM carecycle_sync.pending; ALTER TABLE customer_phones REPLICA IDENTITY FULL');
+      await sql(url, 'UPDATE customer_phones SET customer_id = 3 WHERE id = 1');
+      await waitFor('customers 2 and 3 queued', async () => (await pendingKeys(url)).size === 2);
+      expect(await pendingKeys(url)).toEqual(new Set(['2', '3']));
+      expect(run.capture.status().unattributedChanges).toBe(1);
+    } finally {
+      await run.stop();
+    }
+  });
 });
