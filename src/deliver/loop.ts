@@ -13,7 +13,7 @@ import { publishDelivery, errorPatch } from '../state/runtime.js';
 import type { DeliveryClient } from './client.js';
 import { ApiKeyRejectedError } from './errors.js';
 import type { Lease, LeaseSource } from '../queue/lease.js';
-import { claimPending, leaveForHolder, settle, type Claimed, type SettleCounts } from './queue-state.js';
+import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 
 export interface DeliveryLoopOptions {
@@ -125,6 +125,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       // Once keys are claimed, only the hard signal stops the request (a drain waits for its
       // answer), or the loss of the lease: a newer holder sends these customers now.
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
+      if (items.length) await recordBeforeSend(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = verdictsFor(results, outcomes);
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, claimed, verdicts, lease, oldestClaim());

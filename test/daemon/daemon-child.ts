@@ -1,6 +1,7 @@
 /**
  * `carecycle-sync run` as a child process, exactly as an operator starts it:
- * `node --import tsx src/cli/main.ts run --config <file> --port 0` with DATABASE_URL,
+ * `carecycle-sync run --config <file> --port 0` (the test run's CLI bundle, or the sources
+ * through tsx; see test/harness/cli-bundle.ts) with DATABASE_URL,
  * CARECYCLE_BASE_URL and CARECYCLE_API_KEY in the environment. Its JSON log lines (stderr) are
  * kept, the health port is read from them, and it is stopped with real signals.
  */
@@ -11,8 +12,8 @@ import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../src/paths.js';
 import { waitFor } from '../source/helpers.js';
 import { testTempDir } from '../harness/tmp.js';
+import { cliArgs } from '../harness/cli-bundle.js';
 
-const MAIN = join(packageRoot(), 'src', 'cli', 'main.ts');
 
 /** config/demo.yaml (its `${…}` references left for the child to interpolate) with `patch` applied, as a temp file. */
 export function demoConfigFile(patch: (raw: any) => void): string {
@@ -46,7 +47,7 @@ export interface DaemonChild {
 }
 
 export function startDaemonChild(configPath: string, env: DaemonEnv, args: string[] = []): DaemonChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'run', '--config', configPath, '--port', '0', ...args], {
+  const child = spawn(process.execPath, cliArgs('run', '--config', configPath, '--port', '0', ...args), {
     cwd: packageRoot(),
     env: { ...process.env, NO_COLOR: '1', LOG_LEVEL: 'info', CARECYCLE_API_KEY_FILE: '', STATE_DATABASE_URL: '', PORT: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
