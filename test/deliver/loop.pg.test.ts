@@ -10,7 +10,7 @@ import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/ind
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
 import { takeHeldLease } from '../../src/queue/lease.js';
 import { readCatalog } from '../../src/ops/catalog.js';
-import { enqueueKeys } from '../../src/queue/enqueue.js';
+import { enqueueKeys, writeBatch } from '../../src/queue/enqueue.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { crmWithState, demoConfig } from '../backfill/fixture.js';
@@ -103,6 +103,29 @@ describe('delivery loop', () => {
     await running;
     expect(await pending()).toEqual([]);
     expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 3]]);
+  });
+
+  it('a new policy CareCycle applied from a batch that never settled is still cancelled when the CRM deletes it', async () => {
+    const [p] = await sql<{ id: string }>(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+      VALUES (6, 'HS-UNSETTLED', 'CP-UNSETTLED', 'active', current_date - 5, 99) RETURNING id::text AS id`);
+    await enqueueKeys(state, ['6'], 0);
+    // CareCycle stores the records, then the connection drops; the process goes down (the hard
+    // abort here) before the retry, so nothing settles: the outcome is unknown to the daemon.
+    standIn.faults.set({ dropConnections: 1, dropAfterProcessing: true });
+    const hard = new AbortController();
+    const mark = standIn.requests.length;
+    const pass = loop.once(undefined, hard.signal);
+    await waitFor('the dropped request', () => standIn.requests.slice(mark).some((r) => r.status === 0 && r.fault === 'drop-after-processing'), 10_000, 5);
+    hard.abort(new Error('process down'));
+    await expect(pass).rejects.toThrow();
+    standIn.faults.reset();
+    const stored = () => standIn.store.byExternalId('6')!.policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-UNSETTLED')?.fields.status;
+    expect(stored()).toBe('Active');
+    // The CRM deletes the policy; capture sees only its key and resolves it through what was sent.
+    await sql(url, 'DELETE FROM policies WHERE id = $1', [p!.id]);
+    await writeBatch(state, { keys: [], priority: 0, policyKeys: [p!.id] });
+    while ((await pending()).length > 0) await loop.once();
+    expect(stored()).toBe('Cancelled');
   });
 
   it('a split customer whose year-old policies CareCycle terminated on its own is sent once more and ends as in the CRM', async () => {
