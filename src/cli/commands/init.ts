@@ -12,7 +12,7 @@ import { runInit } from '../../init/run.js';
  */
 interface InitCliOptions {
   databaseUrl?: string;
-  out: string;
+  out?: string;
   schema?: string[];
   force?: boolean;
   sample: string;
@@ -30,7 +30,7 @@ export function register(program: Command): void {
     .command('init')
     .description('propose a commented config from the CRM itself: reads the catalog and a bounded sample (read-only), then proves it with the config checks and a preview')
     .option('--database-url <url>', 'the CRM database (default: env DATABASE_URL)')
-    .option('-o, --out <file>', 'where to write the config', DEFAULT_CONFIG_PATH)
+    .option('-o, --out <file>', `where to write the config (default: env CARECYCLE_SYNC_CONFIG, else ${DEFAULT_CONFIG_PATH}, where the other commands look)`)
     .option('--schema <schema...>', 'schemas to look in (default: public)')
     .option('--force', 'overwrite --out if it exists')
     .option('--sample <n>', 'rows sampled per table (TABLESAMPLE/LIMIT; never a full scan)', '1000')
@@ -41,7 +41,7 @@ export function register(program: Command): void {
         if (!databaseUrl) throw new UsageError('init: no database: pass --database-url URL or set DATABASE_URL');
         const outcome = await runInit({
           databaseUrl,
-          out: opts.out,
+          out: opts.out ?? (process.env.CARECYCLE_SYNC_CONFIG || DEFAULT_CONFIG_PATH),
           schemas: opts.schema?.length ? opts.schema : ['public'],
           force: opts.force === true,
           sampleRows: whole('--sample', opts.sample, 10, 5000),
