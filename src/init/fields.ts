@@ -1,6 +1,7 @@
 import { ENUM_FIELDS } from '../carecycle/enums.js';
 import type { FieldSpec } from '../config/schema.js';
 import { quoteIdent } from '../assemble/mapping.js';
+import { fieldKind, kindTransform } from '../assemble/field-kinds.js';
 import { nameScore } from './names.js';
 import { count, DATE_TYPES, INTEGER_TYPES, NUMERIC_TYPES, percent, type ColumnProfile } from './profile.js';
 import { looksLikeEnum, proposeEnumMap, type EnumProposal } from './enum-maps.js';
@@ -75,7 +76,9 @@ export function scoreColumn(target: Target, col: ColumnProfile): Candidate | und
   if (target.shape && col.nonNull > 0 && fit < 0.5) {
     return { ...base, score: 0, rejected: `only ${percent(fit)} of ${count(col.nonNull)} sampled values look like ${SHAPE_NOUN[target.shape]}` };
   }
-  return { ...base, score: 0.6 * named.score + 0.4 * fit };
+  // A required field wants the column that is set most often: a sparse cell column loses to a full home phone.
+  const fill = target.required && col.sampled > 0 ? col.nonNull / col.sampled : 1;
+  return { ...base, score: 0.6 * named.score + 0.4 * fit * fill };
 }
 
 /** All columns that could carry `target`, best first (rejected ones last, with score 0). */
@@ -141,11 +144,19 @@ function enumChoice(field: string, col: ColumnProfile, p: EnumProposal, why: str
   return { sql: enumCaseSql(col.name, p) };
 }
 
+const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+
 function specFor(target: Target, c: Candidate, why: string[]): FieldSpec {
   const col = c.column;
   if (c.enumMap) return enumChoice(target.field, col, c.enumMap, why);
+  if (!PLAIN_IDENTIFIER.test(col.name)) {
+    // The config's column form takes plain identifiers only; the field's own kind still normalises the value.
+    why.push('read through {sql} because the column name needs quoting');
+    return { sql: quoteIdent(col.name) };
+  }
+  // Only the transform of the field's own JSON type: householdIncome is an integer even when its values look like money.
   const transform = target.shape ? TRANSFORM_FOR[target.shape] : undefined;
-  if (transform) {
+  if (transform && transform === kindTransform(fieldKind(target.field))) {
     why.push(transformNote(transform, col));
     return { column: col.name, transform: transform as 'phone' };
   }

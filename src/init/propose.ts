@@ -80,10 +80,33 @@ function proposePolicies(t: SampledTable, customerKey: { column: string; why: st
   const filters = [softDeleteFilter(t, { activeFlags: false }), lineOfBusinessFilter(t)].filter((f): f is Filter => f !== undefined);
   const exclude = new Set([key, customerKey.column, ...filters.map((f) => f.column)]);
   const fields = chooseFields(POLICY_TARGETS, t.columns, exclude);
+  withPolicyIdentifier(fields);
   const why = [
     `${tableRef(t)} holds the policies: ${customerKey.why}; ${s.found.join(', ')} (about ${count(t.estimatedRows)} rows; sampled ${t.sampleMethod})`,
   ];
   return { ...tableProposal(t, key, why, fields, exclude, filters), customerKey: customerKey.column };
+}
+
+/**
+ * CareCycle matches policies by healthSherpaPolicyId or carrierAssignedPolicyId; without either
+ * every re-send would create a duplicate. When neither was found, the policy number (usually the
+ * carrier's) is proposed as carrierAssignedPolicyId, and the comment says so.
+ */
+function withPolicyIdentifier(fields: FieldResult): void {
+  const has = (f: string) => fields.chosen.some((c) => c.field === f);
+  if (has('healthSherpaPolicyId') || has('carrierAssignedPolicyId')) return;
+  const number = fields.chosen.find((c) => c.field === 'policyNumber');
+  if (!number) return;
+  fields.chosen.push({
+    field: 'carrierAssignedPolicyId',
+    column: number.column,
+    spec: number.spec,
+    why: [
+      `${number.column}: no HealthSherpa or carrier policy id column, and CareCycle matches policies by one of them;`,
+      'the policy number is usually the carrier\'s, so it is proposed here too (check it: a wrong id would create duplicates)',
+    ],
+  });
+  fields.missing = fields.missing.filter((m) => m.field !== 'carrierAssignedPolicyId');
 }
 
 /** The proposal, or what was looked for. */

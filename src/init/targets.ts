@@ -12,11 +12,16 @@ export interface Target {
   shape?: Shape;
   /** Found by values alone when no column name matches (a phone column named `contact1`). */
   byValues?: boolean;
+  /** CareCycle requires it (or, for postalCode, it or timezone): how often the column is set counts. */
+  required?: boolean;
 }
 
 const t = (field: string, synonyms: string[], shape?: Shape, byValues = false): Target => ({ field, synonyms, ...(shape ? { shape } : {}), ...(byValues ? { byValues } : {}) });
 
-export const CUSTOMER_TARGETS: readonly Target[] = [
+const REQUIRED = new Set(['firstName', 'lastName', 'phoneNumber', 'postalCode']);
+const required = (list: Target[]): Target[] => list.map((x) => (REQUIRED.has(x.field) ? { ...x, required: true } : x));
+
+export const CUSTOMER_TARGETS: readonly Target[] = required([
   t('firstName', ['first name', 'first'], 'name'),
   t('lastName', ['last name', 'last'], 'name'),
   t('phoneNumber', ['mobile', 'mobile phone', 'mobile number', 'mobile phone number', 'phone', 'phone number', 'primary phone', 'phone 1', 'contact phone', 'home phone', 'day phone', 'work phone'], 'phone', true),
@@ -42,7 +47,7 @@ export const CUSTOMER_TARGETS: readonly Target[] = [
   t('doNotMail', ['do not mail', 'mail opt out', 'no mail'], 'boolean'),
   t('healthSherpaCustomerId', ['healthsherpa customer id', 'healthsherpa id', 'healthsherpa client id'], undefined),
   t('carrierAssignedCustomerId', ['carrier customer id', 'carrier member id', 'carrier client id', 'member id', 'subscriber id'], undefined),
-];
+]);
 
 export const POLICY_TARGETS: readonly Target[] = [
   t('healthSherpaPolicyId', ['healthsherpa policy id', 'healthsherpa id', 'healthsherpa enrollment id', 'healthsherpa policy number'], undefined),

@@ -80,6 +80,18 @@ describe('field choices', () => {
     expect(byValues?.nameScore).toBe(0);
   });
 
+  it('takes the phone column that is set most often when a mobile column is mostly empty', () => {
+    const phones = repeat(20, (i) => `312555${String(1000 + i)}`);
+    const sparse = phones.map((p, i) => (i % 4 === 0 ? p : null));
+    const r = chooseFields(CUSTOMER_TARGETS, [col('cell', 'text', sparse), col('home_phone', 'text', phones)], new Set());
+    expect(r.chosen.find((c) => c.field === 'phoneNumber')?.column).toBe('home_phone');
+  });
+
+  it('reads a column whose name needs quoting through {sql}', () => {
+    const r = chooseFields(CUSTOMER_TARGETS, [col('First Name', 'text', ['Ana'])], new Set());
+    expect(r.chosen[0]).toMatchObject({ field: 'firstName', spec: { sql: '"First Name"' } });
+  });
+
   it('rejects a column whose name matches but whose values do not, and says why', () => {
     const c = scoreColumn(target('dateOfBirth'), col('birth', 'text', repeat(10, () => 'soon')));
     expect(c?.score).toBe(0);
@@ -168,6 +180,13 @@ describe('the proposal as YAML', () => {
     expect(raw.policies).toMatchObject({ table: 'public.policies', customerKey: 'client_id' });
     expect(text).toContain('# cell: name reads "mobile"; 100 % of 30 sampled values look like US phone numbers');
     expect(text).toContain('not covered by the map, so records with them are invalid until you add them: "X?" (33 %)');
+  });
+
+  it('proposes the policy number as carrierAssignedPolicyId when no policy id column exists', () => {
+    const p = propose([customers, table('policies', [col('id', 'integer', ['1']), col('client_id', 'integer', ['1']), col('status', 'text', ['active']), col('policy_no', 'text', ['P1'])])]);
+    if (!isProposal(p)) throw new Error('no proposal');
+    const ids = p.policies!.fields.filter((f) => f.column === 'policy_no').map((f) => f.field);
+    expect(ids.sort()).toEqual(['carrierAssignedPolicyId', 'policyNumber']);
   });
 
   it('says what it looked for when nothing looks like customers', () => {
