@@ -9,6 +9,7 @@ import { quoteIdent } from '../../src/assemble/mapping.js';
 import { freshDatabase, sql } from '../harness/db.js';
 import { sampleCrm } from '../assemble/crm-fixture.js';
 import { testTempDir } from '../harness/tmp.js';
+import { sqlDir } from '../../src/paths.js';
 import { CAMEL_CRM, CAMEL_EXPECTED, CLIENT_CRM, CLIENT_EXPECTED, DEMO_EXPECTED } from './crms.js';
 
 /**
@@ -129,6 +130,31 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     expect(await sql(clientUrl, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'carecycle_sync'`)).toEqual([{ n: 0 }]);
     const text = readFileSync(out.file!, 'utf8');
     expect(text + out.report).not.toContain('Secret-pw-4711');
+  });
+
+  it('samples a large table by pages: reads a small part of it, never the whole table', async () => {
+    const url = await freshDatabase('init_large');
+    await sql(url, readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8'));
+    const seed = readFileSync(join(sqlDir(), 'crm', 'seed.sql'), 'utf8').replaceAll(':customers', '300000');
+    await sql(url, seed.replace('FROM customers c, generate_series', 'FROM (SELECT * FROM customers WHERE id <= 2000) c, generate_series'));
+    await sql(url, 'ANALYZE');
+    const blocks = async () =>
+      (await sql<{ n: number; pages: number }>(url, `SELECT pg_stat_clear_snapshot(), coalesce(heap_blks_read, 0) + coalesce(heap_blks_hit, 0) AS n,
+         (SELECT relpages FROM pg_class WHERE relname = 'customers') AS pages FROM pg_statio_user_tables WHERE relname = 'customers'`))[0]!;
+    const before = await blocks();
+    const out = await init(url);
+    expect(out.code, out.report).toBe(0);
+    expect(out.proposal!.customers.table.sampleMethod).toMatch(/^TABLESAMPLE SYSTEM \([\d.]+ %\) LIMIT 1000$/);
+    expect(out.proposal!.customers.table.columns[0]!.sampled).toBeGreaterThan(500);
+    // Statistics of a finished session reach the shared counters within a moment.
+    let read = 0;
+    for (let i = 0; i < 50 && read === 0; i++) {
+      read = Number((await blocks()).n) - Number(before.n);
+      if (read === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(read).toBeGreaterThan(0);
+    // The page sample, plus the preview's 500 customers read by key: a fraction of the table.
+    expect(read).toBeLessThan(before.pages * 0.3);
   });
 
   it('exits 1 saying what it looked for when no table looks like customers, and writes nothing', async () => {
