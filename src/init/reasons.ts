@@ -1,4 +1,5 @@
 import type { AssembleResult } from '../assemble/index.js';
+import { summarize } from '../assemble/preview.js';
 
 /**
  * The preview of a sample, summed up: how many sampled customers would be valid, and the most
@@ -44,13 +45,9 @@ const template = (reason: string): string => reason.replace(/"[^"]*"/g, '"…"')
 
 export function tallyPreview(results: readonly AssembleResult[], top = 5): PreviewTally {
   const groups = new Map<string, ReasonGroup>();
-  let valid = 0;
-  let invalid = 0;
-  let outside = 0;
+  // Counted as `preview` counts; nothing was sent before, so nothing is `unchanged`.
+  const s = summarize(results);
   for (const r of results) {
-    if (r.verdict === 'deleted') outside++;
-    else if (r.verdict === 'invalid') invalid++;
-    else valid++;
     if (r.verdict !== 'invalid') continue;
     const seen = new Set<string>();
     for (const i of r.issues) {
@@ -65,7 +62,7 @@ export function tallyPreview(results: readonly AssembleResult[], top = 5): Previ
     }
   }
   const reasons = [...groups.values()].sort((a, b) => b.customers - a.customers || (a.path < b.path ? -1 : 1)).slice(0, top);
-  return { customers: results.length, valid, invalid, outside, reasons };
+  return { customers: s.customers, valid: s.valid + s.unchanged, invalid: s.invalid, outside: s.deleted, reasons };
 }
 
 /** Valid share among the customers inside customers.where. */
