@@ -149,6 +149,8 @@ const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 function specFor(target: Target, c: Candidate, why: string[]): FieldSpec {
   const col = c.column;
   if (c.enumMap) return enumChoice(target.field, col, c.enumMap, why);
+  const allowed = ENUM_FIELDS[target.field];
+  if (allowed) why.push(`no sampled values, so no map: the values must already be one of ${allowed.join(', ')}`);
   if (!PLAIN_IDENTIFIER.test(col.name)) {
     // The config's column form takes plain identifiers only; the field's own kind still normalises the value.
     why.push('read through {sql} because the column name needs quoting');

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
-import { UsageError } from '../errors.js';
+import { FatalError, UsageError } from '../errors.js';
 import { registerUrlSecrets } from '../log/secrets.js';
 import { isProposal, propose, type Proposal } from './propose.js';
 import { READ_ONLY_OPTIONS, proveConfig, type Proof } from './prove.js';
@@ -48,7 +48,10 @@ export async function runInit(opts: InitOptions): Promise<InitOutcome> {
   const file = resolve(opts.out);
   if (existsSync(file) && !opts.force) throw new UsageError(`init: ${opts.out} already exists; pass --force to overwrite it, or --out FILE to write elsewhere`);
   const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS });
-  await client.connect();
+  client.on('error', () => undefined);
+  await client.connect().catch((err: unknown) => {
+    throw new FatalError(`init: cannot connect to database ${databaseName(opts.databaseUrl)}: ${(err as Error).message}`, { cause: err });
+  });
   let tables;
   try {
     await client.query('BEGIN READ ONLY');

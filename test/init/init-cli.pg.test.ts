@@ -64,6 +64,13 @@ describe.runIf(onFirstMajor)('carecycle-sync init (command line)', { timeout: 12
     expect(() => readFileSync(out)).toThrow();
   });
 
+  it('exits 1 when the database cannot be reached, without showing its password', async () => {
+    const r = await cli(['--out', join(dir, 'z.yaml'), '--database-url', 'postgres://crm:Pw-not-shown-93@127.0.0.1:1/crm']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('init: cannot connect to database crm');
+    expect(r.stdout + r.stderr).not.toContain('Pw-not-shown-93');
+  });
+
   it('exits 2 on usage errors: no database, a bad --sample', async () => {
     const none = await cli(['--out', join(dir, 'x.yaml')]);
     expect(none.code).toBe(2);
