@@ -169,13 +169,13 @@ function specFor(target: Target, c: Candidate, why: string[]): FieldSpec {
   return col.name;
 }
 
-function explain(target: Target, c: Candidate, others: Candidate[]): string[] {
+function explain(target: Target, c: Candidate, others: Candidate[], owner: ReadonlyMap<string, string>): string[] {
   const col = c.column;
   const head = [describeName(c), describeValues(target, c)].filter(Boolean).join('; ');
   const why = [`${col.name}: ${head}`];
   if (col.sampled > 0 && col.nonNull / col.sampled < 0.95) why.push(`set in ${percent(col.nonNull / col.sampled)} of ${count(col.sampled)} sampled rows`);
   const alt = others.filter((o) => o.column !== col).slice(0, 3);
-  if (alt.length) why.push(`other candidates: ${alt.map((o) => (o.rejected ? `${o.column.name} (${o.rejected})` : o.column.name)).join(', ')}`);
+  if (alt.length) why.push(`other candidates: ${alt.map((o) => `${o.column.name} (${o.rejected ?? (owner.has(o.column.name) ? `taken by ${owner.get(o.column.name)}` : 'a weaker match')})`).join(', ')}`);
   return why;
 }
 
@@ -192,16 +192,17 @@ export function chooseFields(targets: readonly Target[], columns: readonly Colum
     taken.set(t.field, c);
     usedColumns.add(c.column.name);
   }
+  const owner = new Map([...taken].map(([field, c]) => [c.column.name, field]));
   const chosen: FieldChoice[] = [];
   const missing: FieldResult['missing'] = [];
   for (const t of targets) {
     const c = taken.get(t.field);
     const others = all.get(t.field)!;
     if (!c) {
-      missing.push({ field: t.field, considered: others.map((o) => `${o.column.name} (${o.rejected ?? `taken by another field`})`) });
+      missing.push({ field: t.field, considered: others.map((o) => `${o.column.name} (${o.rejected ?? `taken by ${owner.get(o.column.name) ?? 'another field'}`})`) });
       continue;
     }
-    const why = explain(t, c, others);
+    const why = explain(t, c, others, owner);
     chosen.push({ field: t.field, column: c.column.name, spec: specFor(t, c, why), why });
   }
   return { chosen, missing, usedColumns };

@@ -75,6 +75,7 @@ describe('field choices', () => {
     const phones = repeat(20, (i) => `312555${String(1000 + i)}`);
     const r = chooseFields(CUSTOMER_TARGETS, [col('home_phone', 'text', phones), col('cell_phone', 'text', phones)], new Set());
     expect(r.chosen.find((c) => c.field === 'phoneNumber')?.column).toBe('cell_phone');
+    expect(r.chosen.find((c) => c.field === 'phoneNumber')?.why).toContain('other candidates: home_phone (a weaker match)');
     const byValues = scoreColumn(target('phoneNumber'), col('contact1', 'text', phones));
     expect(byValues?.score).toBeGreaterThan(0);
     expect(byValues?.nameScore).toBe(0);
