@@ -16,11 +16,11 @@ interface Run {
 }
 const dir = testTempDir('ccs-init-cli-');
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, command = 'init'): Promise<Run> {
   const full: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', NO_COLOR: '1', ...env };
   if (!env.DATABASE_URL) delete full.DATABASE_URL;
   return new Promise((resolve) => {
-    execFile(process.execPath, cliArgs('init', ...args), { cwd: packageRoot(), env: full, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, cliArgs(command, ...args), { cwd: packageRoot(), env: full, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -43,6 +43,10 @@ describe.runIf(onFirstMajor)('carecycle-sync init (command line)', { timeout: 12
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`init: wrote ${out}: customers public.customers`);
     expect(first.stdout).toMatch(/preview of 300 sampled customers: 300 of 300 valid \(100 %\)/);
+    // The next step of the README takes the file as it is.
+    const preview = await cli(['--config', out, '--limit', '2', '--json'], { DATABASE_URL: url }, 'preview');
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(JSON.parse(preview.stdout).summary).toMatchObject({ customers: 2, valid: 2 });
     writeFileSync(out, '# edited by hand\n');
     const again = await cli(['--out', out, '--database-url', url]);
     expect(again.code).toBe(2);
