@@ -23,7 +23,8 @@ export function formatReport(out: string, p: Proposal, proof: Proof): string {
   const t = proof.preview!;
   const inside = t.valid + t.invalid;
   const outside = t.outside ? `; ${count(t.outside)} outside customers.where` : '';
-  lines.push(`preview of ${count(t.customers)} sampled customers: ${count(t.valid)} of ${count(inside)} valid (${percent(validShare(t))})${outside}. Nothing was sent.`);
+  if (t.customers === 0) lines.push(`preview: ${tableRef(c.table)} has no rows yet, so nothing could be previewed; the proposal rests on column names and types alone`);
+  else lines.push(`preview of ${count(t.customers)} sampled customers: ${count(t.valid)} of ${count(inside)} valid (${percent(validShare(t))})${outside}. Nothing was sent.`);
   if (t.reasons.length) {
     lines.push('most common reasons for the invalid ones:');
     for (const r of t.reasons) lines.push(`  ${count(r.customers)} × ${r.path || '(record)'}: ${r.example.replace(/\s*\((?:customers|policies)\.[^)]*\)$/, '')} → edit ${r.configPath}`);

@@ -157,6 +157,20 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     expect(read).toBeLessThan(before.pages * 0.3);
   });
 
+  it('looks in the schemas given, and proposes from names and types alone when the tables are empty', async () => {
+    const url = await freshDatabase('init_schema');
+    await sql(url, `CREATE SCHEMA crm;
+      CREATE TABLE crm.members (member_id bigint PRIMARY KEY, given_name text, family_name text, mobile_no text, postal_code text, birth_dt date);
+      CREATE TABLE crm.coverages (coverage_id bigint PRIMARY KEY, member_id bigint NOT NULL REFERENCES crm.members, carrier_policy_id text, coverage_status text, start_dt date);
+      CREATE TABLE public.customers (id int PRIMARY KEY, first_name text, last_name text, phone text)`);
+    const out = await init(url, { schemas: ['crm'] });
+    expect(out.code, out.report).toBe(0);
+    const raw = parse(readFileSync(out.file!, 'utf8'));
+    expect(raw.customers).toMatchObject({ table: 'crm.members', key: 'member_id', fields: { firstName: 'given_name', lastName: 'family_name', phoneNumber: { column: 'mobile_no', transform: 'phone' } } });
+    expect(raw.policies).toMatchObject({ table: 'crm.coverages', customerKey: 'member_id', fields: { carrierAssignedPolicyId: 'carrier_policy_id', status: 'coverage_status' } });
+    expect(out.report).toContain('crm.members has no rows yet, so nothing could be previewed');
+  });
+
   it('exits 1 saying what it looked for when no table looks like customers, and writes nothing', async () => {
     const url = await freshDatabase('init_none');
     await sql(url, `CREATE TABLE widgets (id serial PRIMARY KEY, label text, price numeric); INSERT INTO widgets (label, price) VALUES ('a', 1)`);
