@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', `where to write the config (default: env CARECYCLE_SYNC_CONFIG, else ${DEFAULT_CONFIG_PATH}, where the other commands look)`)
     .option('--schema <schema...>', 'schemas to look in (default: public)')
     .option('--force', 'overwrite --out if it exists')
-    .option('--sample <n>', 'rows sampled per table (TABLESAMPLE/LIMIT; never a full scan)', '1000')
+    .option('--sample <n>', 'rows sampled per table (TABLESAMPLE + LIMIT above 2 MB: never a full scan of a large table)', '1000')
     .option('--preview <n>', 'sampled customers assembled by the proving preview', '500')
     .action(
       action(async (opts: InitCliOptions) => {
