@@ -171,6 +171,17 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     expect(out.report).toContain('crm.members has no rows yet, so nothing could be previewed');
   });
 
+  it('writes a proposal that does not validate, exits 1 and names the key to edit', async () => {
+    const url = await freshDatabase('init_nozip');
+    await sql(url, `CREATE TABLE people (id int PRIMARY KEY, first_name text, last_name text, phone text);
+      INSERT INTO people SELECT g, 'Ann', 'Lee', '312555' || (1000 + g) FROM generate_series(1, 50) g`);
+    const out = await init(url);
+    expect(out.code).toBe(1);
+    expect(readFileSync(out.file!, 'utf8')).toContain('table: public.people');
+    expect(out.report).toContain('the proposed config does not validate (1 problem)');
+    expect(out.report).toContain('customers.fields: postalCode not mapped; CareCycle requires postalCode or timezone (TCPA)');
+  });
+
   it('exits 1 saying what it looked for when no table looks like customers, and writes nothing', async () => {
     const url = await freshDatabase('init_none');
     await sql(url, `CREATE TABLE widgets (id serial PRIMARY KEY, label text, price numeric); INSERT INTO widgets (label, price) VALUES ('a', 1)`);
