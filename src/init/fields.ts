@@ -203,7 +203,30 @@ export function chooseFields(targets: readonly Target[], columns: readonly Colum
       continue;
     }
     const why = explain(t, c, others, owner);
-    chosen.push({ field: t.field, column: c.column.name, spec: specFor(t, c, why), why });
+    const fallback = t.field === 'phoneNumber' ? fallbackPhones(c, others, usedColumns) : [];
+    const spec = fallback.length ? coalescePhones(c, fallback, why) : specFor(t, c, why);
+    for (const f of fallback) usedColumns.add(f.column.name);
+    chosen.push({ field: t.field, column: c.column.name, spec, why });
   }
   return { chosen, missing, usedColumns };
+}
+
+/**
+ * CareCycle requires a phone. When the chosen phone column is often empty, other phone columns
+ * fill the gaps in order (`coalesce(cell, home)`), instead of leaving those customers invalid.
+ */
+function fallbackPhones(best: Candidate, others: readonly Candidate[], used: ReadonlySet<string>): Candidate[] {
+  const col = best.column;
+  if (col.sampled === 0 || col.nonNull / col.sampled >= 0.95) return [];
+  return others.filter((o) => o !== best && !o.rejected && o.nameScore > 0 && o.fit >= 0.8 && !used.has(o.column.name)).slice(0, 2);
+}
+
+function coalescePhones(best: Candidate, fallback: readonly Candidate[], why: string[]): FieldSpec {
+  const names = [best, ...fallback].map((c) => c.column.name);
+  why.push(
+    `${best.column.name} is empty in ${percent(1 - best.column.nonNull / best.column.sampled)} of sampled rows: ${fallback.map((f) => f.column.name).join(', then ')} fills in; ` +
+      'the phone transform applies to whichever is sent',
+  );
+  why.push(transformNote('phone', best.column));
+  return { sql: `coalesce(${names.map((n) => `nullif(trim(${quoteIdent(n)}::text), '')`).join(', ')})` };
 }

@@ -48,14 +48,14 @@ INSERT INTO client (first_nm, surname, middle_init, cell_phone, home_phone, emai
 SELECT (ARRAY['Maria','James','Wei','Aisha','Luis','Olga','Noah','Priya','Sam','Zoe'])[1 + g % 10],
        (ARRAY['Hernandez','Okafor','Li','Johnson','Silva','Ivanova','Cohen','Rao','Baker','Young'])[1 + (g / 10) % 10],
        chr(65 + g % 26),
-       -- 2 % have no cell phone: those customers cannot be valid (CareCycle requires a phone).
-       CASE WHEN g % 50 = 0 THEN NULL
+       -- 10 % have no cell phone; 2 % have no phone at all: those cannot be valid (CareCycle requires a phone).
+       CASE WHEN g % 10 = 0 THEN NULL
             ELSE (ARRAY['(312) 555-' || lpad((g % 10000)::text, 4, '0'),
                         '312.555.' || lpad((g % 10000)::text, 4, '0'),
                         '312-555-' || lpad((g % 10000)::text, 4, '0'),
                         '312555' || lpad((g % 10000)::text, 4, '0'),
                         '+1 312 555 ' || lpad((g % 10000)::text, 4, '0')])[1 + g % 5] END,
-       '773555' || lpad((g % 10000)::text, 4, '0'),
+       CASE WHEN g % 50 <> 0 THEN '773555' || lpad((g % 10000)::text, 4, '0') END,
        'client' || g || '@example.org',
        date '1945-01-01' + (g * 53 % 20000),
        g || ' Main St',

@@ -39,7 +39,8 @@ function proposed(raw: any, key: string): string | undefined {
 function matches(raw: any, key: string, column: string): boolean {
   const got = proposed(raw, key);
   if (got === undefined) return false;
-  if (key.endsWith('.where') || got.startsWith('CASE')) return got.includes(quoteIdent(column));
+  // A `where`, an enum CASE or a coalesce of phones must name the column (first, for the coalesce).
+  if (key.endsWith('.where') || /^(CASE|coalesce)/.test(got)) return got.includes(quoteIdent(column));
   return got === column;
 }
 
@@ -90,7 +91,9 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     const out = await init(clientUrl);
     expectGood(out, CLIENT_EXPECTED);
     const text = readFileSync(out.file!, 'utf8');
-    expect(text).toContain('phoneNumber: { column: cell_phone, transform: phone }');
+    // The cell phone first; where it is empty, the home phone.
+    expect(text).toContain(`phoneNumber: { sql: "coalesce(nullif(trim(\\"cell_phone\\"::text), ''), nullif(trim(\\"home_phone\\"::text), ''))" }`);
+    expect(text).toMatch(/cell_phone is empty in [\d.]+ % of sampled rows: home_phone fills in/);
     expect(text).toMatch(/formats seen: .*\(XXX\) XXX-XXXX/);
     expect(text).toContain('postalCode: { column: zip_code, transform: zip5 }');
     expect(text).toMatch(/\d+ % are ZIP\+4: transform zip5 sends the first 5 digits/);

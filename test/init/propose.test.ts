@@ -88,6 +88,15 @@ describe('field choices', () => {
     expect(r.chosen.find((c) => c.field === 'phoneNumber')?.column).toBe('home_phone');
   });
 
+  it('fills the gaps of an often empty phone column from the other phone columns', () => {
+    const phones = repeat(20, (i) => `312555${String(1000 + i)}`);
+    const r = chooseFields(CUSTOMER_TARGETS, [col('cell', 'text', phones.map((p, i) => (i % 5 === 0 ? null : p))), col('home_phone', 'text', phones.map((p, i) => (i % 2 ? p : null)))], new Set());
+    const phone = r.chosen.find((c) => c.field === 'phoneNumber')!;
+    expect(phone.spec).toEqual({ sql: `coalesce(nullif(trim("cell"::text), ''), nullif(trim("home_phone"::text), ''))` });
+    expect(phone.why.join('\n')).toContain('cell is empty in 20 % of sampled rows: home_phone fills in');
+    expect(r.usedColumns.has('home_phone')).toBe(true);
+  });
+
   it('reads a column whose name needs quoting through {sql}', () => {
     const r = chooseFields(CUSTOMER_TARGETS, [col('First Name', 'text', ['Ana'])], new Set());
     expect(r.chosen[0]).toMatchObject({ field: 'firstName', spec: { sql: '"First Name"' } });
