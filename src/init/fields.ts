@@ -55,6 +55,8 @@ function shapeFit(target: Target, col: ColumnProfile): { fit: number; byType: bo
   if (s === 'integer' && INTEGER_TYPES.has(col.type)) return { fit: 1, byType: true };
   if (s === 'boolean' && col.type === 'boolean') return { fit: 1, byType: true };
   if (col.nonNull === 0) return { fit: 0.5, byType: false };
+  // A ZIP in a numeric column has lost its leading zeros (2134); zip5 puts them back.
+  if (s === 'zip' && INTEGER_TYPES.has(col.type)) return { fit: col.shapes.integer, byType: false };
   if (s === 'zip') return { fit: col.shapes.zip + col.shapes.zip4, byType: false };
   return { fit: col.shapes[s], byType: false };
 }

@@ -97,6 +97,11 @@ describe('field choices', () => {
     expect(r.usedColumns.has('home_phone')).toBe(true);
   });
 
+  it('takes a ZIP kept in an integer column (leading zeros lost) with zip5', () => {
+    const r = chooseFields(CUSTOMER_TARGETS, [col('zip', 'integer', ['2134', '60601'])], new Set());
+    expect(r.chosen[0]).toMatchObject({ field: 'postalCode', spec: { column: 'zip', transform: 'zip5' } });
+  });
+
   it('reads a column whose name needs quoting through {sql}', () => {
     const r = chooseFields(CUSTOMER_TARGETS, [col('First Name', 'text', ['Ana'])], new Set());
     expect(r.chosen[0]).toMatchObject({ field: 'firstName', spec: { sql: '"First Name"' } });
