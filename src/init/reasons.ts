@@ -43,6 +43,9 @@ export function configPathOf(path: string, reason: string): string {
 
 const template = (reason: string): string => reason.replace(/"[^"]*"/g, '"…"').replace(/policy \S+ has/, 'a policy has').replace(/\s*\((?:customers|policies)\.[^)]*\)$/, '');
 
+/** The contract's wording for a missing value, in the words of someone reading the CRM. */
+const humane = (reason: string): string => (/received undefined$/.test(reason) ? 'required, but the mapped column is empty in this row' : reason);
+
 export function tallyPreview(results: readonly AssembleResult[], top = 5): PreviewTally {
   const groups = new Map<string, ReasonGroup>();
   // Counted as `preview` counts; nothing was sent before, so nothing is `unchanged`.
@@ -56,7 +59,7 @@ export function tallyPreview(results: readonly AssembleResult[], top = 5): Previ
       const id = `${path}\u0000${reason}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      const g = groups.get(id) ?? { path, configPath: configPathOf(i.path, i.reason), reason, example: i.reason, customers: 0 };
+      const g = groups.get(id) ?? { path, configPath: configPathOf(i.path, i.reason), reason, example: humane(i.reason), customers: 0 };
       g.customers++;
       groups.set(id, g);
     }

@@ -236,5 +236,7 @@ describe('preview reasons', () => {
       [1, 'policies[].status', 'policies.fields.status'],
     ]);
     expect(configPathOf('policies[0].effectiveDate', 'not a date')).toBe('policies.fields.effectiveDate');
+    const missing = tallyPreview([bad('5', 'phoneNumber', 'Invalid input: expected string, received undefined')]);
+    expect(missing.reasons[0]!.example).toBe('required, but the mapped column is empty in this row');
   });
 });
