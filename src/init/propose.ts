@@ -126,7 +126,10 @@ export function propose(tables: readonly SampledTable[]): Proposal | NoCustomerT
   const policies = top && top.s.score >= 3 ? proposePolicies(top.t, top.ck, top.s) : undefined;
   const watch = linked
     .filter((l) => !policies || l.t !== top!.t)
-    .map((l) => ({ table: l.t, customerKey: l.ck.column, why: `${l.ck.why}: a change there re-sends the customer` }));
+    .map((l) => {
+      const alsoPolicies = policies && l.s.score >= 3 ? `; it looks like policies too (${l.s.found.join(', ')}), but the config maps one policy table` : '';
+      return { table: l.t, customerKey: l.ck.column, why: `${l.ck.why}: a change there re-sends the customer${alsoPolicies}` };
+    });
   const out: Proposal = { customers, watch, skipped };
   if (policies) out.policies = policies;
   return out;

@@ -204,6 +204,15 @@ describe('the proposal as YAML', () => {
     expect(ids.sort()).toEqual(['carrierAssignedPolicyId', 'policyNumber']);
   });
 
+  it('watches a second policy-like table and says the config maps one policy table', () => {
+    const dental = table('dental_policies', [col('id', 'integer', ['1']), col('client_id', 'integer', ['1']), col('status', 'text', ['active']), col('carrier', 'text', ['Delta'])]);
+    const p = propose([customers, policies, dental]);
+    if (!isProposal(p)) throw new Error('no proposal');
+    expect(p.policies!.table.name).toBe('policies');
+    expect(p.watch.map((w) => [w.table.name, w.customerKey])).toEqual([['dental_policies', 'client_id']]);
+    expect(p.watch[0]!.why).toContain('it looks like policies too');
+  });
+
   it('says what it looked for when nothing looks like customers', () => {
     const p = propose([table('widgets', [col('id', 'integer', ['1']), col('label', 'text', ['a'])])]);
     expect(isProposal(p)).toBe(false);
