@@ -55,6 +55,12 @@ export const configSchema = z
         slot: identifier.default('carecycle_sync').describe('Logical replication slot name.'),
         publication: identifier.default('carecycle_sync').describe('Publication name.'),
         heartbeatSeconds: z.number().positive().default(30).describe('Interval of the heartbeat message written to the WAL (pg_logical_emit_message).'),
+        onSlotLost: z
+          .enum(['recreate', 'stop'])
+          .default('recreate')
+          .describe(
+            'When the slot is missing or invalidated (its WAL removed, e.g. by max_slot_wal_keep_size): `recreate` makes a new slot and reconciles every customer (only records that differ are sent; policies and customers deleted meanwhile get the delete rules), at most 3 times an hour; `stop` exits 1 and waits for a person.',
+          ),
       })
       .strict(),
     state: z

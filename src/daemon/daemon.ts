@@ -99,7 +99,9 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     onBatch: batchObserver(metrics),
   });
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
-  const capture = createCapture({ config, state, log, onFlushed: () => delivery.wake() });
+  // A recreated slot is reconciled by the same backfill as a new one (src/source/slot-recreate.ts).
+  let reconcile: () => void = () => undefined;
+  const capture = createCapture({ config, state, log, onFlushed: () => delivery.wake(), onSlotRecreated: () => reconcile() });
   let connectedSince: Date | null = null;
   const mirror = captureMirror(metrics, capture);
   const readiness = async () => {
@@ -122,9 +124,13 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       failed.abort(err);
       throw err;
     });
-    const backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(stop);
+    let backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(stop);
+    reconcile = () => {
+      backfill = backfill.then(() => initialBackfill(stop));
+    };
     try {
-      const results = await Promise.allSettled([guard(capture.run(stop)), guard(delivery.run(stop, hard)), backfill]);
+      const results = await Promise.allSettled([guard(capture.run(stop)), guard(delivery.run(stop, hard))]);
+      await backfill;
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     } finally {

@@ -36,6 +36,7 @@ export function captureMirror(metrics: Metrics, capture: Capture): () => void {
   let seen = 0;
   let flushed = 0;
   let unattributed = 0;
+  let recreated = 0;
   return () => {
     const s = capture.status();
     metrics.replicationConnected.set(s.connected ? 1 : 0);
@@ -45,6 +46,8 @@ export function captureMirror(metrics: Metrics, capture: Capture): () => void {
     seen = s.changesSeen;
     flushed = s.keysFlushed;
     unattributed = s.unattributedChanges;
+    if (s.slotRecreations > recreated) metrics.slotRecreations.inc(s.slotRecreations - recreated);
+    recreated = s.slotRecreations;
   };
 }
 

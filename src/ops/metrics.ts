@@ -24,6 +24,7 @@ export interface Metrics {
   readonly changesReceived: Counter<'table'>;
   readonly keysFlushed: Counter;
   readonly changesWithoutOldCustomer: Counter;
+  readonly slotRecreations: Counter;
   readonly confirmLagBytes: Gauge;
   readonly replicationConnected: Gauge;
   // Postgres slot, read from pg_replication_slots on scrape
@@ -81,6 +82,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registry,
     changesReceived: new Counter({ name: n('changes_received_total'), help: 'Row changes (insert/update/delete) received from the replication stream, by table.', labelNames: ['table'] as const, registers }),
     keysFlushed: counter('keys_flushed_total', 'Customer keys written to the pending queue by capture flushes (after coalescing within a flush).'),
+    slotRecreations: counter('slot_recreations_total', 'Lost or missing replication slots this process recreated (each followed by a reconcile of every customer).'),
     changesWithoutOldCustomer: counter(
       'changes_without_old_customer_total',
       'Changes on watched tables whose previous customer cannot be known without REPLICA IDENTITY FULL: deletes, and updates that may have moved a row to another customer (that customer is not re-sent).',

@@ -144,6 +144,9 @@ async function ensureSlot(source: pg.Client, config: Config): Promise<{ action: 
           `choose another source.slot, or drop it (SELECT pg_drop_replication_slot('${slot}'))`,
       );
     }
+    if (s.wal_status === 'lost' && config.source.onSlotLost === 'recreate') {
+      return { action: `slot "${slot}": LOST (its WAL was removed); \`run\` recreates it and reconciles every customer (source.onSlotLost: recreate)`, created: false };
+    }
     if (s.wal_status === 'lost') {
       throw new FatalError(
         `replication slot "${slot}" is lost (its WAL was removed, e.g. max_slot_wal_keep_size): changes since then are gone. ` +
@@ -176,6 +179,13 @@ async function recordNewSlot(config: Config, slotLsn: string): Promise<void> {
       `INSERT INTO ${s}.runtime (name, value) VALUES ($1, $2::jsonb)
        ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
       [INITIAL_BACKFILL, JSON.stringify(initialBackfillValue(config.source.slot, slotLsn))],
+    );
+    // State kept from an earlier slot of this name: customers and policies deleted while no slot
+    // streamed are found missing when every customer ever sent is assembled again.
+    await client.query(
+      `INSERT INTO ${s}.pending (customer_key, priority)
+       SELECT customer_key, 1 FROM (SELECT customer_key FROM ${s}.sent UNION SELECT customer_key FROM ${s}.sent_policies) AS k
+       ON CONFLICT (customer_key) DO UPDATE SET version = ${s}.pending.version + 1, last_enqueued_at = now()`,
     );
     await client.query('COMMIT');
   } catch (err) {

@@ -9,6 +9,8 @@ import { buildRoutes } from './changes.js';
 import { backoffMs, statusIntervalMs } from './decisions.js';
 import { emitHeartbeat } from './heartbeat.js';
 import { SlotLock } from './lock.js';
+import { MAX_RECREATIONS_PER_HOUR, mayRecreate, readSlotFacts, slotLoss } from './slot-health.js';
+import { readRecreations, recreateSlot } from './slot-recreate.js';
 import { maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { CaptureSession } from './session.js';
 import { initialStatus, type CaptureStatus } from './status.js';
@@ -23,6 +25,8 @@ export interface CaptureOptions {
   lockPollMs?: number;
   /** Called after each flush that made keys durable in `pending` (the daemon wakes delivery). */
   onFlushed?: (keys: number) => void;
+  /** Called after a lost slot was recreated (the daemon runs the reconcile's backfill). */
+  onSlotRecreated?: (reason: string) => void;
 }
 
 export interface Capture {
@@ -64,7 +68,13 @@ export function createCapture(opts: CaptureOptions): Capture {
     if (!(await waitForLock(lock, signal, status, opts.lockPollMs ?? 1000, publish))) return false;
     // A new acquisition fences every earlier holder before this one delivers anything.
     if (!held) held = heldLease(config.source.slot, await takeLease(state, config.source.slot));
-    const pos = await startPosition(lock, state, config.source.slot);
+    const pos = await startPosition(lock, state, {
+      config, log,
+      onRecreated: (reason) => {
+        status.slotRecreations++;
+        opts.onSlotRecreated?.(reason);
+      },
+    });
     const sessionAbort = new AbortController();
     let lost: Error | undefined;
     const forward = () => sessionAbort.abort();
@@ -155,28 +165,42 @@ interface StartPosition {
   walSenderTimeoutMs: number;
 }
 
+interface Healing {
+  config: Config;
+  log: Logger;
+  onRecreated: (reason: string) => void;
+}
+
 /**
  * Start from max(persisted checkpoint, the slot's confirmed_flush_lsn): both only ever hold
  * positions whose keys are durable, and Postgres would not go back before the latter anyway.
+ * A missing or invalidated slot is recreated (source.onSlotLost: recreate, at most 3 times an
+ * hour; src/source/slot-recreate.ts) or stops capture with what to do.
  */
-async function startPosition(lock: SlotLock, state: StateDb, slot: string): Promise<StartPosition> {
-  const r = await lock.connection.query<{ confirmed: string | null; wal_status: string | null; here: boolean; timeout_ms: number }>(
-    `SELECT s.confirmed_flush_lsn::text AS confirmed, s.wal_status, s.database = current_database() AS here,
-            (SELECT setting::int FROM pg_settings WHERE name = 'wal_sender_timeout') AS timeout_ms
-       FROM pg_replication_slots s WHERE s.slot_name = $1`,
-    [slot],
-  );
-  const row = r.rows[0];
-  if (!row || !row.here) {
-    throw new FatalError(`replication slot "${slot}" does not exist in this database: run \`carecycle-sync setup\` (a new slot starts with a full backfill)`);
+async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Promise<StartPosition> {
+  const slot = heal.config.source.slot;
+  const facts = await readSlotFacts(lock.connection, slot);
+  if (facts.exists && !facts.here) {
+    throw new FatalError(`replication slot "${slot}" belongs to another database: choose another source.slot`);
   }
-  if (row.wal_status === 'lost') {
-    throw new FatalError(
-      `replication slot "${slot}" is lost (its WAL was removed): changes since then are gone. Run \`carecycle-sync teardown --yes\` and \`carecycle-sync setup\`; the first run then backfills every customer.`,
+  const loss = slotLoss(facts);
+  if (loss) {
+    const fix = 'Changes made since then are not in any slot. Run `carecycle-sync teardown --yes` and `carecycle-sync setup`; the first run then reconciles every customer.';
+    if (heal.config.source.onSlotLost !== 'recreate') throw new FatalError(`replication slot "${slot}": ${loss}. ${fix}`);
+    const history = await readRecreations(state);
+    if (!mayRecreate(history.recent, new Date())) {
+      throw new FatalError(`replication slot "${slot}": ${loss}, and it was already recreated ${MAX_RECREATIONS_PER_HOUR} times in the last hour: stopping for a person to look (max_slot_wal_keep_size too small? another tool dropping it?). ${fix}`);
+    }
+    const lsn = await recreateSlot(lock.connection, state, heal.config, loss);
+    heal.log.error(
+      { slot, reason: loss, newSlotLsn: lsn, recreations: history.recreations + 1 },
+      `replication slot "${slot}" was lost (${loss}): created a new one and reconciling every customer; changes made meanwhile reach CareCycle as the reconcile drains`,
     );
+    heal.onRecreated(loss);
+    return { start: parseLsn(lsn), walSenderTimeoutMs: facts.walSenderTimeoutMs };
   }
   const checkpoint = parseLsn(await readCheckpoint(state, slot));
-  return { start: maxLsn(checkpoint, parseLsn(row.confirmed)), walSenderTimeoutMs: row.timeout_ms };
+  return { start: maxLsn(checkpoint, parseLsn(facts.confirmedFlushLsn)), walSenderTimeoutMs: facts.walSenderTimeoutMs };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

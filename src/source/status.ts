@@ -19,6 +19,8 @@ export interface CaptureStatus {
   flushMs: number;
   /** Changes whose customer could not be known (see REPLICA IDENTITY warnings). */
   unattributedChanges: number;
+  /** Lost slots this process recreated. */
+  slotRecreations: number;
   reconnects: number;
 }
 
@@ -35,6 +37,7 @@ export function initialStatus(slot: string): CaptureStatus {
     flushes: 0,
     flushMs: 0,
     unattributedChanges: 0,
+    slotRecreations: 0,
     reconnects: 0,
   };
 }

@@ -75,7 +75,7 @@ describe('status view', () => {
       }),
       NOW,
     );
-    expect(text).toContain('LOST: changes are gone');
+    expect(text).toContain('LOST: `run` recreates it and reconciles every customer');
     expect(text).toContain('REJECTED 1m ago');
     expect(text).toMatch(/last error\s+delivery 1m ago: HTTP 401/);
     expect(text).not.toContain('cc_live_abcdef123');

@@ -7,6 +7,7 @@ import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
 import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
 import { missingStateTables, NOT_SET_UP } from './setup-check.js';
+import { readRecreations } from '../../source/slot-recreate.js';
 
 /**
  * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
@@ -27,6 +28,10 @@ export interface SlotStatus {
   retainedBytes: number | null;
   /** Bytes left before max_slot_wal_keep_size invalidates the slot; null when unlimited. */
   safeWalSizeBytes: number | null;
+  /** Times the daemon recreated this slot after it was lost (source.onSlotLost: recreate). */
+  recreations?: number;
+  lastRecreatedAt?: string | null;
+  lastLostReason?: string | null;
 }
 
 export interface QueueLane {
@@ -197,6 +202,10 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
   report.setUp = report.problems.length === 0;
   if (missing.length > 0) return report;
 
+  if (report.slot) {
+    const r = await readRecreations(state);
+    Object.assign(report.slot, { recreations: r.recreations, lastRecreatedAt: r.lastRecreatedAt, lastLostReason: r.lastLostReason });
+  }
   report.checkpoint = await readCheckpoint(state, config.source.slot);
   report.queue = await readQueue(state);
   report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);

@@ -22,12 +22,14 @@ function slotLines(r: StatusReport): string[] {
   if (!s) return [row('slot', `${r.source.slot}: MISSING`)];
   const state = s.active ? `active${s.activePid ? ` (pid ${s.activePid})` : ''}` : 'inactive (no daemon connected)';
   const limit = s.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${formatBytes(s.safeWalSizeBytes)} before the slot is invalidated`;
-  const lost = s.walStatus === 'lost' ? '  ← LOST: changes are gone; recreate with setup, then backfill' : '';
-  return [
+  const lost = s.walStatus === 'lost' ? '  ← LOST: `run` recreates it and reconciles every customer (unless source.onSlotLost is stop)' : '';
+  const out = [
     row('slot', `${s.name}  ${state}  wal_status ${s.walStatus ?? '-'}${lost}`),
     row('lag', `${formatBytes(s.lagBytes)} of WAL not yet confirmed`),
     row('retained WAL', `${formatBytes(s.retainedBytes)} (${limit})`),
   ];
+  if (s.recreations) out.push(row('recreated', `${s.recreations}× after it was lost, last ${s.lastRecreatedAt ?? '?'} (${s.lastLostReason ?? 'unknown reason'})`));
+  return out;
 }
 
 function captureLine(r: StatusReport, now: Date): string {
