@@ -101,7 +101,14 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
   // A recreated slot is reconciled by the same backfill as a new one (src/source/slot-recreate.ts).
   let reconcile: () => void = () => undefined;
-  const capture = createCapture({ config, state, log, onFlushed: () => delivery.wake(), onSlotRecreated: () => reconcile() });
+  let delivering: Promise<unknown> = Promise.resolve();
+  const capture = createCapture({
+    config, state, log,
+    onFlushed: () => delivery.wake(),
+    onSlotRecreated: () => reconcile(),
+    // The lock and its lease outlive capture's own stop until delivery has drained.
+    releaseAfter: () => delivering,
+  });
   let connectedSince: Date | null = null;
   const mirror = captureMirror(metrics, capture);
   const readiness = async () => {
@@ -129,7 +136,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       backfill = backfill.then(() => initialBackfill(stop));
     };
     try {
-      const results = await Promise.allSettled([guard(capture.run(stop)), guard(delivery.run(stop, hard))]);
+      delivering = guard(delivery.run(stop, hard));
+      const results = await Promise.allSettled([guard(capture.run(stop)), delivering]);
       await backfill;
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;

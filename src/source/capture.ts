@@ -27,6 +27,11 @@ export interface CaptureOptions {
   onFlushed?: (keys: number) => void;
   /** Called after a lost slot was recreated (the daemon runs the reconcile's backfill). */
   onSlotRecreated?: (reason: string) => void;
+  /**
+   * At shutdown the slot lock (and with it the delivery lease) is kept until this resolves: the
+   * daemon passes its delivery's drain, so the request in flight can finish and settle.
+   */
+  releaseAfter?: () => Promise<unknown>;
 }
 
 export interface Capture {
@@ -132,6 +137,8 @@ export function createCapture(opts: CaptureOptions): Capture {
     } finally {
       status.connected = false;
       status.isStandby = false;
+      // Only a requested stop waits (a fatal error must reach the daemon, which then stops delivery).
+      if (signal.aborted) await opts.releaseAfter?.().catch(() => undefined);
       endLease(new Error('capture stopped'));
       await lock.release();
       await publish();

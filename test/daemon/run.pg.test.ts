@@ -29,6 +29,7 @@ let standIn: StandIn;
 let env: DaemonEnv;
 let ignoreConfig: string;
 let cancelConfig: string;
+let stopConfig: string;
 let daemon: DaemonChild | undefined;
 /** Every record the stand-in applied, in order. */
 const applied: AcaRecord[] = [];
@@ -76,6 +77,10 @@ beforeAll(async () => {
   cancelConfig = demoConfigFile((raw) => {
     common(raw);
     raw.sync.onCustomerDelete = 'cancel-policies';
+  });
+  stopConfig = demoConfigFile((raw) => {
+    common(raw);
+    raw.source.onSlotLost = 'stop';
   });
 });
 
@@ -256,12 +261,13 @@ describe('carecycle-sync run, second daemon (onCustomerDelete: cancel-policies)'
 });
 
 describe('carecycle-sync run, fatal errors', () => {
-  it('exits 1 with what to do when its slot is gone, instead of delivering on half alive', async () => {
+  it('with source.onSlotLost: stop, exits 1 with what to do when its slot is gone, instead of delivering on half alive', async () => {
     // The forced-down daemon's walsender may hold the slot for a moment longer.
     await waitFor('the slot to be dropped', () => sql(url, 'SELECT pg_drop_replication_slot($1)', [slotFor(url)]).then(() => true, () => false));
-    const d = startDaemonChild(ignoreConfig, env, ['--no-setup']);
+    const d = startDaemonChild(stopConfig, env, ['--no-setup']);
     const exit = await d.exited();
     expect(exit.code).toBe(1);
-    expect(d.tail()).toContain(`replication slot "${slotFor(url)}" does not exist in this database: run \`carecycle-sync setup\``);
+    expect(d.tail()).toContain(`replication slot "${slotFor(url)}": the slot does not exist (dropped, or never created)`);
+    expect(d.tail()).toContain('carecycle-sync teardown --yes');
   }, 30_000);
 });
