@@ -99,6 +99,7 @@ export function createCapture(opts: CaptureOptions): Capture {
       walSenderTimeoutMs: pos.walSenderTimeoutMs,
       statusIntervalMs: statusIntervalMs(pos.walSenderTimeoutMs),
       onFlushed: opts.onFlushed,
+      onProblem: (message) => void publishCapture(state, { lastError: message, lastErrorAt: new Date().toISOString() }).catch(() => undefined),
     });
     try {
       await session.run(sessionAbort.signal);

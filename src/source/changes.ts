@@ -57,13 +57,26 @@ export interface RelationShape {
  * REPLICA IDENTITY FULL, and the key column not in the identity). An update that moves such a
  * row to another customer re-sends the new customer only; capture counts those updates.
  */
-export type Binding = { route: TableRoute; movesUnseen?: boolean } | { route: null; problem?: string };
+export type Binding = { route: TableRoute; movesUnseen?: boolean; keyLost?: KeyLost } | { route: null };
+
+/**
+ * A configured key column is gone from a watched table (renamed or dropped). Capture does not
+ * stop over it: a change it cannot reduce to a customer re-sends every customer ever sent from
+ * that table (as a TRUNCATE does), so nothing is confirmed unattributed; those records fail to
+ * assemble and wait as dead letters naming the config key until the config is fixed.
+ */
+export interface KeyLost {
+  column: string;
+  path: string;
+  message: string;
+  /** Policies only: the policy key column is still there, so its customer is resolved through what was sent. */
+  byPolicyKey: boolean;
+}
 
 /**
  * Binds a Relation message (sent before the first change of a table and again after every
  * ALTER) to its route. A table we do not watch gets route null; a watched table that lost a
- * configured column (renamed, dropped) gets a problem: capture must stop rather than confirm
- * changes it can no longer attribute.
+ * configured column gets `keyLost` (see KeyLost).
  */
 export function bindRelation(routes: ReadonlyMap<string, TableRoute>, rel: RelationShape): Binding {
   const route = routes.get(`${rel.schema}.${rel.name}`);
@@ -71,12 +84,11 @@ export function bindRelation(routes: ReadonlyMap<string, TableRoute>, rel: Relat
   const names = new Set(rel.columns.map((c) => c.name));
   for (const [column, path] of Object.entries(route.paths)) {
     if (!names.has(column)) {
-      return {
-        route: null,
-        problem:
-          `column "${column}" (config ${path}) is no longer in ${route.table} (renamed or dropped?); ` +
-          `its columns are now: ${[...names].join(', ')}. Fix the config and restart: capture stopped without confirming this change, so nothing is lost.`,
-      };
+      const message =
+        `${path}: column ${route.table}.${column} no longer exists (renamed or dropped?); its columns are now: ${[...names].join(', ')}. ` +
+        `Correct ${path} in the config and restart: until then changes on ${route.table} re-send every customer ever sent from it, and those wait as dead letters.`;
+      const byPolicyKey = route.role === 'policies' && route.policyColumn !== undefined && route.policyColumn !== column && names.has(route.policyColumn);
+      return { route, keyLost: { column, path, message, byPolicyKey } };
     }
   }
   const movesUnseen = route.role === 'watch' && rel.replicaIdentity !== undefined && rel.replicaIdentity !== 'full' && !(rel.keyColumns ?? []).includes(route.customerColumn);

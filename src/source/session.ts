@@ -4,7 +4,7 @@ import { FatalError, TransientError } from '../errors.js';
 import { writeBatch } from '../queue/enqueue.js';
 import type { StateDb } from '../state/db.js';
 import { PRIORITY } from '../state/tables.js';
-import { bindRelation, changeKeys, type Binding, type RowChange, type TableRoute } from './changes.js';
+import { bindRelation, changeKeys, type Binding, type KeyLost, type RowChange, type TableRoute } from './changes.js';
 import { flushCheckpoint, flushReason, keepaliveConfirm } from './decisions.js';
 import { KeyBuffer, type BufferedBatch } from './key-buffer.js';
 import { formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.js';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   statusIntervalMs: number;
   /** Called after a flush made customer keys durable in `pending` (the delivery loop wakes up). */
   onFlushed?: (keys: number) => void;
+  /** A problem an operator must fix while capture goes on (shown by `status` as the last error). */
+  onProblem?: (message: string) => void;
 }
 
 /**
@@ -129,19 +131,32 @@ export class CaptureSession {
   private onRelation(msg: Msg<'relation'>): void {
     const binding = bindRelation(this.o.routes, msg);
     this.bindings.set(msg.relationOid, binding);
+    if ('keyLost' in binding && binding.keyLost) {
+      this.o.status.schemaProblems = [...new Set([...this.o.status.schemaProblems, binding.keyLost.message])];
+      this.o.log.error({ table: `${msg.schema}.${msg.name}`, configKey: binding.keyLost.path }, binding.keyLost.message);
+      this.o.status.lastError = { message: binding.keyLost.message, at: new Date() };
+      this.o.onProblem?.(binding.keyLost.message);
+    }
     this.o.log.debug({ table: `${msg.schema}.${msg.name}`, watched: binding.route !== null }, 'relation');
   }
 
   private async onRow(msg: Msg<'insert'> | Msg<'update'> | Msg<'delete'>): Promise<void> {
     const binding = this.bindings.get(msg.relation.relationOid) ?? this.bindAnew(msg.relation);
-    if (!binding.route) {
-      if ('problem' in binding && binding.problem) throw new FatalError(binding.problem);
-      return;
-    }
+    if (!binding.route) return;
     this.o.status.changesSeen++;
+    if ('keyLost' in binding && binding.keyLost) return this.onRowWithoutKey(binding.route, binding.keyLost, msg as RowChange);
     changeKeys(binding.route, msg as RowChange, this.buffer);
     // The row may have moved from a customer this update cannot name (see Binding.movesUnseen).
     if ('movesUnseen' in binding && binding.movesUnseen && msg.tag === 'update' && !msg.old && !msg.key) this.buffer.unattributed(binding.route, msg as RowChange);
+    if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
+  }
+
+  /** A change on a table whose configured key column is gone (see KeyLost in changes.ts). */
+  private async onRowWithoutKey(route: TableRoute, lost: KeyLost, change: RowChange): Promise<void> {
+    const policyKey = lost.byPolicyKey ? (change.new ?? change.old ?? change.key)?.[route.policyColumn!] : undefined;
+    if (policyKey !== undefined && policyKey !== null) this.buffer.policy(String(policyKey));
+    else if (route.role === 'policies') this.buffer.truncatedPolicies = true;
+    else this.buffer.truncatedCustomers = true;
     if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
   }
 

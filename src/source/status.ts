@@ -21,6 +21,8 @@ export interface CaptureStatus {
   unattributedChanges: number;
   /** Lost slots this process recreated. */
   slotRecreations: number;
+  /** Configured key columns that disappeared from a watched table (one message each). */
+  schemaProblems: string[];
   reconnects: number;
 }
 
@@ -38,6 +40,7 @@ export function initialStatus(slot: string): CaptureStatus {
     flushMs: 0,
     unattributedChanges: 0,
     slotRecreations: 0,
+    schemaProblems: [],
     reconnects: 0,
   };
 }

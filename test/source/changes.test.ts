@@ -40,10 +40,12 @@ describe('buildRoutes / bindRelation', () => {
     const b = bindRelation(routes, { schema: 'public', name: 'customers', columns: [{ name: 'id' }, { name: 'renamed_notes' }, { name: 'added' }] });
     expect(b.route?.role).toBe('customers');
   });
-  it('reports a configured column that disappeared, naming the config key', () => {
+  it('reports a configured column that disappeared, naming the config key, and keeps the table routed', () => {
     const b = bindRelation(routes, { schema: 'public', name: 'policies', columns: [{ name: 'id' }, { name: 'client_id' }] });
-    expect(b.route).toBeNull();
-    expect('problem' in b && b.problem).toMatch(/column "customer_id" \(config policies\.customerKey\) is no longer in public\.policies/);
+    expect(b.route?.role).toBe('policies');
+    expect('keyLost' in b && b.keyLost).toMatchObject({ path: 'policies.customerKey', byPolicyKey: true, message: expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/) });
+    const c = bindRelation(routes, { schema: 'public', name: 'customers', columns: [{ name: 'client_no' }] });
+    expect('keyLost' in c && c.keyLost).toMatchObject({ path: 'customers.key', byPolicyKey: false });
   });
 });
 

@@ -77,4 +77,29 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
       await run.stop();
     }
   });
+
+  it('a configured key column renamed in the CRM does not stop capture: its changes still queue customers and the slot moves on', async () => {
+    const url = await crmDatabase('loss-key-renamed');
+    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO policies (id, customer_id) VALUES (10, 1), (11, 2)`);
+    const config = await setupFor(demoConfig(url));
+    const run = startCapture(config);
+    try {
+      await waitFor('connected', () => run.capture.status().connected);
+      // What was sent before the rename (the settle's record), so policy keys resolve.
+      await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`);
+      await sql(url, 'ALTER TABLE policies RENAME COLUMN customer_id TO client_id');
+      await sql(url, `UPDATE policies SET status = 'cancelled' WHERE id = 11`);
+      await sql(url, `UPDATE customers SET notes = 'still streaming' WHERE id = 3`);
+      const end = await currentLsn(url);
+      await waitFor('the checkpoint past the changes', async () => {
+        const cp = await checkpointOf(url, config.source.slot);
+        return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
+      }, 20_000, 100);
+      expect(run.capture.status().connected).toBe(true);
+      expect(await pendingKeys(url)).toEqual(new Set(['2', '3']));
+      expect(run.capture.status().schemaProblems).toEqual([expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/)]);
+    } finally {
+      await run.stop();
+    }
+  });
 });
