@@ -28,6 +28,12 @@ export interface StateResolved {
   allSentCustomers?: boolean;
   /** Policies table truncated: every customer with a sent policy is enqueued. */
   allSentPolicyCustomers?: boolean;
+  /**
+   * Resolve unresolved policy changes whose policy was recorded since (a settle that raced the
+   * flush that kept them). Capture asks for it about once a second: the table is nearly always
+   * empty, but the statement would still cost every flush a join.
+   */
+  sweepUnresolved?: boolean;
 }
 
 export interface CaptureBatch extends StateResolved {
@@ -58,9 +64,8 @@ export async function writeBatch(state: StateDb, batch: CaptureBatch): Promise<n
 }
 
 async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<number> {
-  // Unresolved policy changes whose policy was recorded since (a settle that raced the flush
-  // that kept them) are resolved now: every flush sweeps, and the table is nearly always empty.
-  const sources = ['SELECT unnest($1::text[])', 'SELECT customer_key FROM swept'];
+  const sources = ['SELECT unnest($1::text[])'];
+  if (b.sweepUnresolved) sources.push('SELECT customer_key FROM swept');
   const params: unknown[] = [b.keys, b.priority];
   if (b.policyKeys && b.policyKeys.length > 0) {
     params.push(b.policyKeys);
@@ -68,13 +73,16 @@ async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<numbe
   }
   if (b.allSentCustomers) sources.push('SELECT customer_key FROM sent');
   if (b.allSentPolicyCustomers) sources.push('SELECT customer_key FROM sent_policies');
+  if (b.keys.length === 0 && sources.length === 1) return 0;
   // ON CONFLICT may not touch one row twice in a statement: UNION removes duplicates across
-  // sources (and within the keys).
+  // sources, DISTINCT within the keys (free when the caller passes distinct keys, as capture does).
+  const from = sources.length === 1 ? 'SELECT DISTINCT unnest($1::text[])' : sources.join(' UNION ');
+  const swept = b.sweepUnresolved
+    ? 'WITH swept AS (DELETE FROM unresolved_policy_changes u USING sent_policies s WHERE s.policy_key = u.policy_key RETURNING s.customer_key) '
+    : '';
   const r = await client.query(
-    `WITH swept AS (
-       DELETE FROM unresolved_policy_changes u USING sent_policies s WHERE s.policy_key = u.policy_key RETURNING s.customer_key)
-     INSERT INTO pending (customer_key, priority)
-     SELECT k, $2::smallint FROM (${sources.join(' UNION ')}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
+    `${swept}INSERT INTO pending (customer_key, priority)
+     SELECT k, $2::smallint FROM (${from}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
     params,
   );
   return r.rowCount ?? 0;

@@ -48,6 +48,7 @@ export class CaptureSession {
   private persisted: Lsn;
   private flushing: Promise<void> | null = null;
   private lastFlushAt = Date.now();
+  private lastSweepAt = 0;
   private failure: Error | undefined;
   private stopping = false;
   private draining: Promise<void> | null = null;
@@ -276,7 +277,10 @@ export class CaptureSession {
     const empty = batch.customers.length === 0 && batch.policies.length === 0 && !batch.truncatedCustomers && !batch.truncatedPolicies;
     if (empty && !checkpoint) return;
     const t0 = performance.now();
+    const sweepUnresolved = Date.now() - this.lastSweepAt >= 1000;
+    if (sweepUnresolved) this.lastSweepAt = Date.now();
     await writeBatch(this.o.state, {
+      sweepUnresolved,
       keys: batch.customers,
       priority: PRIORITY.live,
       policyKeys: batch.policies,

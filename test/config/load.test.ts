@@ -38,7 +38,7 @@ describe('loadConfig', () => {
   it('reads the file, interpolates, fills defaults', () => {
     const path = file(MINIMAL);
     const { config } = loadConfig({ path, env: { DATABASE_URL: 'postgres://a@h/crm', CARECYCLE_API_KEY: 'cc_test_1234' } });
-    expect(config.source).toEqual({ url: 'postgres://a@h/crm', slot: 'carecycle_sync', publication: 'carecycle_sync', heartbeatSeconds: 30 });
+    expect(config.source).toEqual({ url: 'postgres://a@h/crm', slot: 'carecycle_sync', publication: 'carecycle_sync', heartbeatSeconds: 30, onSlotLost: 'recreate' });
     expect(config.carecycle.apiKey).toBe('cc_test_1234');
     expect(config.carecycle.requestsPerMinute).toBe(60);
     expect(config.state.schema).toBe('carecycle_sync');

@@ -81,7 +81,7 @@ describe('enqueueKeys', { timeout: 30_000 }, () => {
       expect(await sql(url, 'SELECT policy_key FROM carecycle_sync.unresolved_policy_changes')).toEqual([{ policy_key: 'p9' }]);
       // A settle that raced that flush recorded the policy without seeing the unresolved change.
       await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('p9', '42', '{}')`);
-      await writeBatch(state, { keys: ['7'], priority: PRIORITY.live });
+      await writeBatch(state, { keys: ['7'], priority: PRIORITY.live, sweepUnresolved: true });
       expect(await rows()).toEqual(['42:v1:p0', '7:v1:p0']);
       expect(await sql(url, 'SELECT policy_key FROM carecycle_sync.unresolved_policy_changes')).toEqual([]);
     } finally {
