@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { registerSecret, registerUrlSecrets } from '../log/secrets.js';
 import { configSchema, type Config } from './schema.js';
 import { interpolate } from './interpolate.js';
+import { pgConnectionProblems } from './pg-connection.js';
 import { describeIssue } from './problems.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/carecycle-sync.yaml';
@@ -54,7 +55,20 @@ export function validateConfig(input: unknown, path = '<config>', unset = new Ma
     const problems = parsed.error.issues.map((i) => describeIssue(i, { file: path, input, unset, fromEnv }));
     throw new ConfigError(`${path}: invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   }
+  const tls = pgConnectionProblems(parsed.data);
+  tls.secrets.forEach(registerSecret);
+  if (tls.problems.length > 0) {
+    const problems = tls.problems.map((p) => `${path}: ${p}${fromEnvNote(p, fromEnv)}`);
+    throw new ConfigError(`${path}: invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
+  }
   return parsed.data;
+}
+
+/** Names the variable a `source.url` or `state.url` came from, when a problem is about it. */
+function fromEnvNote(problem: string, fromEnv: ReadonlyMap<string, string>): string {
+  const key = /\b(source|state)\.url\b/.exec(problem)?.[0];
+  const env = key ? fromEnv.get(key) : undefined;
+  return env ? ` (${key} is from ${env})` : '';
 }
 
 /** Registers every API key, password and connection-string password found anywhere in the tree. */
