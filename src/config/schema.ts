@@ -37,6 +37,11 @@ function tlsKeys(where: string) {
     .describe(`TLS for the ${where} connection; each key may instead be a parameter of ${where}.url.`);
 }
 
+const proxyUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// proxy URL');
+
 const scalarDefault = z.union([z.string(), z.number(), z.boolean()]);
 
 export const columnField = z
@@ -106,6 +111,16 @@ export const configSchema = z
           .positive()
           .default(60)
           .describe('After CareCycle rejects the API key (401/403), send nothing for this long before trying the key again (no retry storm).'),
+        proxy: z
+          .object({
+            httpsUrl: proxyUrl.optional().describe('Proxy for an https:// baseUrl (env https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY).'),
+            httpUrl: proxyUrl.optional().describe('Proxy for an http:// baseUrl (env http_proxy, all_proxy, ALL_PROXY; not HTTP_PROXY, as in curl).'),
+            noProxy: z.string().optional().describe('Hosts that bypass the proxy, as curl reads no_proxy: `*`, names (and their subdomains), IPs, CIDR ranges, `host:port` (env no_proxy, NO_PROXY).'),
+          })
+          .strict()
+          .optional()
+          .describe('Outbound proxy for CareCycle requests; the environment variables override the file.'),
+        caFile: z.string().min(1).optional().describe("PEM file of extra CAs to trust for CareCycle requests and an https:// proxy (a TLS-inspecting proxy's CA), on top of Node's built-in CAs. NODE_EXTRA_CA_CERTS also works when this is unset."),
       })
       .strict()
       .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000, authRetrySeconds: 60 }),

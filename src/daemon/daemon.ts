@@ -84,7 +84,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-    timeoutMs: config.carecycle.timeoutMs, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
+    timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
     authCooldownMs: config.carecycle.authRetrySeconds * 1000,
   });
   const delivery = createDeliveryLoop({

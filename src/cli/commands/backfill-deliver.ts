@@ -54,7 +54,7 @@ export async function deliverIfNoDaemon(
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, configPath);
     const client = createDeliveryClient({
       baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-      timeoutMs: config.carecycle.timeoutMs, log,
+      timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log,
       authCooldownMs: config.carecycle.authRetrySeconds * 1000,
       observer: (o) => {
         void recordRequest(state, o.status, o.records).catch(() => undefined);

@@ -83,6 +83,6 @@ async function stateChecks(config: Config): Promise<CheckResult[]> {
 
 export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const checks = [...(await sourceChecks(config)), ...(await stateChecks(config))];
-  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000) }));
+  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000), network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } }));
   return report(checks);
 }
