@@ -19,11 +19,13 @@ import { cliArgs } from '../harness/cli-bundle.js';
 import { sql } from '../harness/db.js';
 import { startCluster, type PgCluster } from '../harness/pg-cluster.js';
 import { makeCa, makeCert, type Pem } from '../harness/tls-certs.js';
+import { startConnectProxy, startTlsFront } from '../harness/connect-proxy.js';
 import { demoConfigFile, startDaemonChild, type DaemonChild } from '../daemon/daemon-child.js';
 import { expectStandInMatchesCrm } from '../daemon/standin-vs-crm.js';
 import { waitFor } from '../source/helpers.js';
 
 const KEY = 'cc_tls_test_key_0123456789';
+const API_HOST = 'api.carecycle.test';
 const run = promisify(execFile);
 
 let dir: string;
@@ -97,12 +99,32 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     await cluster?.destroy();
   });
 
-  it('streams and delivers with sslmode=verify-full against the right CA; every daemon connection is encrypted', { timeout: 90_000 }, async () => {
+  it('streams over verify-full against the right CA and delivers through an HTTPS proxy; every daemon connection is encrypted', { timeout: 90_000 }, async () => {
     const url = crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert });
+    // CareCycle behind TLS with a certificate from the same test CA, under a name only the proxy knows.
+    const api = makeCert(dir, ca, 'api', { cn: API_HOST, sans: [`DNS:${API_HOST}`] });
+    const front = await startTlsFront(Number(new URL(standIn.url).port), api);
+    const proxy = await startConnectProxy({ [`${API_HOST}:443`]: front.port });
     const config = demoConfigFile((raw) => {
       raw.carecycle.requestsPerMinute = 6000;
+      raw.carecycle.caFile = ca.cert;
     });
-    daemon = startDaemonChild(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY });
+    const env = { DATABASE_URL: url, CARECYCLE_BASE_URL: `https://${API_HOST}`, CARECYCLE_API_KEY: KEY, HTTPS_PROXY: proxy.url };
+    daemon = startDaemonChild(config, env);
+    try {
+      await runAndCheck(daemon);
+      expect(proxy.log.length).toBeGreaterThan(0);
+      expect(new Set(proxy.log.map((l) => `${l.method} ${l.target}`))).toEqual(new Set([`CONNECT ${API_HOST}:443`]));
+    } finally {
+      daemon.kill('SIGKILL');
+      await daemon.exited();
+      daemon = undefined;
+      await proxy.close();
+      await front.close();
+    }
+  });
+
+  async function runAndCheck(daemon: DaemonChild): Promise<void> {
     await expectStandInMatchesCrm(standIn, base, { timeoutMs: 45_000 });
     expect(standIn.store.all()).toHaveLength(40);
     // A live change arrives through the (TLS) replication connection.
@@ -120,8 +142,7 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     expect(conns.filter((c) => !c.ssl), 'connections without TLS').toEqual([]);
     daemon.kill('SIGTERM');
     expect((await daemon.exited()).code).toBe(0);
-    daemon = undefined;
-  });
+  }
 
   it('doctor reports the TLS version and that the server was verified (verify-full), or not (require)', async () => {
     let r = await runDoctor(configFor(crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert })), { skipApi: true });
@@ -159,6 +180,18 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     expect(r.stdout).toContain(wrongCa.cert);
     expect(r.stdout).toMatch(/fix: set sslrootcert in source\.url to the CA certificate that signed the server's certificate/);
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('other commands explain the same TLS failure: setup exits 1 naming sslrootcert, without a stack trace', async () => {
+    const env = { ...process.env, DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }), CARECYCLE_API_KEY: KEY, NO_COLOR: '1', STATE_DATABASE_URL: '' };
+    const r = await run(process.execPath, cliArgs('setup', '--config', 'config/demo.yaml'), { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`is not signed by a CA in sslrootcert ${wrongCa.cert}`);
+    expect(r.stderr).toMatch(/fix: set sslrootcert in source\.url to the CA certificate/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a certificate for another host fails doctor with exit 1, naming the host', async () => {

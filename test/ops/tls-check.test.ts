@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PgConnection } from '../../src/config/pg-connection.js';
 import { resolveTls } from '../../src/config/pg-tls.js';
-import { explainTlsFailure, judgeTls } from '../../src/ops/doctor/tls-check.js';
+import { explainTlsFailure, explainTlsFailureIn, judgeTls } from '../../src/ops/doctor/tls-check.js';
 
 const conn = (url: string, keys?: object): PgConnection => ({ ...resolveTls(url, keys, 'source'), where: 'source' });
 const remote = 'postgres://app@db.example.com/crm';
@@ -50,5 +50,20 @@ describe('explainTlsFailure', () => {
   });
   it('leaves other failures alone', () => {
     expect(explainTlsFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), c)).toBeUndefined();
+  });
+});
+
+describe('explainTlsFailureIn: which connection of the config an error fits', () => {
+  it('picks the connection by the host in the error, and ignores chain errors where nothing is verified', async () => {
+    const { validateConfig } = await import('../../src/config/load.js');
+    const config = validateConfig({
+      source: { url: 'postgres://app@crm.example.com/crm?sslmode=require' },
+      state: { url: 'postgres://app@state.example.com/s?sslmode=verify-full&sslrootcert=system' },
+      customers: { table: 'customers' },
+    });
+    const altname = Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID', host: 'state.example.com', cert: { subjectaltname: 'DNS:db.example.com' } });
+    expect(explainTlsFailureIn(altname, config)?.fix).toMatch(/\(the host in state\.url\)/);
+    const chain = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(explainTlsFailureIn(chain, config)?.detail).toBe("the server certificate of state.example.com is not signed by a CA in this host's trusted CAs (sslrootcert=system) (UNABLE_TO_VERIFY_LEAF_SIGNATURE)");
   });
 });
