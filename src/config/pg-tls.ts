@@ -76,7 +76,8 @@ export function resolveTls(url: string, keys: TlsKeys | undefined, where: string
       problems.push(`${where}.url: the parameter ${name}=${JSON.stringify(parsed.searchParams.get(name))} is not supported; write sslmode=disable|require|verify-ca|verify-full (with sslrootcert) instead`);
       parsed.searchParams.delete(name);
     }
-    plain = parsed.toString();
+    // Untouched unless a parameter was taken out: re-serialising could re-encode a password.
+    if (parsed.search !== new URL(url).search) plain = parsed.toString();
   }
   const tls = merge(fromUrl, keys ?? {}, where, problems);
   problems.push(...consistency(tls, where));

@@ -93,3 +93,11 @@ describe('the config loader checks TLS settings (exit 2)', () => {
     }
   });
 });
+
+describe('resolveTls leaves other URLs alone', () => {
+  it('a URL without ssl parameters is passed on byte for byte', () => {
+    const odd = 'postgres://app:p%40ss%2Fw0rd@db.example.com/crm?application_name=a%20b';
+    expect(resolveTls(odd, undefined, 'source').url).toBe(odd);
+    expect(resolveTls('/var/run/postgresql crm', undefined, 'source').url).toBe('/var/run/postgresql crm');
+  });
+});
