@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { exitCodeOf, ConfigError } from '../errors.js';
 import { scrub } from '../log/secrets.js';
 import type { Config } from '../config/schema.js';
-import { explainTlsFailureIn } from '../ops/doctor/tls-check.js';
+import { explainTlsFailureIn } from '../config/pg-tls-errors.js';
 
 export interface CommandContext extends LoadedConfig {
   log: Logger;

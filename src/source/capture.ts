@@ -15,6 +15,7 @@ import { maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { CaptureSession } from './session.js';
 import { initialStatus, type CaptureStatus } from './status.js';
 import { pgConfig } from '../config/pg-connection.js';
+import { explainTlsFailureIn } from '../config/pg-tls-errors.js';
 
 export type { CaptureStatus } from './status.js';
 
@@ -132,7 +133,8 @@ export function createCapture(opts: CaptureOptions): Capture {
           if (err instanceof FatalError) throw err;
           status.reconnects++;
           const wait = backoffMs(attempt++);
-          log.warn({ err: (err as Error).message, retryInMs: wait }, 'capture interrupted; resuming from the checkpoint');
+          const tls = explainTlsFailureIn(err, config);
+          log.warn({ err: (err as Error).message, retryInMs: wait, ...(tls ? { reason: tls.detail, fix: tls.fix } : {}) }, 'capture interrupted; resuming from the checkpoint');
           await sleep(wait, signal);
         }
       }

@@ -194,6 +194,19 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('run exits 1 when it cannot verify the server, saying why, without a stack trace', { timeout: 60_000 }, async () => {
+    const config = demoConfigFile(() => undefined);
+    const child = startDaemonChild(config, { DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }), CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY }, ['--no-setup']);
+    try {
+      expect((await child.exited()).code).toBe(1);
+      expect(child.tail()).toContain(`is not signed by a CA in sslrootcert ${wrongCa.cert}`);
+      expect(child.tail()).toMatch(/fix: set sslrootcert in source\.url/);
+      expect(child.tail()).not.toMatch(/\n\s+at /);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a certificate for another host fails doctor with exit 1, naming the host', async () => {
     await serveCert(other);
     try {
