@@ -1,5 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { ConfigError } from '../errors.js';
 import type { Config } from './schema.js';
 import { resolveTls, sslOption, type ResolvedTls, type TlsFiles, type TlsSettings } from './pg-tls.js';
 
@@ -31,6 +32,16 @@ export function pgConnection(config: Config, target: PgTarget): PgConnection {
  */
 export function pgConfig<T extends object>(config: Config, target: PgTarget, extra: T): T & { connectionString: string; ssl: false | ConnectionOptions } {
   const c = pgConnection(config, target);
+  return { ...extra, connectionString: c.url, ssl: sslOption(c.tls, readTlsFiles(c.tls)) };
+}
+
+/**
+ * node-postgres options for a bare connection URL (before any config exists, as `init` has):
+ * the same libpq meaning of its ssl parameters. Invalid ones throw a ConfigError.
+ */
+export function pgConfigForUrl<T extends object>(url: string, extra: T, what = 'the database URL'): T & { connectionString: string; ssl: false | ConnectionOptions } {
+  const c = resolveTls(url, undefined, 'source');
+  if (c.problems.length > 0) throw new ConfigError(`${what}: invalid TLS parameters`, c.problems);
   return { ...extra, connectionString: c.url, ssl: sslOption(c.tls, readTlsFiles(c.tls)) };
 }
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -205,6 +205,23 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('init reads the CRM over verify-full and proves its proposal over the same TLS settings', { timeout: 60_000 }, async () => {
+    const out = join(dir, 'init-proposal.yaml');
+    const env = { ...process.env, NO_COLOR: '1', DATABASE_URL: '', CARECYCLE_SYNC_CONFIG: '' };
+    const r = await run(process.execPath, cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert }), '--out', out), { env }).then(
+      (x) => ({ code: 0, ...x }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/customers:/);
+    const bad = await run(process.execPath, cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full' }), '--out', `${out}.2`), { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/sslmode=verify-full needs sslrootcert/);
   });
 
   it('a certificate for another host fails doctor with exit 1, naming the host', async () => {
