@@ -155,6 +155,12 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     expect(check(r, 'TLS to source database')).toMatchObject({ ok: true, warn: true, detail: expect.stringMatching(/^encrypted \(TLSv1\.[23]\); server certificate not verified \(sslmode=require\)/) });
     r = await runDoctor(configFor(base), { skipApi: true });
     expect(check(r, 'TLS to source database')).toMatchObject({ ok: true, detail: expect.stringMatching(/^not encrypted/) });
+    // A separate state database with its TLS settings in state.tls, not in its URL.
+    const separate = configFor(base);
+    separate.state.url = base.replace('127.0.0.1', 'localhost');
+    separate.state.tls = { mode: 'verify-full', rootCert: ca.cert };
+    r = await runDoctor(separate, { skipApi: true });
+    expect(check(r, 'TLS to state database')?.detail).toMatch(new RegExp(`^encrypted \\(TLSv1\\.[23]\\); server certificate verified against ${ca.cert}, host name localhost matches`));
   });
 
   it('sslmode=require in the URL encrypts without verifying, as in libpq (node-postgres alone would verify and fail here)', async () => {
