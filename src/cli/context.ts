@@ -3,6 +3,8 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { exitCodeOf, ConfigError } from '../errors.js';
 import { scrub } from '../log/secrets.js';
+import type { Config } from '../config/schema.js';
+import { explainTlsFailureIn } from '../config/pg-tls-errors.js';
 
 export interface CommandContext extends LoadedConfig {
   log: Logger;
@@ -15,6 +17,7 @@ export interface GlobalOptions {
 /** Loads the config named by --config (or the environment) and makes the root logger. */
 export function loadContext(opts: GlobalOptions): CommandContext {
   const loaded = loadConfig({ path: opts.config });
+  loadedConfig = loaded.config;
   const log = createLogger({ level: loaded.config.log.level });
   return { ...loaded, log };
 }
@@ -40,6 +43,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
   };
 }
 
+/** The config of this command, once loaded: printError explains TLS failures with it. */
+let loadedConfig: Config | undefined;
+
 export function printError(err: unknown): void {
   if (err instanceof ConfigError) {
     process.stderr.write(scrub(`error: ${err.message}\n`));
@@ -49,6 +55,8 @@ export function printError(err: unknown): void {
   const e = err as Error;
   const msg = e?.message ?? String(err);
   process.stderr.write(scrub(`error: ${msg}\n`));
+  const tls = loadedConfig ? explainTlsFailureIn(err, loadedConfig) : undefined;
+  if (tls) process.stderr.write(scrub(`  ${tls.detail}\n  fix: ${tls.fix}\n`));
   let cause = (e as { cause?: unknown })?.cause;
   while (cause instanceof Error) {
     process.stderr.write(scrub(`  caused by: ${cause.message}\n`));

@@ -1,10 +1,12 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { registerSecret, registerUrlSecrets } from '../log/secrets.js';
 import { configSchema, type Config } from './schema.js';
 import { interpolate } from './interpolate.js';
+import { pgConnectionProblems } from './pg-connection.js';
+import { proxyFromEnv } from './proxy-env.js';
 import { describeIssue } from './problems.js';
 
 export const DEFAULT_CONFIG_PATH = 'config/carecycle-sync.yaml';
@@ -54,7 +56,31 @@ export function validateConfig(input: unknown, path = '<config>', unset = new Ma
     const problems = parsed.error.issues.map((i) => describeIssue(i, { file: path, input, unset, fromEnv }));
     throw new ConfigError(`${path}: invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   }
+  const tls = pgConnectionProblems(parsed.data);
+  tls.secrets.forEach(registerSecret);
+  const caFile = parsed.data.carecycle.caFile;
+  if (caFile !== undefined && !readable(caFile)) tls.problems.push(`carecycle.caFile: cannot read ${caFile}`);
+  if (tls.problems.length > 0) {
+    const problems = tls.problems.map((p) => `${path}: ${p}${fromEnvNote(p, fromEnv)}`);
+    throw new ConfigError(`${path}: invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
+  }
   return parsed.data;
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Names the variable a `source.url` or `state.url` came from, when a problem is about it. */
+function fromEnvNote(problem: string, fromEnv: ReadonlyMap<string, string>): string {
+  const key = /\b(source|state)\.url\b/.exec(problem)?.[0];
+  const env = key ? fromEnv.get(key) : undefined;
+  return env ? ` (${key} is from ${env})` : '';
 }
 
 /** Registers every API key, password and connection-string password found anywhere in the tree. */
@@ -87,9 +113,25 @@ function applyEnvOverrides(
   if (env.CARECYCLE_API_KEY) set('carecycle', 'apiKey', env.CARECYCLE_API_KEY, 'CARECYCLE_API_KEY');
   else if (env.CARECYCLE_API_KEY_FILE) set('carecycle', 'apiKey', readKeyFile(env.CARECYCLE_API_KEY_FILE, path), 'CARECYCLE_API_KEY_FILE');
   if (env.LOG_LEVEL) set('log', 'level', env.LOG_LEVEL, 'LOG_LEVEL');
+  applyProxyEnv(out, env, fromEnv);
   // A PORT that is not a number stays a string, so the error shows what was given.
   if (env.PORT) set('server', 'port', /^\d+$/.test(env.PORT.trim()) ? Number(env.PORT) : env.PORT, 'PORT');
   return { config: out, fromEnv };
+}
+
+/** carecycle.proxy.* from the proxy variables (./proxy-env.ts), over the file's values. */
+function applyProxyEnv(out: Record<string, unknown>, env: NodeJS.ProcessEnv, fromEnv: Map<string, string>): void {
+  const found = Object.entries(proxyFromEnv(env));
+  if (found.length === 0) return;
+  const cc = (out.carecycle ?? {}) as Record<string, unknown>;
+  if (typeof cc !== 'object' || Array.isArray(cc)) return;
+  const proxy = (cc.proxy && typeof cc.proxy === 'object' ? cc.proxy : {}) as Record<string, unknown>;
+  for (const [key, { value, variable }] of found) {
+    proxy[key] = value;
+    fromEnv.set(`carecycle.proxy.${key}`, variable);
+  }
+  cc.proxy = proxy;
+  out.carecycle = cc;
 }
 
 function readKeyFile(file: string, path: string): string {

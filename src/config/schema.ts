@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CUSTOMER_FIELDS, POLICY_FIELDS, POLICY_STATUSES } from '../carecycle/enums.js';
+import { SSL_MODES } from './pg-tls.js';
 
 /**
  * The one config schema (DESIGN §4). Every field is described: the README's config reference is
@@ -17,6 +18,29 @@ const tableName = z
   .string()
   .regex(/^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/, 'a table name, optionally schema-qualified (schema.table)')
   .describe('Table name, optionally schema-qualified; unqualified means `public`.');
+
+function tlsKeys(where: string) {
+  const file = (what: string) => z.string().min(1).optional().describe(`${what}, a PEM file; or the parameter of that name in ${where}.url.`);
+  return z
+    .object({
+      mode: z
+        .enum(SSL_MODES)
+        .optional()
+        .describe('TLS to Postgres, with libpq\'s meaning (sslmode): disable, require (encrypted, server not verified), verify-ca (and signed by rootCert), verify-full (and its name matches the host). Default disable, or the sslmode of the url.'),
+      rootCert: z.string().min(1).optional().describe('CA certificate file that verifies the server (sslrootcert), or `system` for the CAs this host trusts (needs verify-full).'),
+      cert: file('Client certificate (sslcert)'),
+      key: file('Private key of the client certificate (sslkey)'),
+      keyPassword: z.string().optional().describe('Passphrase of an encrypted key (sslpassword). Never printed.'),
+    })
+    .strict()
+    .optional()
+    .describe(`TLS for the ${where} connection; each key may instead be a parameter of ${where}.url.`);
+}
+
+const proxyUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// proxy URL');
 
 const scalarDefault = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -61,12 +85,14 @@ export const configSchema = z
           .describe(
             'When the slot is missing or invalidated (its WAL removed, e.g. by max_slot_wal_keep_size): `recreate` makes a new slot and reconciles every customer (only records that differ are sent; policies and customers deleted meanwhile get the delete rules), at most 3 times an hour; `stop` exits 1 and waits for a person.',
           ),
+        tls: tlsKeys('source'),
       })
       .strict(),
     state: z
       .object({
         url: z.string().min(1).optional().describe('Connection string of the state database (env STATE_DATABASE_URL); default: the source database.'),
         schema: identifier.default('carecycle_sync').describe('Schema holding the daemon state tables.'),
+        tls: tlsKeys('state'),
       })
       .strict()
       .default({ schema: 'carecycle_sync' }),
@@ -85,6 +111,16 @@ export const configSchema = z
           .positive()
           .default(60)
           .describe('After CareCycle rejects the API key (401/403), send nothing for this long before trying the key again (no retry storm).'),
+        proxy: z
+          .object({
+            httpsUrl: proxyUrl.optional().describe('Proxy for an https:// baseUrl (env https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY).'),
+            httpUrl: proxyUrl.optional().describe('Proxy for an http:// baseUrl (env http_proxy, all_proxy, ALL_PROXY; not HTTP_PROXY, as in curl).'),
+            noProxy: z.string().optional().describe('Hosts that bypass the proxy, as curl reads no_proxy: `*`, names (and their subdomains), IPs, CIDR ranges, `host:port` (env no_proxy, NO_PROXY).'),
+          })
+          .strict()
+          .optional()
+          .describe('Outbound proxy for CareCycle requests; the environment variables override the file.'),
+        caFile: z.string().min(1).optional().describe("PEM file of extra CAs to trust for CareCycle requests and an https:// proxy (a TLS-inspecting proxy's CA), on top of Node's built-in CAs. NODE_EXTRA_CA_CERTS also works when this is unset."),
       })
       .strict()
       .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000, authRetrySeconds: 60 }),

@@ -24,6 +24,7 @@ import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
 import { readinessOf } from './readiness.js';
 import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
+import { pgConfig } from '../config/pg-connection.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -61,7 +62,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   // One CRM connection per batch in flight (a raised budget runs several), at least 3.
   const width = concurrencyFor(config.carecycle.requestsPerMinute);
-  const crm = new pg.Pool({ connectionString: config.source.url, max: Math.max(3, width), application_name: 'carecycle-sync assemble' });
+  const crm = new pg.Pool(pgConfig(config, 'source', { max: Math.max(3, width), application_name: 'carecycle-sync assemble' }));
   crm.on('error', () => undefined);
   // Checked-out clients too (see openStateDb): a server restart mid-query must not crash the daemon.
   crm.on('connect', (client) => client.on('error', () => undefined));
@@ -83,7 +84,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-    timeoutMs: config.carecycle.timeoutMs, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
+    timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
     authCooldownMs: config.carecycle.authRetrySeconds * 1000,
   });
   const delivery = createDeliveryLoop({

@@ -13,6 +13,7 @@ import { RateLimiter } from './limiter.js';
 import { planWaves } from './plan.js';
 import { runBatch, type DeliveryItem, type RecordOutcome } from './outcomes.js';
 import { createUndiciTransport, type HttpTransport } from './transport.js';
+import type { ApiNetworkOptions } from './dispatcher.js';
 import type { RequestObservation, SendContext } from './send.js';
 
 export type { DeliveryItem, RecordOutcome, RequestObservation };
@@ -39,6 +40,8 @@ export interface DeliveryClientOptions {
   authCooldownMs?: number;
   /** Tests pass their own transport; default: an undici Pool on baseUrl. */
   transport?: HttpTransport;
+  /** Proxy and extra CAs for the default transport. */
+  network?: ApiNetworkOptions;
   random?: () => number;
 }
 
@@ -57,7 +60,7 @@ export interface DeliveryClient {
 export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClient {
   registerSecret(opts.apiKey);
   const windowMs = opts.windowMs ?? 60_000;
-  const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4 });
+  const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4, ...(opts.network ? { network: opts.network } : {}) });
   const limiter = new RateLimiter({ limit: opts.requestsPerMinute, windowMs, marginMs: opts.marginMs });
   const log = opts.log.child({ component: 'deliver' });
   const maxPer = Math.min(opts.maxRecordsPerRequest ?? MAX_RECORDS_PER_REQUEST, MAX_RECORDS_PER_REQUEST);

@@ -1,9 +1,10 @@
 /**
  * The narrow HTTP interface the delivery client needs, so tests hand it a real stand-in URL
  * and nothing else (STYLE.md "Narrow interfaces"). The production transport is an undici Pool:
- * keep-alive connections to one origin, connect/headers/body timeouts.
+ * keep-alive connections to one origin, connect/headers/body timeouts; or a ProxyAgent when a
+ * proxy applies (./dispatcher.ts).
  */
-import { Pool } from 'undici';
+import { createApiDispatcher, type ApiNetworkOptions } from './dispatcher.js';
 
 export interface HttpResponse {
   status: number;
@@ -24,21 +25,17 @@ export interface UndiciTransportOptions {
   connections?: number;
   /** How long an idle keep-alive connection is kept (default 30 s). */
   keepAliveMs?: number;
+  /** Proxy and extra CAs (./dispatcher.ts). */
+  network?: ApiNetworkOptions;
 }
 
 export function createUndiciTransport(baseUrl: string, opts: UndiciTransportOptions): HttpTransport {
   const base = new URL(baseUrl);
   const prefix = base.pathname.replace(/\/$/, '');
-  const pool = new Pool(base.origin, {
-    connections: opts.connections ?? 4,
-    keepAliveTimeout: opts.keepAliveMs ?? 30_000,
-    connectTimeout: opts.timeoutMs,
-    headersTimeout: opts.timeoutMs,
-    bodyTimeout: opts.timeoutMs,
-  });
+  const { dispatcher: pool } = createApiDispatcher(baseUrl, { ...opts.network, ...opts });
   return {
     async post(path, body, headers, signal) {
-      const res = await pool.request({ path: prefix + path, method: 'POST', headers, body, signal });
+      const res = await pool.request({ origin: base.origin, path: prefix + path, method: 'POST', headers, body, signal });
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, body: text };
     },

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { loadConfig } from '../config/load.js';
+import { pgConfig } from '../config/pg-connection.js';
 import { ConfigError } from '../errors.js';
 import { checkCaptureConfig, formatProblem, readCatalog, watchedTables } from '../ops/catalog.js';
 import { checkMapping, createAssembler, nothingSent, resolveMapping, type AssembleResult } from '../assemble/index.js';
@@ -49,7 +50,7 @@ export async function proveConfig(file: string, databaseUrl: string, keys: reado
     throw err;
   }
   const { config } = loaded;
-  const crm = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS });
+  const crm = new pg.Pool(pgConfig(config, 'source', { max: 2, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS }));
   crm.on('error', () => undefined);
   try {
     const catalog = await readCatalog(crm, watchedTables(config));

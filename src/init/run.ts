@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { FatalError, UsageError } from '../errors.js';
 import { registerUrlSecrets } from '../log/secrets.js';
+import { pgConfigForUrl } from '../config/pg-connection.js';
 import { isProposal, propose, type Proposal } from './propose.js';
 import { READ_ONLY_OPTIONS, proveConfig, type Proof } from './prove.js';
 import { renderConfig } from './render.js';
@@ -47,7 +48,7 @@ export async function runInit(opts: InitOptions): Promise<InitOutcome> {
   registerUrlSecrets(opts.databaseUrl);
   const file = resolve(opts.out);
   if (existsSync(file) && !opts.force) throw new UsageError(`init: ${opts.out} already exists; pass --force to overwrite it, or --out FILE to write elsewhere`);
-  const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS });
+  const client = new pg.Client(pgConfigForUrl(opts.databaseUrl, { application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS }));
   client.on('error', () => undefined);
   await client.connect().catch((err: unknown) => {
     throw new FatalError(`init: cannot connect to database ${databaseName(opts.databaseUrl)}: ${(err as Error).message}`, { cause: err });

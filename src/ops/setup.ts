@@ -2,8 +2,8 @@ import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { ConfigError, FatalError } from '../errors.js';
 import { migrate, migrationScript } from '../state/migrate.js';
-import { stateUrl } from '../state/db.js';
 import { checkCaptureConfig, formatProblem, quoteIdent, quotedTable, qualifiedName, readCatalog, watchedTables, type CaptureProblem } from './catalog.js';
+import { pgConfig } from '../config/pg-connection.js';
 
 /**
  * `carecycle-sync setup`: checks the config against the catalog, applies the state migrations,
@@ -33,7 +33,7 @@ export interface SetupOptions {
 }
 
 export async function runSetup(config: Config, opts: SetupOptions = {}): Promise<SetupResult> {
-  const source = new pg.Client({ connectionString: config.source.url, application_name: 'carecycle-sync setup' });
+  const source = new pg.Client(pgConfig(config, 'source', { application_name: 'carecycle-sync setup' }));
   await source.connect();
   try {
     const warnings = await checkSource(source, config, opts.configPath ?? '<config>');
@@ -70,7 +70,7 @@ async function checkSource(source: pg.Client, config: Config, configPath: string
 }
 
 async function applyState(config: Config): Promise<string> {
-  const client = new pg.Client({ connectionString: stateUrl(config), application_name: 'carecycle-sync setup' });
+  const client = new pg.Client(pgConfig(config, 'state', { application_name: 'carecycle-sync setup' }));
   await client.connect();
   try {
     const applied = await migrate(client, config.state.schema);
@@ -169,7 +169,7 @@ async function ensureSlot(source: pg.Client, config: Config): Promise<{ action: 
 
 /** A new slot: forget any checkpoint of an old slot of that name, and ask for the initial backfill. */
 async function recordNewSlot(config: Config, slotLsn: string): Promise<void> {
-  const client = new pg.Client({ connectionString: stateUrl(config), application_name: 'carecycle-sync setup' });
+  const client = new pg.Client(pgConfig(config, 'state', { application_name: 'carecycle-sync setup' }));
   await client.connect();
   try {
     const s = quoteIdent(config.state.schema);

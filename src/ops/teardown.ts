@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { FatalError } from '../errors.js';
-import { stateUrl } from '../state/db.js';
 import { quoteIdent } from './catalog.js';
+import { pgConfig } from '../config/pg-connection.js';
 
 /**
  * `carecycle-sync teardown`: drops the replication slot (so it stops retaining WAL) and the
@@ -36,7 +36,7 @@ export interface TeardownResult {
 export async function runTeardown(config: Config, opts: TeardownOptions): Promise<TeardownResult> {
   const lines: string[] = [];
   let incomplete = false;
-  const source = new pg.Client({ connectionString: config.source.url, application_name: 'carecycle-sync teardown' });
+  const source = new pg.Client(pgConfig(config, 'source', { application_name: 'carecycle-sync teardown' }));
   await source.connect();
   try {
     lines.push(await dropSlot(source, config.source.slot));
@@ -83,7 +83,7 @@ async function dropSlot(source: pg.Client, slot: string): Promise<string> {
 }
 
 async function dropState(config: Config): Promise<string> {
-  const client = new pg.Client({ connectionString: stateUrl(config), application_name: 'carecycle-sync teardown' });
+  const client = new pg.Client(pgConfig(config, 'state', { application_name: 'carecycle-sync teardown' }));
   await client.connect();
   try {
     const schema = config.state.schema;

@@ -14,6 +14,8 @@ import { readRecreations, recreateSlot } from './slot-recreate.js';
 import { maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { CaptureSession } from './session.js';
 import { initialStatus, type CaptureStatus } from './status.js';
+import { pgConfig } from '../config/pg-connection.js';
+import { explainTlsFailureIn } from '../config/pg-tls-errors.js';
 
 export type { CaptureStatus } from './status.js';
 
@@ -113,7 +115,7 @@ export function createCapture(opts: CaptureOptions): Capture {
   }
 
   async function run(signal: AbortSignal): Promise<void> {
-    const lock = new SlotLock(config.source.url, config.source.slot);
+    const lock = new SlotLock(pgConfig(config, 'source', {}), config.source.slot);
     // Whenever the lock goes, even between sessions, the lease ends at once: delivery stops.
     lock.onLost((err) => {
       log.warn({ err: err.message }, 'lost the slot lock: delivery stops until it is held again');
@@ -131,7 +133,8 @@ export function createCapture(opts: CaptureOptions): Capture {
           if (err instanceof FatalError) throw err;
           status.reconnects++;
           const wait = backoffMs(attempt++);
-          log.warn({ err: (err as Error).message, retryInMs: wait }, 'capture interrupted; resuming from the checkpoint');
+          const tls = explainTlsFailureIn(err, config);
+          log.warn({ err: (err as Error).message, retryInMs: wait, ...(tls ? { reason: tls.detail, fix: tls.fix } : {}) }, 'capture interrupted; resuming from the checkpoint');
           await sleep(wait, signal);
         }
       }

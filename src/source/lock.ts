@@ -12,7 +12,7 @@ export class SlotLock {
   private lostListener: ((err: Error) => void) | null = null;
 
   constructor(
-    private readonly url: string,
+    private readonly connectionOptions: pg.ClientConfig,
     private readonly slot: string,
   ) {}
 
@@ -42,7 +42,7 @@ export class SlotLock {
 
   private async connect(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'carecycle-sync lock', keepAlive: true });
+    const client = new pg.Client({ ...this.connectionOptions, application_name: 'carecycle-sync lock', keepAlive: true });
     const broken = (err: Error) => {
       if (this.client !== client) return;
       this.client = null;

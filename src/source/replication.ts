@@ -1,6 +1,7 @@
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import type { Pgoutput } from 'pg-logical-replication';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
+import type { ClientConfig } from 'pg';
 
 /**
  * The one module that touches pg-logical-replication (STYLE.md "Replication"). Its defaults
@@ -33,7 +34,8 @@ export interface ReplicationStream {
 }
 
 export interface StreamOptions {
-  url: string;
+  /** node-postgres options of the source connection (URL and TLS); `replication` is added. */
+  connection: ClientConfig;
   slot: string;
   publication: string;
   applicationName?: string;
@@ -82,7 +84,7 @@ export function openReplicationStream(opts: StreamOptions, handlers: StreamHandl
     messages: true,
   });
   const service = new LogicalReplicationService(
-    { connectionString: opts.url, application_name: opts.applicationName ?? 'carecycle-sync capture' },
+    { ...opts.connection, application_name: opts.applicationName ?? 'carecycle-sync capture' },
     { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
   );
   let failure: Error | undefined;

@@ -11,6 +11,7 @@ import { formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { openReplicationStream, type ReplicationMessage, type ReplicationStream } from './replication.js';
 import type { CaptureStatus } from './status.js';
 import { HEARTBEAT_PREFIX, isOwnHeartbeat } from './heartbeat.js';
+import { pgConfig } from '../config/pg-connection.js';
 
 type Msg<T extends ReplicationMessage['tag']> = Extract<ReplicationMessage, { tag: T }>;
 
@@ -60,7 +61,7 @@ export class CaptureSession {
     this.lastCommit = this.durable = this.persisted = o.startLsn;
     this.buffer = new KeyBuffer((route, change) => this.onUnattributed(route, change));
     this.stream = openReplicationStream(
-      { url: o.config.source.url, slot: o.config.source.slot, publication: o.config.source.publication },
+      { connection: pgConfig(o.config, 'source', {}), slot: o.config.source.slot, publication: o.config.source.publication },
       { onMessage: (m) => this.onMessage(m), onKeepalive: (w, r) => this.onKeepalive(w, r), onStart: () => this.onStart() },
     );
   }

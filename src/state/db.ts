@@ -2,6 +2,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Config } from '../config/schema.js';
 import type { StateTables } from './tables.js';
+import { pgConfig } from '../config/pg-connection.js';
 
 /**
  * The state store: a pg Pool whose connections use the state schema as search_path, and a
@@ -27,13 +28,14 @@ export function stateUrl(config: Config): string {
 
 export function openStateDb(config: Config, opts: { max?: number; applicationName?: string } = {}): StateDb {
   const schema = config.state.schema;
-  const pool = new pg.Pool({
-    connectionString: stateUrl(config),
-    max: opts.max ?? 4,
-    application_name: opts.applicationName ?? 'carecycle-sync',
-    options: `-c search_path="${schema}",public`,
-    connectionTimeoutMillis: 10_000,
-  });
+  const pool = new pg.Pool(
+    pgConfig(config, 'state', {
+      max: opts.max ?? 4,
+      application_name: opts.applicationName ?? 'carecycle-sync',
+      options: `-c search_path="${schema}",public`,
+      connectionTimeoutMillis: 10_000,
+    }),
+  );
   // An idle client that loses its connection emits 'error' on the pool; without a listener
   // that would crash the process. Callers see the failure on their next query instead.
   pool.on('error', () => undefined);

@@ -18,7 +18,7 @@ async function readTxns(o: { url: string; slot: string; publication: string }, f
   let ids: string[] = [];
   let done!: () => void;
   const got = new Promise<void>((r) => (done = r));
-  const stream = openReplicationStream(o, {
+  const stream = openReplicationStream({ ...o, connection: { connectionString: o.url } }, {
     onMessage(m: ReplicationMessage) {
       if (m.tag === 'update') ids.push(String((m.new as Record<string, unknown>).id));
       if (m.tag === 'commit') {

@@ -10,6 +10,7 @@ import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
 import { createDeliveryClient } from '../../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';
+import { pgConfig } from '../../config/pg-connection.js';
 
 /**
  * `backfill --wait` when no daemon is running: this process delivers, so the command ends when
@@ -36,7 +37,7 @@ export async function deliverIfNoDaemon(
   crm: pg.Pool,
   log: Logger,
 ): Promise<InlineDelivery | null> {
-  const lock = new SlotLock(config.source.url, config.source.slot);
+  const lock = new SlotLock(pgConfig(config, 'source', {}), config.source.slot);
   if (!(await lock.tryAcquire())) {
     await lock.release();
     return null;
@@ -53,7 +54,7 @@ export async function deliverIfNoDaemon(
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, configPath);
     const client = createDeliveryClient({
       baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-      timeoutMs: config.carecycle.timeoutMs, log,
+      timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log,
       authCooldownMs: config.carecycle.authRetrySeconds * 1000,
       observer: (o) => {
         void recordRequest(state, o.status, o.records).catch(() => undefined);

@@ -11,6 +11,7 @@ import {
   type BackfillRun, type DrainSummary,
 } from '../../backfill/index.js';
 import { deliverIfNoDaemon } from './backfill-deliver.js';
+import { pgConfig } from '../../config/pg-connection.js';
 
 interface BackfillOptions extends GlobalOptions {
   where?: string;
@@ -40,7 +41,7 @@ async function backfill(opts: BackfillOptions): Promise<number> {
   // --wait delivers in this process: a connection of each per batch in flight, plus the enqueuer's.
   const width = concurrencyFor(config.carecycle.requestsPerMinute);
   const state = openStateDb(config, { max: width + 2, applicationName: 'carecycle-sync backfill' });
-  const crm = new pg.Pool({ connectionString: config.source.url, max: width + 1, application_name: 'carecycle-sync backfill' });
+  const crm = new pg.Pool(pgConfig(config, 'source', { max: width + 1, application_name: 'carecycle-sync backfill' }));
   crm.on('error', () => undefined);
   const abort = new AbortController();
   const onSignal = () => abort.abort();

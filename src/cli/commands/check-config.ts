@@ -25,11 +25,15 @@ export function register(program: Command): void {
     );
 }
 
-/** The config with the API key replaced and connection-string passwords masked. */
+/** The config with the API key replaced and connection-string, proxy and key passwords masked. */
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
   if (copy.carecycle.apiKey) copy.carecycle.apiKey = '[REDACTED]';
   copy.source.url = redactUrl(copy.source.url);
   if (copy.state.url) copy.state.url = redactUrl(copy.state.url);
+  const proxy = copy.carecycle.proxy;
+  if (proxy?.httpsUrl) proxy.httpsUrl = redactUrl(proxy.httpsUrl);
+  if (proxy?.httpUrl) proxy.httpUrl = redactUrl(proxy.httpUrl);
+  for (const tls of [copy.source.tls, copy.state.tls]) if (tls?.keyPassword !== undefined) tls.keyPassword = '[REDACTED]';
   return copy;
 }

@@ -7,6 +7,7 @@ import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables, nothingSent, sentStateReader, type MappingPlan } from '../../assemble/index.js';
 import { firstCustomersQuery, KEY_ALIAS } from '../../assemble/query.js';
 import { previewJson, renderPreview } from '../../assemble/preview.js';
+import { pgConfig } from '../../config/pg-connection.js';
 
 interface PreviewOptions extends GlobalOptions {
   limit?: string;
@@ -49,7 +50,7 @@ async function keysToPreview(crm: pg.Pool, plan: MappingPlan, opts: PreviewOptio
 async function preview(opts: PreviewOptions): Promise<number> {
   const limit = parseLimit(opts);
   const { config, path, log } = loadContext(opts);
-  const crm = new pg.Pool({ connectionString: config.source.url, max: 2, application_name: 'carecycle-sync preview' });
+  const crm = new pg.Pool(pgConfig(config, 'source', { max: 2, application_name: 'carecycle-sync preview' }));
   crm.on('error', () => undefined);
   const state = openStateDb(config, { max: 1, applicationName: 'carecycle-sync preview' });
   try {

@@ -4,6 +4,7 @@ import { withConfigOption, loadContext, action, type GlobalOptions } from '../co
 import { openStateDb } from '../../state/db.js';
 import { scrub } from '../../log/secrets.js';
 import { collectStatus, renderStatus } from '../../ops/status/index.js';
+import { pgConfig } from '../../config/pg-connection.js';
 
 interface StatusOptions extends GlobalOptions {
   json?: boolean;
@@ -22,7 +23,7 @@ export function register(program: Command): void {
 async function status(opts: StatusOptions): Promise<number> {
   const { config } = loadContext(opts);
   const state = openStateDb(config, { max: 2, applicationName: 'carecycle-sync status' });
-  const crm = new pg.Pool({ connectionString: config.source.url, max: 1, application_name: 'carecycle-sync status' });
+  const crm = new pg.Pool(pgConfig(config, 'source', { max: 1, application_name: 'carecycle-sync status' }));
   crm.on('error', () => undefined);
   try {
     const report = await collectStatus(state, crm, config);

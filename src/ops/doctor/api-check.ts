@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { createApiDispatcher, type ApiNetworkOptions } from '../../deliver/dispatcher.js';
 import { scrub } from '../../log/secrets.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
@@ -12,6 +13,8 @@ export interface ApiCheckOptions {
   baseUrl: string;
   apiKey: string | undefined;
   timeoutMs?: number;
+  /** Proxy and extra CAs, as the daemon uses them. */
+  network?: ApiNetworkOptions;
 }
 
 const NAME = 'CareCycle API';
@@ -44,8 +47,16 @@ export function judgeProbe(a: ProbeAnswer, url: string): CheckResult {
 export async function checkApi(opts: ApiCheckOptions): Promise<CheckResult> {
   const url = new URL('/v2/sync/aca', opts.baseUrl).toString();
   if (!opts.apiKey) return fail(NAME, 'no API key configured', KEY_FIX);
+  let api: ReturnType<typeof createApiDispatcher>;
+  try {
+    api = createApiDispatcher(opts.baseUrl, { ...opts.network, timeoutMs: opts.timeoutMs ?? 15_000, connections: 1 });
+  } catch (err) {
+    return fail(NAME, `cannot set up the connection: ${scrub((err as Error).message)}`, 'check carecycle.caFile and the proxy settings (carecycle.proxy, HTTPS_PROXY)');
+  }
+  const via = api.via ? ` through the proxy ${api.via}` : '';
   try {
     const res = await request(url, {
+      dispatcher: api.dispatcher,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': opts.apiKey },
       body: JSON.stringify({ records: [] }),
@@ -65,14 +76,19 @@ export async function checkApi(opts: ApiCheckOptions): Promise<CheckResult> {
       ...(typeof body.message === 'string' ? { message: scrub(body.message) } : {}),
       ...(typeof body.retryAfter === 'number' ? { retryAfter: body.retryAfter } : {}),
     };
-    return judgeProbe(answer, url);
+    const verdict = judgeProbe(answer, url);
+    return { ...verdict, detail: verdict.detail.replace(url, `${url}${via}`) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = e.code ?? e.cause?.code ?? '';
     return fail(
       NAME,
-      `cannot reach ${url}: ${scrub(e.message)}${code && !e.message.includes(code) ? ` (${code})` : ''}`,
-      'check carecycle.baseUrl / CARECYCLE_BASE_URL, DNS, and that outbound HTTPS (port 443) is allowed from this host (proxy or firewall)',
+      `cannot reach ${url}${via}: ${scrub(e.message)}${code && !e.message.includes(code) ? ` (${code})` : ''}`,
+      api.via
+        ? 'check the proxy (carecycle.proxy / HTTPS_PROXY, NO_PROXY) and, for a TLS-inspecting proxy, that carecycle.caFile or NODE_EXTRA_CA_CERTS holds its CA'
+        : 'check carecycle.baseUrl / CARECYCLE_BASE_URL, DNS, and that outbound HTTPS (port 443) is allowed from this host; behind a proxy set HTTPS_PROXY',
     );
+  } finally {
+    await api.dispatcher.close().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import { scrub } from '../../log/secrets.js';
-import { stateUrl } from '../../state/db.js';
+import { pgConfig, pgConnection, type PgTarget } from '../../config/pg-connection.js';
 import { checkApi } from './api-check.js';
 import { configChecks } from './config-check.js';
 import { readSourceFacts } from './facts.js';
@@ -9,6 +9,7 @@ import { serverChecks } from './server-checks.js';
 import { slotChecks } from './slot-checks.js';
 import { checkState, readStateFacts } from './state-check.js';
 import { tableChecks } from './table-checks.js';
+import { explainTlsFailure, judgeTls, readTlsFacts, tlsCheckName } from './tls-check.js';
 import { fail, report, type CheckResult, type DoctorReport } from './types.js';
 
 /**
@@ -30,15 +31,19 @@ const errText = (err: unknown) => {
   return scrub(`${e?.message ?? String(err)}${e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : ''}`);
 };
 
-async function withClient(url: string, fn: (c: pg.Client) => Promise<CheckResult[]>, what: string): Promise<CheckResult[]> {
-  const client = new pg.Client({ connectionString: url, application_name: 'carecycle-sync doctor', connectionTimeoutMillis: 10_000 });
+async function withClient(config: Config, target: PgTarget, fn: (c: pg.Client) => Promise<CheckResult[]>, what: string): Promise<CheckResult[]> {
+  const conn = pgConnection(config, target);
+  let client: pg.Client;
   try {
+    client = new pg.Client(pgConfig(config, target, { application_name: 'carecycle-sync doctor', connectionTimeoutMillis: 10_000 }));
     await client.connect();
   } catch (err) {
+    const tls = explainTlsFailure(err, conn);
+    if (tls) return [fail(tlsCheckName(what), scrub(tls.detail), tls.fix)];
     return [fail(`connect to ${what}`, errText(err), `check ${what === 'source database' ? 'source.url / DATABASE_URL' : 'state.url / STATE_DATABASE_URL'}, that the server is running and that pg_hba.conf admits this host and role`)];
   }
   try {
-    return await fn(client);
+    return [judgeTls(what, conn, readTlsFacts(client)), ...(await fn(client))];
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -54,7 +59,8 @@ async function guarded(name: string, fn: () => Promise<CheckResult[]>): Promise<
 
 async function sourceChecks(config: Config): Promise<CheckResult[]> {
   return withClient(
-    config.source.url,
+    config,
+    'source',
     async (client) => {
       const out: CheckResult[] = [];
       const facts = await guarded('source catalog', async () => {
@@ -72,11 +78,11 @@ async function sourceChecks(config: Config): Promise<CheckResult[]> {
 }
 
 async function stateChecks(config: Config): Promise<CheckResult[]> {
-  return withClient(stateUrl(config), async (client) => guarded(`state schema ${config.state.schema}`, async () => [checkState(await readStateFacts(client, config.state.schema), config.state.schema)]), 'state database');
+  return withClient(config, 'state', async (client) => guarded(`state schema ${config.state.schema}`, async () => [checkState(await readStateFacts(client, config.state.schema), config.state.schema)]), 'state database');
 }
 
 export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const checks = [...(await sourceChecks(config)), ...(await stateChecks(config))];
-  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000) }));
+  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000), network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } }));
   return report(checks);
 }
