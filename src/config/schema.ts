@@ -132,9 +132,20 @@ export const configSchema = z
         flushIntervalMs: z.number().int().positive().default(200).describe('Capture: flush keys to `pending` at least this often.'),
         flushMaxKeys: z.number().int().positive().default(5000).describe('Capture: flush when this many distinct keys are buffered.'),
         batchSize: z.number().int().min(1).max(100).default(100).describe('Records per API request (at most 100).'),
+        safety: z
+          .object({
+            maxCancellations: z
+              .union([z.number().int().positive(), z.literal('off')])
+              .optional()
+              .describe(
+                'Mass-cancellation rail: records that would cancel or terminate more policies than this within 15 minutes are held until `carecycle-sync approve` (or until the CRM no longer cancels them). Default: the larger of 50 and 10 % of the policies CareCycle holds from us as not cancelled; `off` disables it.',
+              ),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
-      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100 }),
+      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100, safety: {} }),
     customers: z
       .object({
         table: tableName,

@@ -22,6 +22,7 @@ import { openStateDb, type StateDb } from '../state/db.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
+import { createSafety } from '../deliver/safety.js';
 import { readinessOf } from './readiness.js';
 import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
 import { pgConfig } from '../config/pg-connection.js';
@@ -97,6 +98,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     // instance that lost the lock must not record anything over the new holder's sends.
     lease: () => capture.lease(),
     abandonGraceMs: config.carecycle.timeoutMs,
+    safety: createSafety(state, config.sync.safety.maxCancellations, log.child({ component: 'safety' })),
     onBatch: batchObserver(metrics),
   });
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
@@ -117,8 +119,16 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     if (c.connected && !connectedSince) connectedSince = new Date();
     if (!c.connected) connectedSince = null;
     mirror();
-    const stateReachable = await state.pool.query('SELECT 1').then(() => ({ ok: true }), (e: Error) => ({ ok: false, detail: e.message }));
-    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
+    let heldCustomers = 0;
+    const stateReachable = await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending WHERE held_at IS NOT NULL').then(
+      (r) => {
+        heldCustomers = r.rows[0]!.n;
+        metrics.heldCustomers.set(heldCustomers);
+        return { ok: true };
+      },
+      (e: Error) => ({ ok: false, detail: e.message }),
+    );
+    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
   };
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log });
 

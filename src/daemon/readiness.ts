@@ -11,6 +11,8 @@ export interface ReadinessInputs {
   capture: CaptureStatus;
   delivery: DeliveryStatus;
   stateReachable: { ok: boolean; detail?: string };
+  /** Customers whose records the mass-cancellation rail holds (0 when none). */
+  heldCustomers: number;
   heartbeatSeconds: number;
   /** When the stream last connected (grace period before the first heartbeat). */
   connectedSince: Date | null;
@@ -34,6 +36,10 @@ export function readinessOf(i: ReadinessInputs): Readiness {
       detail: beatAge === null ? 'no heartbeat seen yet' : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
     },
     apiKey: { ok: !i.delivery.keyRejected, detail: i.delivery.keyRejected ? 'CareCycle rejects the API key' : 'accepted or not yet used' },
+    safety: {
+      ok: i.heldCustomers === 0,
+      detail: i.heldCustomers === 0 ? 'no records held' : `${i.heldCustomers} customers held by the mass-cancellation rail: \`carecycle-sync approve\` sends them`,
+    },
   };
   return { ready: Object.values(checks).every((ch) => ch.ok), checks };
 }

@@ -13,6 +13,7 @@ import { publishDelivery, errorPatch } from '../state/runtime.js';
 import type { DeliveryClient } from './client.js';
 import { ApiKeyRejectedError } from './errors.js';
 import type { Lease, LeaseSource } from '../queue/lease.js';
+import type { Safety, SafetyVerdict } from './safety.js';
 import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 
@@ -32,6 +33,8 @@ export interface DeliveryLoopOptions {
    * that, so a late-landing older payload is overwritten by a fresh send, not the other way round.
    */
   abandonGraceMs?: number;
+  /** The mass-cancellation rail (src/deliver/safety.ts); none in tests that do not exercise it. */
+  safety?: Safety;
   log: Logger;
   /** Keys per batch (config.sync.batchSize, at most 100). */
   batchSize: number;
@@ -120,7 +123,12 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const results = await o.assembler.assemble(claimed.map((c) => c.key));
+      const assembled = await o.assembler.assemble(claimed.map((c) => c.key));
+      // Records the rail holds stay pending, untouched by this batch's settle.
+      const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
+      if (rail?.held.size) await o.safety!.hold(rail, claimed);
+      const results = rail?.held.size ? assembled.filter((r) => !rail.held.has(r.key)) : assembled;
+      const settling = rail?.held.size ? claimed.filter((c) => !rail.held.has(c.key)) : claimed;
       const items = itemsToSend(results);
       // Once keys are claimed, only the hard signal stops the request (a drain waits for its
       // answer), or the loss of the lease: a newer holder sends these customers now.
@@ -128,8 +136,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       if (items.length) await recordBeforeSend(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = verdictsFor(results, outcomes);
-      const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, claimed, verdicts, lease, oldestClaim());
+      const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());
       if (counts.fenced) return await fenced(claimed, shutdown);
+      if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).

@@ -17,10 +17,15 @@ export interface Claimed {
   priority: number;
   /** The state database's clock when the batch was claimed (before its CRM rows were read), epoch seconds. */
   claimedAt: string;
+  /** Held by the mass-cancellation rail at the last pass (src/deliver/safety.ts). */
+  held?: boolean;
+  /** Released by `carecycle-sync approve`: the rail lets it go. */
+  approved?: boolean;
 }
 
 const CLAIM_SQL = `
-SELECT customer_key, version::text AS version, priority, extract(epoch FROM now())::text AS claimed_at
+SELECT customer_key, version::text AS version, priority, extract(epoch FROM now())::text AS claimed_at,
+       held_at IS NOT NULL AS held, approved
   FROM pending
  WHERE next_attempt_at <= now() AND customer_key <> ALL($2::text[]) AND ${leaseHeld('$3', '$4')}
  ORDER BY priority, first_enqueued_at
@@ -32,8 +37,10 @@ SELECT customer_key, version::text AS version, priority, extract(epoch FROM now(
  */
 export async function claimPending(state: StateDb, limit: number, busy: readonly string[], lease: Lease): Promise<Claimed[]> {
   const params = [limit, busy, lease.slot, lease.generation];
-  const r = await state.pool.query<{ customer_key: string; version: string; priority: number; claimed_at: string }>(hotQuery(CLAIM_SQL, params, state.prepared));
-  return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority, claimedAt: row.claimed_at }));
+  const r = await state.pool.query<{ customer_key: string; version: string; priority: number; claimed_at: string; held: boolean; approved: boolean }>(
+    hotQuery(CLAIM_SQL, params, state.prepared),
+  );
+  return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority, claimedAt: row.claimed_at, held: row.held, approved: row.approved }));
 }
 
 export interface SettleCounts {

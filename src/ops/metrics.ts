@@ -25,6 +25,7 @@ export interface Metrics {
   readonly keysFlushed: Counter;
   readonly changesWithoutOldCustomer: Counter;
   readonly slotRecreations: Counter;
+  readonly heldCustomers: Gauge;
   readonly confirmLagBytes: Gauge;
   readonly replicationConnected: Gauge;
   // Postgres slot, read from pg_replication_slots on scrape
@@ -82,6 +83,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registry,
     changesReceived: new Counter({ name: n('changes_received_total'), help: 'Row changes (insert/update/delete) received from the replication stream, by table.', labelNames: ['table'] as const, registers }),
     keysFlushed: counter('keys_flushed_total', 'Customer keys written to the pending queue by capture flushes (after coalescing within a flush).'),
+    heldCustomers: gauge('held_customers', 'Customers whose records the mass-cancellation rail holds until `carecycle-sync approve` (0 when none).'),
     slotRecreations: counter('slot_recreations_total', 'Lost or missing replication slots this process recreated (each followed by a reconcile of every customer).'),
     changesWithoutOldCustomer: counter(
       'changes_without_old_customer_total',

@@ -13,6 +13,7 @@ function inputs(patch: { capture?: Partial<ReadinessInputs['capture']>; delivery
     capture: { ...initialStatus('s'), connected: true, lastHeartbeatAt: ago(20), ...capture },
     delivery: { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0, ...delivery },
     stateReachable: { ok: true },
+    heldCustomers: 0,
     heartbeatSeconds: 30,
     connectedSince: ago(600),
     now: NOW,
@@ -23,10 +24,16 @@ function inputs(patch: { capture?: Partial<ReadinessInputs['capture']>; delivery
 const failing = (r: ReturnType<typeof readinessOf>) => Object.entries(r.checks).filter(([, c]) => !c.ok).map(([k]) => k).sort();
 
 describe('readinessOf', () => {
-  it('is ready when every check passes, and names the four checks', () => {
+  it('is not ready while the mass-cancellation rail holds records', () => {
+    const r = readinessOf(inputs({ heldCustomers: 12 }));
+    expect(failing(r)).toEqual(['safety']);
+    expect(r.checks.safety!.detail).toContain('carecycle-sync approve');
+  });
+
+  it('is ready when every check passes, and names the five checks', () => {
     const r = readinessOf(inputs());
     expect(r.ready).toBe(true);
-    expect(Object.keys(r.checks).sort()).toEqual(['apiKey', 'heartbeat', 'replication', 'state']);
+    expect(Object.keys(r.checks).sort()).toEqual(['apiKey', 'heartbeat', 'replication', 'safety', 'state']);
     expect(r.checks.heartbeat!.detail).toBe('last heartbeat 20 s ago (stale after 90 s)');
   });
 

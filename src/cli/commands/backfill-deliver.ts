@@ -6,6 +6,7 @@ import type { StateDb } from '../../state/db.js';
 import { publishDelivery, recordRequest } from '../../state/runtime.js';
 import { SlotLock } from '../../source/lock.js';
 import { takeHeldLease } from '../../queue/lease.js';
+import { createSafety } from '../../deliver/safety.js';
 import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
 import { createDeliveryClient } from '../../deliver/index.js';
@@ -69,6 +70,7 @@ export async function deliverIfNoDaemon(
       client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
       lease: () => (held.lease.lost.aborted ? null : held.lease),
       abandonGraceMs: config.carecycle.timeoutMs,
+      safety: createSafety(state, config.sync.safety.maxCancellations, log),
     });
     const stop = new AbortController();
     const running = loop.run(stop.signal, new AbortController().signal);

@@ -10,7 +10,8 @@ import { register as doctor } from './doctor.js';
 import { register as preview } from './preview.js';
 import { register as run } from './run.js';
 import { register as demo } from './demo.js';
+import { register as approve } from './approve.js';
 import { register as init } from './init.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [demo, init, setup, run, backfill, preview, status, deadLetters, doctor, teardown, standIn, checkConfig];
+export const commands: Array<(program: Command) => void> = [demo, init, setup, run, backfill, preview, status, deadLetters, approve, doctor, teardown, standIn, checkConfig];

@@ -8,6 +8,7 @@ import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
 import { missingStateTables, NOT_SET_UP } from './setup-check.js';
 import { readRecreations } from '../../source/slot-recreate.js';
+import { readHeld, type HeldSummary } from '../../deliver/held.js';
 
 /**
  * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
@@ -72,6 +73,8 @@ export interface StatusReport {
   backfill: BackfillStatus | null;
   /** `setup` created a new slot and asked the first run to backfill; not started yet. */
   initialBackfillRequested: boolean;
+  /** What the mass-cancellation rail holds; absent when nothing is held. */
+  held?: HeldSummary;
   /** The initial backfill failed and the daemon retries it by itself; null when it is not failing. */
   initialBackfillRetry: BackfillRetryRuntime | null;
   requests: (RequestWindow & { limit: number }) | null;
@@ -206,6 +209,8 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
     const r = await readRecreations(state);
     Object.assign(report.slot, { recreations: r.recreations, lastRecreatedAt: r.lastRecreatedAt, lastLostReason: r.lastLostReason });
   }
+  const held = await readHeld(state);
+  if (held.customers > 0) report.held = held;
   report.checkpoint = await readCheckpoint(state, config.source.slot);
   report.queue = await readQueue(state);
   report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);

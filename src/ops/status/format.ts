@@ -82,6 +82,9 @@ export function renderStatus(r: StatusReport, now: Date = new Date()): string {
   out.push('Replication', ...slotLines(r));
   out.push(row('confirmed LSN', r.checkpoint ? `${r.checkpoint.lsn}, ${formatDuration(r.checkpoint.ageMs)} ago` : 'none yet'));
   out.push(row('capture', captureLine(r, now)));
+  if (r.held) {
+    out.push('HELD (mass-cancellation rail)', row('held', `${formatCount(r.held.customers)} customers, ${formatCount(r.held.policies)} policies to cancel, since ${r.held.since}`), row('what to do', '`carecycle-sync approve --yes` sends them; restoring the CRM rows releases them'));
+  }
   if (r.queue) out.push('Queue', row('live', lane(r.queue.live)), row('backfill', lane(r.queue.backfill)));
   if (r.deadLetters) {
     const n = r.deadLetters.count;
