@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { action } from '../context.js';
 import { runDemo } from '../../demo/run.js';
+import { guardedOutput } from '../../demo/output.js';
+import { onBrokenPipe } from '../broken-pipe.js';
 
 interface DemoCliOptions {
   customers: number;
@@ -86,13 +88,21 @@ async function demo(opts: DemoCliOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `npm start | tee demo.log` and Ctrl-C: tee is gone before the demo prints its first
+  // "stopping" line. Nobody reads the output any more, so stop as on Ctrl-C, drop further
+  // output, and still remove Postgres and its directory.
+  const undoPipe = onBrokenPipe(() => {
+    if (!stop.signal.aborted) stop.abort(new Error('output closed'));
+  });
   try {
     const code = await runDemo({
       customers: opts.customers, rate: opts.rate, rpm: opts.rpm, durationS: opts.duration, port: opts.port,
-      out: process.stdout, err: process.stderr, stop: stop.signal, force: force.signal,
+      out: guardedOutput(process.stdout), err: guardedOutput(process.stderr),
+      stop: stop.signal, force: force.signal,
     });
     return force.signal.aborted && code === 0 ? 130 : code;
   } finally {
+    undoPipe();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
