@@ -170,7 +170,14 @@ export const configSchema = z
       .default([])
       .describe('More tables whose changes re-send a customer.'),
     server: z
-      .object({ port: z.number().int().min(0).max(65535).default(8080).describe('Port of /healthz, /readyz and /metrics (env PORT).') })
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080).describe('Port of /healthz, /readyz and /metrics (env PORT).'),
+        adminToken: z
+          .string()
+          .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)')
+          .optional()
+          .describe('Bearer token for the status page\'s actions (POST /dead-letters/retry, /dead-letters/discard, /approve); env CARECYCLE_SYNC_ADMIN_TOKEN. Without it the page is read-only and actions answer 403. Never printed.'),
+      })
       .strict()
       .default({ port: 8080 }),
     log: z

@@ -24,6 +24,7 @@ import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
 import { createSafety } from '../deliver/safety.js';
 import { readinessOf } from './readiness.js';
+import { daemonConsole } from '../ops/console/index.js';
 import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
 import { pgConfig } from '../config/pg-connection.js';
 
@@ -130,7 +131,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     );
     return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
   };
-  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log });
+  const routes = daemonConsole({ config, state, crm, readiness, log });
+  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     const mirrorTimer = setInterval(mirror, 1000);

@@ -35,5 +35,6 @@ export function redactConfig(config: Config): Config {
   if (proxy?.httpsUrl) proxy.httpsUrl = redactUrl(proxy.httpsUrl);
   if (proxy?.httpUrl) proxy.httpUrl = redactUrl(proxy.httpUrl);
   for (const tls of [copy.source.tls, copy.state.tls]) if (tls?.keyPassword !== undefined) tls.keyPassword = '[REDACTED]';
+  if (copy.server.adminToken) copy.server.adminToken = '[REDACTED]';
   return copy;
 }

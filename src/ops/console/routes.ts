@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../log/logger.js';
+import { scrub } from '../../log/secrets.js';
+import type { ActionResult, Selection } from '../dead-letters.js';
+import { readinessWithin, type Readiness } from '../health.js';
+import type { StatusReport } from '../status/collect.js';
+import { authorize, parseSelection, refusal } from './actions.js';
+import { contentSecurityPolicy, renderPage } from './page.js';
+
+/**
+ * The operator's console on the health port: `GET /` (the status page), `GET /status.json`
+ * (the document `status --json` prints) and the token-protected JSON actions
+ * `POST /dead-letters/retry`, `POST /dead-letters/discard` and `POST /approve`.
+ * The token is compared, never logged; the answers carry keys and counts only.
+ */
+
+export interface ConsoleOptions {
+  status: () => Promise<StatusReport>;
+  readiness: () => Promise<Readiness>;
+  /** server.adminToken; without it the page is read-only and actions answer 403. */
+  adminToken?: string;
+  retry: (sel: Selection) => Promise<ActionResult>;
+  discard: (sel: Selection) => Promise<ActionResult>;
+  log: Logger;
+}
+
+/** Handles a console path and returns true, or returns false for the health server to go on. */
+export type ConsoleRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
+
+const MAX_BODY = 1024 * 1024;
+const ACTIONS = new Set(['/dead-letters/retry', '/dead-letters/discard', '/approve']);
+
+export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
+  const log = o.log.child({ component: 'console' });
+  const actions = Boolean(o.adminToken);
+  return async (req, res, path) => {
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    if (path === '/' || path === '/status.json') {
+      if (!get) return refuseMethod(res, 'GET, HEAD');
+      const status = await o.status();
+      if (path === '/status.json') return json(res, 200, status);
+      const ready = await readinessWithin(o.readiness, 5000);
+      send(res, 200, 'text/html; charset=utf-8', scrub(renderPage(status, ready, { actions })), { 'Content-Security-Policy': contentSecurityPolicy(actions) });
+      return true;
+    }
+    if (!ACTIONS.has(path)) return false;
+    if (req.method !== 'POST') return refuseMethod(res, 'POST');
+    const auth = authorize(req.headers.authorization, o.adminToken);
+    if (auth !== 'ok') {
+      const r = refusal(auth);
+      log.warn({ path, refused: auth }, 'console action refused');
+      return json(res, r.status, { error: r.error }, r.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="carecycle-sync"' } : {});
+    }
+    if (path === '/approve') {
+      // Nothing is ever held in this version; the endpoint and its auth are in place for when it is.
+      return json(res, 409, { error: 'nothing to approve: no records are held', approved: 0 });
+    }
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'Content-Type: expected application/json' });
+    const body = await readBody(req);
+    if (body === null) return json(res, 413, { error: `body: larger than ${MAX_BODY} bytes` });
+    const sel = parseSelection(body);
+    if ('error' in sel) return json(res, 400, { error: sel.error });
+    const verb = path === '/dead-letters/retry' ? 'retry' : 'discard';
+    const result = verb === 'retry' ? await o.retry(sel) : await o.discard(sel);
+    log.info({ action: verb, all: 'all' in sel, done: result.done.length, unknown: result.unknown.length }, `dead letters: ${verb}`);
+    return json(res, 200, { [verb === 'retry' ? 'retried' : 'discarded']: result.done, unknown: result.unknown });
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(body);
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
+  send(res, status, 'application/json', scrub(JSON.stringify(body, null, 2)), headers);
+  return true;
+}
+
+function refuseMethod(res: ServerResponse, allow: string): true {
+  return json(res, 405, { error: `method not allowed; use ${allow}` }, { Allow: allow });
+}
