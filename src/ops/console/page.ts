@@ -21,7 +21,7 @@ const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
 .top{display:flex;gap:1em;align-items:center;padding:.6em 1em;background:#1d2330;color:#fff}
 .top h1{font-size:1.1em;margin:0}.top label{margin-left:auto}.top input{width:16em}
-main{padding:1em}.state{margin-bottom:1em}.why{margin:.3em 0 0 1.2em;padding:0}
+main{padding:0 1em 1em}.state{margin-bottom:1em}.why{margin:.3em 0 0 1.2em;padding:0}
 .badge{display:inline-block;padding:.15em .6em;border-radius:1em;font-weight:600;color:#fff}
 .ok{background:#1b7f3b}.warn{background:#b26a00}.bad{background:#b3261e;color:#fff;padding:0 .3em}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:1em}
@@ -29,7 +29,7 @@ main{padding:1em}.state{margin-bottom:1em}.why{margin:.3em 0 0 1.2em;padding:0}
 .card h2{font-size:1em;margin:0 0 .5em}.card h3{font-size:.9em;margin:.8em 0 .3em}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:0}dt{color:#5a6275}dd{margin:0}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.2em .5em;border-bottom:1px solid #e3e6ec;vertical-align:top}
-td.n{text-align:right}.spark{color:#2458c6;vertical-align:middle}#note{padding:0 1em;color:#b3261e;min-height:1.4em}
+td.n{text-align:right}.spark{color:#2458c6;vertical-align:middle}#note{margin:.4em 1em 0;color:#b3261e;min-height:1.4em}
 `;
 
 /** The browser script: the view's functions, the formatters, refresh and actions. */
