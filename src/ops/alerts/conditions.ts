@@ -1,0 +1,99 @@
+import type { Readiness } from '../health.js';
+import type { StatusReport } from '../status/collect.js';
+
+/**
+ * The conditions that page a person, as a list: each is a pure check over one observation
+ * (the readiness checks and the `status` document). A new condition is one entry here, reading
+ * what it needs from the status document; its name becomes a valid `alerts.webhooks[].events`
+ * entry by itself. Examples of entries still to come, once status carries their data:
+ *   slot_recreated: { title: 'replication slot recreated', check: (o, _c, m) => grew(o.status?.slot?.recreations, m, 'slot recreated') },
+ *   hold_started: { title: 'records held', check: (o) => (o.status?.held ? { summary: `${o.status.held.count} records held for approval`, details: { count: o.status.held.count } } : null) },
+ * Messages carry counts, keys, byte sizes and check names only: never a reason text (it can
+ * hold CRM data), a URL with credentials, or the API key.
+ */
+
+export interface Observation {
+  now: number;
+  ready: Readiness;
+  /** The status document, or null when it could not be read this time. */
+  status: StatusReport | null;
+}
+
+export interface AlertsSettings {
+  notReadyMinutes: number;
+  repeatMinutes: number;
+  walRetainedBytes?: number;
+}
+
+export interface Verdict {
+  summary: string;
+  details: Record<string, unknown>;
+}
+
+/** Per-condition memory across observations (a baseline, for instance). */
+export type Memory = Record<string, number | undefined>;
+
+export interface AlertCondition {
+  /** What the message calls it. */
+  title: string;
+  /** How long the condition must hold before it fires, ms (default: at once). */
+  holdMs?: (s: AlertsSettings) => number;
+  /** A verdict while the condition holds, null when it is clear, undefined when unknown this time. */
+  check: (o: Observation, s: AlertsSettings, memory: Memory) => Verdict | null | undefined;
+}
+
+const isStandby = (r: Readiness) => /^standby/.test(r.checks.replication?.detail ?? '');
+
+/** Fires while `value` is above the lowest value seen since it was last clear. */
+export function grew(value: number | null | undefined, m: Memory, what: string): Verdict | null | undefined {
+  if (value === null || value === undefined) return undefined;
+  m.baseline ??= value; // what was there when the daemon started is not news
+  if (value <= m.baseline) {
+    m.baseline = value;
+    return null;
+  }
+  return { summary: `${what}: ${value}, up from ${m.baseline}`, details: { count: value, previous: m.baseline } };
+}
+
+export const CONDITIONS = {
+  not_ready: {
+    title: 'carecycle-sync not ready',
+    holdMs: (s) => s.notReadyMinutes * 60_000,
+    check: (o) => {
+      // A standby is not ready by design: it waits for the active instance to go away.
+      if (o.ready.ready || isStandby(o.ready)) return null;
+      const failing = Object.entries(o.ready.checks).filter(([, c]) => !c.ok);
+      return {
+        summary: `not ready: ${failing.map(([name, c]) => `${name} (${c.detail ?? 'failing'})`).join(', ')}`,
+        details: { failing: Object.fromEntries(failing.map(([name, c]) => [name, c.detail ?? null])) },
+      };
+    },
+  },
+  api_key_rejected: {
+    title: 'CareCycle rejects the API key',
+    check: (o) => (o.ready.checks.apiKey?.ok === false
+      ? { summary: 'CareCycle rejects the API key (401/403): nothing is sent, changes keep queueing', details: { queued: o.status?.queue?.total ?? null } }
+      : null),
+  },
+  dead_letters_growing: {
+    title: 'dead letters growing',
+    check: (o, _s, m) => {
+      const v = grew(o.status?.deadLetters?.count, m, 'dead letters');
+      return v ? { ...v, details: { ...v.details, newestKeys: (o.status?.deadLetters?.newest ?? []).slice(0, 10).map((d) => d.key) } } : v;
+    },
+  },
+  wal_retained: {
+    title: 'retained WAL over the limit',
+    check: (o, s) => {
+      if (!s.walRetainedBytes) return null;
+      const bytes = o.status?.slot?.retainedBytes;
+      if (bytes === null || bytes === undefined) return undefined;
+      return bytes > s.walRetainedBytes
+        ? { summary: `the slot retains ${bytes} bytes of WAL, over alerts.walRetainedBytes ${s.walRetainedBytes}`, details: { retainedBytes: bytes, limitBytes: s.walRetainedBytes, slot: o.status?.slot?.name } }
+        : null;
+    },
+  },
+} satisfies Record<string, AlertCondition>;
+
+export type AlertEvent = keyof typeof CONDITIONS;
+export const ALERT_EVENTS = Object.keys(CONDITIONS) as [AlertEvent, ...AlertEvent[]];
