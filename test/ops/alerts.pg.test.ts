@@ -74,8 +74,9 @@ beforeAll(async () => {
       ],
     };
   });
-  env = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY };
-  daemon = startDaemonChild(configPath, env as never);
+  const daemonEnv = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY };
+  env = daemonEnv;
+  daemon = startDaemonChild(configPath, daemonEnv);
   await daemon.port();
   await waitFor('the backfill delivered', async () => standIn.store.all().length === 10, 60_000, 200);
 }, 90_000);

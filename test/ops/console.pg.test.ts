@@ -14,9 +14,8 @@ import { packageRoot } from '../../src/paths.js';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
 import { formatCount } from '../../src/ops/status/units.js';
 import { startHealthServer, type HealthServer } from '../../src/ops/health.js';
-import { consoleRoutes } from '../../src/ops/console/index.js';
-import { collectStatus, type StatusReport } from '../../src/ops/status/collect.js';
-import { discardDeadLetters, retryDeadLetters } from '../../src/ops/dead-letters.js';
+import { daemonConsole } from '../../src/ops/console/index.js';
+import type { StatusReport } from '../../src/ops/status/collect.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -61,8 +60,9 @@ beforeAll(async () => {
     raw.source.slot = slotFor(url);
     raw.carecycle.requestsPerMinute = 6000;
   });
-  env = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY, CARECYCLE_SYNC_ADMIN_TOKEN: TOKEN };
-  daemon = startDaemonChild(configPath, env as never);
+  const daemonEnv = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY, CARECYCLE_SYNC_ADMIN_TOKEN: TOKEN };
+  env = daemonEnv;
+  daemon = startDaemonChild(configPath, daemonEnv);
   base = `http://127.0.0.1:${await daemon.port()}`;
   // The backfill delivered, the two refused customers dead-lettered, nothing left to send.
   await waitFor('the backfill delivered with two dead letters', async () => {
@@ -154,27 +154,33 @@ describe('the console over HTTP', () => {
   });
 });
 
-describe('a console without an admin token', () => {
+describe('a console without an admin token, and one whose state database is down', () => {
   let state: StateDb;
+  let deadState: StateDb;
   let crm: pg.Pool;
   let server: HealthServer;
+  let down: HealthServer;
   beforeAll(async () => {
     const config = demoConfig(url, undefined, (raw) => (raw.source.slot = slotFor(url)));
     state = openStateDb(config, { max: 2, applicationName: 'console test' });
     crm = new pg.Pool({ connectionString: url, max: 1 });
     await state.pool.query(`INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status) VALUES ('7', '{}', 'required', 'phoneNumber', NULL)`);
-    const routes = consoleRoutes({
-      status: () => collectStatus(state, crm, config),
-      readiness: async () => ({ ready: true, checks: {} }),
-      retry: (sel) => retryDeadLetters(state, sel),
-      discard: (sel) => discardDeadLetters(state, sel),
-      log: silentLogger(),
-    });
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness: async () => ({ ready: true, checks: {} }), log: silentLogger(), routes });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const readiness = async () => ({ ready: true, checks: {} });
+    const routes = daemonConsole({ config, state, crm, readiness, log: silentLogger() });
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, readiness, log: silentLogger(), routes });
+    // Nothing listens on port 1: every status query fails at once.
+    const deadConfig = demoConfig(url, 'postgres://postgres@127.0.0.1:1/none', (raw) => (raw.source.slot = slotFor(url)));
+    deadState = openStateDb(deadConfig, { max: 1, applicationName: 'console test' });
+    const notReady = async () => ({ ready: false, checks: { state: { ok: false, detail: 'connect ECONNREFUSED 127.0.0.1:1' } } });
+    const deadRoutes = daemonConsole({ config: deadConfig, state: deadState, crm, readiness: notReady, log: silentLogger() });
+    down = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, readiness: notReady, log: silentLogger(), routes: deadRoutes });
   });
   afterAll(async () => {
     await server?.close();
+    await down?.close();
     await state?.close();
+    await deadState?.close();
     await crm?.end();
   });
 
@@ -189,5 +195,18 @@ describe('a console without an admin token', () => {
       expect(res.status, path).toBe(403);
     }
     expect(await deadKeys()).toEqual(['7']);
+  });
+
+  it('still answers when the state database does not: the page says not ready and why, /status.json 503', async () => {
+    const base1 = `http://127.0.0.1:${down.port}`;
+    const page = await fetch(`${base1}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('data-m="state">not ready<');
+    expect(html).toContain('state: connect ECONNREFUSED 127.0.0.1:1');
+    expect(html).toMatch(/status unavailable: [^<]*ECONNREFUSED/);
+    const json = await fetch(`${base1}/status.json`);
+    expect(json.status).toBe(503);
+    expect(((await json.json()) as { error: string }).error).toMatch(/ECONNREFUSED/);
   });
 });

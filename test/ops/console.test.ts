@@ -89,6 +89,8 @@ describe('status page view', () => {
     const standby: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
     expect(stateOf(report(), standby).state).toBe('standby');
     expect(stateOf(report({ setUp: false, problems: ['replication slot "x" does not exist'] }), READY)).toEqual({ state: 'not set up', why: ['replication slot "x" does not exist'] });
+    // Not ready comes first, with the status problems after the failing checks.
+    expect(stateOf(report({ setUp: false, problems: ['status unavailable: timeout'] }), down).why).toEqual(['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key', 'status unavailable: timeout']);
   });
 
   it('ships self-contained view functions: the browser script renders exactly what the server rendered', () => {

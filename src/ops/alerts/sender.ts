@@ -46,7 +46,7 @@ export function createSender(o: SenderOptions): Sender {
   const base = o.baseDelayMs ?? 1000;
 
   async function deliver(index: number, w: Webhook, m: AlertMessage): Promise<void> {
-    const body = JSON.stringify(w.format === 'slack' ? slackBody(m) : m);
+    const body = JSON.stringify(scrubDeep(w.format === 'slack' ? slackBody(m) : m));
     const name = `alerts.webhooks[${index}] (${hostOf(w.url)})`;
     let last = '';
     for (let attempt = 1; attempt <= attempts && !stop.signal.aborted; attempt++) {
@@ -85,6 +85,14 @@ export function createSender(o: SenderOptions): Sender {
       stop.abort();
     },
   };
+}
+
+/** Every string in the message through `scrub`: a check's detail can quote a server error. */
+function scrubDeep(v: unknown): unknown {
+  if (typeof v === 'string') return scrub(v);
+  if (Array.isArray(v)) return v.map(scrubDeep);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubDeep(x)]));
+  return v;
 }
 
 function hostOf(url: string): string {

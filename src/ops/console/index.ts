@@ -4,6 +4,7 @@ import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
 import { discardDeadLetters, retryDeadLetters } from '../dead-letters.js';
 import type { Readiness } from '../health.js';
+import { redactUrl } from '../../log/secrets.js';
 import { collectStatus } from '../status/collect.js';
 import { consoleRoutes, type ConsoleRoutes } from './routes.js';
 
@@ -11,6 +12,7 @@ import { consoleRoutes, type ConsoleRoutes } from './routes.js';
 export function daemonConsole(o: { config: Config; state: StateDb; crm: pg.Pool; readiness: () => Promise<Readiness>; log: Logger }): ConsoleRoutes {
   return consoleRoutes({
     status: () => collectStatus(o.state, o.crm, o.config),
+    source: { url: redactUrl(o.config.source.url), slot: o.config.source.slot, publication: o.config.source.publication, stateSchema: o.config.state.schema },
     readiness: o.readiness,
     adminToken: o.config.server.adminToken,
     retry: (sel) => retryDeadLetters(o.state, sel),

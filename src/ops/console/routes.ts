@@ -16,6 +16,8 @@ import { contentSecurityPolicy, renderPage } from './page.js';
 
 export interface ConsoleOptions {
   status: () => Promise<StatusReport>;
+  /** What the page names when the status document cannot be read. */
+  source: StatusReport['source'] & { stateSchema: string };
   readiness: () => Promise<Readiness>;
   /** server.adminToken; without it the page is read-only and actions answer 403. */
   adminToken?: string;
@@ -28,6 +30,7 @@ export interface ConsoleOptions {
 export type ConsoleRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
 const MAX_BODY = 1024 * 1024;
+const STATUS_TIMEOUT_MS = 5000;
 const ACTIONS = new Set(['/dead-letters/retry', '/dead-letters/discard', '/approve']);
 
 export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
@@ -37,10 +40,13 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
     const get = req.method === 'GET' || req.method === 'HEAD';
     if (path === '/' || path === '/status.json') {
       if (!get) return refuseMethod(res, 'GET, HEAD');
-      const status = await o.status();
-      if (path === '/status.json') return json(res, 200, status);
-      const ready = await readinessWithin(o.readiness, 5000);
-      send(res, 200, 'text/html; charset=utf-8', scrub(renderPage(status, ready, { actions })), { 'Content-Security-Policy': contentSecurityPolicy(actions) });
+      const [status, ready] = await Promise.all([within(o.status(), STATUS_TIMEOUT_MS), readinessWithin(o.readiness, STATUS_TIMEOUT_MS)]);
+      if (path === '/status.json') {
+        return 'error' in status ? json(res, 503, { error: status.error }) : json(res, 200, status);
+      }
+      // The page still answers when the state database does not: readiness says what is wrong.
+      const doc = 'error' in status ? unavailable(o.source, status.error) : status;
+      send(res, 200, 'text/html; charset=utf-8', scrub(renderPage(doc, ready, { actions })), { 'Content-Security-Policy': contentSecurityPolicy(actions) });
       return true;
     }
     if (!ACTIONS.has(path)) return false;
@@ -64,6 +70,29 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
     const result = verb === 'retry' ? await o.retry(sel) : await o.discard(sel);
     log.info({ action: verb, all: 'all' in sel, done: result.done.length, unknown: result.unknown.length }, `dead letters: ${verb}`);
     return json(res, 200, { [verb === 'retry' ? 'retried' : 'discarded']: result.done, unknown: result.unknown });
+  };
+}
+
+/** The promise's value, or its error (or a timeout) as text. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ error: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ error: `status took longer than ${ms} ms` }), ms);
+  });
+  try {
+    return await Promise.race([p.catch((err: unknown) => ({ error: scrub((err as Error)?.message ?? String(err)) })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A status document that says only that it could not be read. */
+function unavailable(source: ConsoleOptions['source'], error: string): StatusReport {
+  const { stateSchema, ...src } = source;
+  return {
+    setUp: false, problems: [`status unavailable: ${error}`], source: src, stateSchema,
+    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false,
+    requests: null, capture: null, delivery: null, apiKeyRejected: false, deliveredPerMinute: null, lastError: null,
   };
 }
 

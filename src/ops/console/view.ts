@@ -33,13 +33,14 @@ export function esc(v: unknown): string {
 
 /** running / standby / not ready (and why) / not set up. */
 export function stateOf(s: StatusReport, r: Readiness): { state: DaemonState; why: string[] } {
-  if (!s.setUp) return { state: 'not set up', why: s.problems };
   const replication = r.checks.replication;
-  if (s.capture?.standby || (replication && /^standby/.test(replication.detail ?? ''))) {
+  if (replication && /^standby/.test(replication.detail ?? '')) {
     return { state: 'standby', why: ['another instance holds the slot; this one waits to take over'] };
   }
-  if (r.ready) return { state: 'running', why: [] };
-  return { state: 'not ready', why: Object.entries(r.checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`) };
+  const failing = Object.entries(r.checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`);
+  if (!r.ready) return { state: 'not ready', why: [...failing, ...s.problems] };
+  if (!s.setUp) return { state: 'not set up', why: s.problems };
+  return { state: 'running', why: [] };
 }
 
 /** An inline SVG line of `values` (oldest first), scaled to its own maximum. */
