@@ -79,9 +79,10 @@ async function demo(opts: DemoCliOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     // One Ctrl-C can arrive twice (from the terminal and relayed by npm or tsx): only a signal
     // a moment after the first counts as "stop now".
-    if (!stop.signal.aborted) {
+    // A stop because the output closed is not a first signal: the Ctrl-C that closed it is.
+    if (!firstAt) {
       firstAt = Date.now();
-      stop.abort(new Error(`received ${sig}`));
+      if (!stop.signal.aborted) stop.abort(new Error(`received ${sig}`));
     } else if (Date.now() - firstAt > 1000 && !force.signal.aborted) {
       force.abort(new Error(`second ${sig}`));
     }
