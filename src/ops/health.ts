@@ -98,7 +98,7 @@ async function route(opts: HealthServerOptions, req: IncomingMessage, res: Serve
       return;
     }
     default:
-      return sendText(res, 404, 'not found; try /healthz, /readyz or /metrics\n');
+      return sendText(res, 404, `not found; try /healthz, /readyz or /metrics${opts.routes ? ', or / for the status page' : ''}\n`);
   }
 }
 
