@@ -11,10 +11,10 @@ const KEY_REJECTED: Readiness = { ready: false, checks: { replication: { ok: tru
 const STANDBY: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
 const settings = { notReadyMinutes: 5, repeatMinutes: 60, walRetainedBytes: 1_000_000 };
 
-function status(deadLetters: number, retainedBytes = 1000): StatusReport {
+function status(deadLetters: number, retainedBytes = 1000, recreations = 0): StatusReport {
   return {
     deadLetters: { count: deadLetters, newest: Array.from({ length: Math.min(deadLetters, 12) }, (_, i) => ({ key: String(100 + i), reason: 'Jane Doe <jane@x> is taken', fieldPath: 'phoneNumber', lastFailedAt: '' })), topReasons: [] },
-    slot: { name: 'carecycle_sync', retainedBytes },
+    slot: { name: 'carecycle_sync', retainedBytes, recreations },
     queue: { total: 7 },
   } as unknown as StatusReport;
 }
@@ -63,6 +63,10 @@ describe('alert conditions', () => {
     expect(run([[0, OK, status(0, 9e12)]], { notReadyMinutes: 5, repeatMinutes: 60 } as typeof settings)).toEqual([]);
   });
 
+  it('a recreated slot fires once when the count rises, and clears at the next look', () => {
+    expect(run([[0, OK, status(0, 1000, 1)], [1, OK, status(0, 1000, 2)], [2, OK, status(0, 1000, 2)], [3, OK, status(0, 1000, 2)]])).toEqual(['1 slot_recreated firing', '2 slot_recreated resolved']);
+  });
+
   it('a flapping condition sends one message per repeatMinutes, and no resolved for a firing it did not announce', () => {
     const flap: [number, Readiness, StatusReport][] = [];
     for (let m = 0; m < 30; m += 2) flap.push([m, KEY_REJECTED, status(0)], [m + 1, OK, status(0)]);
@@ -79,7 +83,7 @@ describe('alert conditions', () => {
     });
     expect(JSON.stringify(m)).not.toContain('Jane');
     expect(slackBody(m).text).toBe(':rotating_light: FIRING [carecycle-sync carecycle_sync] dead_letters_growing: dead letters: 12, up from 1 (2026-01-01T12:01:00.000Z)');
-    expect(ALERT_EVENTS).toEqual(['not_ready', 'api_key_rejected', 'dead_letters_growing', 'wal_retained']);
+    expect(ALERT_EVENTS).toEqual(['not_ready', 'api_key_rejected', 'dead_letters_growing', 'wal_retained', 'slot_recreated']);
   });
 
   it('checks often enough for the not-ready time', () => {

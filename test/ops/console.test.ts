@@ -32,6 +32,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     },
     backfill: { runId: '3', where: null, enqueued: 250_000, total: 250_000, finished: true, pending: 120_000, remaining: 120_000, etaMs: 20 * 60_000, startedAt: ago(3600) },
     initialBackfillRequested: false,
+    initialBackfillRetry: null,
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
     capture: { ...CAPTURE_DEFAULTS, connected: true, lastHeartbeatAt: ago(12), updatedAt: ago(1) },
     delivery: { ...DELIVERY_DEFAULTS, lastRequestAt: ago(1), updatedAt: ago(1), lastError: `HTTP 500: ${HOSTILE}`, lastErrorAt: ago(30) },

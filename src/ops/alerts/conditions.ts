@@ -5,8 +5,8 @@ import type { StatusReport } from '../status/collect.js';
  * The conditions that page a person, as a list: each is a pure check over one observation
  * (the readiness checks and the `status` document). A new condition is one entry here, reading
  * what it needs from the status document; its name becomes a valid `alerts.webhooks[].events`
- * entry by itself. Examples of entries still to come, once status carries their data:
- *   slot_recreated: { title: 'replication slot recreated', check: (o, _c, m) => grew(o.status?.slot?.recreations, m, 'slot recreated') },
+ * entry by itself (slot_recreated below is such a line). An entry still to come, once status
+ * carries its data:
  *   hold_started: { title: 'records held', check: (o) => (o.status?.held ? { summary: `${o.status.held.count} records held for approval`, details: { count: o.status.held.count } } : null) },
  * Messages carry counts, keys, byte sizes and check names only: never a reason text (it can
  * hold CRM data), a URL with credentials, or the API key.
@@ -55,6 +55,14 @@ export function grew(value: number | null | undefined, m: Memory, what: string):
   return { summary: `${what}: ${value}, up from ${m.baseline}`, details: { count: value, previous: m.baseline } };
 }
 
+/** Fires once when `value` rose since the last look (a counter's new event); clear at the next look. */
+export function increased(value: number | null | undefined, m: Memory, what: string): Verdict | null | undefined {
+  if (value === null || value === undefined) return undefined;
+  const last = m.last ?? value;
+  m.last = value;
+  return value > last ? { summary: `${what}: ${value}, up from ${last}`, details: { count: value, previous: last } } : null;
+}
+
 export const CONDITIONS = {
   not_ready: {
     title: 'carecycle-sync not ready',
@@ -93,6 +101,7 @@ export const CONDITIONS = {
         : null;
     },
   },
+  slot_recreated: { title: 'replication slot recreated', check: (o, _s, m) => increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations') },
 } satisfies Record<string, AlertCondition>;
 
 export type AlertEvent = keyof typeof CONDITIONS;

@@ -91,7 +91,7 @@ function unavailable(source: ConsoleOptions['source'], error: string): StatusRep
   const { stateSchema, ...src } = source;
   return {
     setUp: false, problems: [`status unavailable: ${error}`], source: src, stateSchema,
-    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false,
+    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, initialBackfillRetry: null,
     requests: null, capture: null, delivery: null, apiKeyRejected: false, deliveredPerMinute: null, lastError: null,
   };
 }
