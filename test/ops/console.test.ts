@@ -62,6 +62,15 @@ describe('status page view', () => {
     expect(html).toContain('<svg class="spark"');
   });
 
+  it('shows a recreated slot and a failed initial backfill', () => {
+    const r = report({ initialBackfillRetry: { lastError: 'permission <denied>', attempts: 3, nextRetryAt: ago(-30) } });
+    r.slot = { ...r.slot!, recreations: 2, lastRecreatedAt: ago(120), lastLostReason: 'wal_status lost' };
+    const html = renderPage(r, READY, { actions: false, now: NOW });
+    expect(figure(html, 'slot-recreations')).toBe('2');
+    expect(html).toContain('after it was lost, last 2m ago (wal_status lost)');
+    expect(html).toContain('failed 3×</strong> (permission &#60;denied&#62;); the daemon retries it by itself; next try 30s from now');
+  });
+
   it('escapes everything it prints: reasons, keys and error texts from the CRM or the API', () => {
     const html = renderPage(report(), READY, { actions: true, now: NOW });
     const body = html.slice(html.indexOf('<main'), html.indexOf('</main>'));

@@ -70,13 +70,17 @@ export function replicationCard(s: StatusReport, f: Fmt, now: Date): string {
     : `${c.standby ? 'standby' : c.connected ? 'connected' : 'disconnected'}, heartbeat ${f.ago(c.lastHeartbeatAt, now)}`;
   if (!slot) return card('Replication', [['slot', `${esc(s.source.slot)}: <strong class="bad">missing</strong>`], ['capture', esc(capture)]]);
   const limit = slot.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${f.bytes(slot.safeWalSizeBytes)} before the slot is invalidated`;
-  return card('Replication', [
+  const rows: [string, string][] = [
     ['slot', `${esc(slot.name)}, ${slot.active ? 'active' : 'inactive'}, wal_status ${metric('wal-status', slot.walStatus ?? '-')}`],
     ['slot lag', `${metric('slot-lag', f.bytes(slot.lagBytes))} not yet confirmed`],
     ['retained WAL', `${metric('retained-wal', f.bytes(slot.retainedBytes))} (${esc(limit)})`],
     ['confirmed LSN', s.checkpoint ? `${metric('confirmed-lsn', s.checkpoint.lsn)}, ${esc(f.duration(s.checkpoint.ageMs))} ago` : 'none yet'],
     ['capture', esc(capture)],
-  ]);
+  ];
+  if (slot.recreations) {
+    rows.push(['recreated', `<strong class="bad">${metric('slot-recreations', f.count(slot.recreations))}×</strong> after it was lost, last ${esc(f.ago(slot.lastRecreatedAt, now))} (${esc(slot.lastLostReason ?? 'unknown reason')})`]);
+  }
+  return card('Replication', rows);
 }
 
 export function queueCard(s: StatusReport, f: Fmt): string {
@@ -109,6 +113,11 @@ export function deliveryCard(s: StatusReport, f: Fmt, now: Date): string {
 }
 
 export function backfillCard(s: StatusReport, f: Fmt, now: Date): string {
+  const retry = s.initialBackfillRetry;
+  if (retry) {
+    const next = retry.nextRetryAt ? `; next try ${esc(f.duration(Math.max(0, Date.parse(retry.nextRetryAt) - now.getTime())))} from now` : '';
+    return card('Backfill', [['initial backfill', `<strong class="bad">failed ${esc(f.count(retry.attempts))}×</strong> (${esc(retry.lastError)}); the daemon retries it by itself${next}`]]);
+  }
   const b = s.backfill;
   if (!b) return card('Backfill', [['progress', s.initialBackfillRequested ? 'requested: the first run backfills every customer' : 'never run']]);
   const pct = b.total ? Math.min(100, Math.round((100 * (b.enqueued - b.pending)) / b.total)) : null;
