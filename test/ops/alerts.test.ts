@@ -82,6 +82,9 @@ describe('alert conditions', () => {
       details: { count: 12, previous: 1, newestKeys: ['100', '101', '102', '103', '104', '105', '106', '107', '108', '109'] },
     });
     expect(JSON.stringify(m)).not.toContain('Jane');
+    const [r] = evaluate(tracks, { now: T0 + 2 * MIN, ready: OK, status: status(0) }, settings, 'carecycle_sync') as [AlertMessage];
+    expect(r).toMatchObject({ event: 'dead_letters_growing', status: 'resolved', summary: 'dead letters are back to where they were (retried, discarded or fixed)', details: { was: 'dead letters growing' } });
+    expect(slackBody(r).text).toMatch(/^:white_check_mark: RESOLVED \[carecycle-sync carecycle_sync\] dead_letters_growing: dead letters are back/);
     expect(slackBody(m).text).toBe(':rotating_light: FIRING [carecycle-sync carecycle_sync] dead_letters_growing: dead letters: 12, up from 1 (2026-01-01T12:01:00.000Z)');
     expect(ALERT_EVENTS).toEqual(['not_ready', 'api_key_rejected', 'dead_letters_growing', 'wal_retained', 'slot_recreated']);
   });

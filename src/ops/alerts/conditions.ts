@@ -7,7 +7,7 @@ import type { StatusReport } from '../status/collect.js';
  * what it needs from the status document; its name becomes a valid `alerts.webhooks[].events`
  * entry by itself (slot_recreated below is such a line). An entry still to come, once status
  * carries its data:
- *   hold_started: { title: 'records held', check: (o) => (o.status?.held ? { summary: `${o.status.held.count} records held for approval`, details: { count: o.status.held.count } } : null) },
+ *   hold_started: { title: 'records held', resolved: 'nothing is held any more', check: (o) => (o.status?.held ? { summary: `${o.status.held.count} records held for approval`, details: { count: o.status.held.count } } : null) },
  * Messages carry counts, keys, byte sizes and check names only: never a reason text (it can
  * hold CRM data), a URL with credentials, or the API key.
  */
@@ -36,6 +36,8 @@ export type Memory = Record<string, number | undefined>;
 export interface AlertCondition {
   /** What the message calls it. */
   title: string;
+  /** The summary of its "resolved" message. */
+  resolved: string;
   /** How long the condition must hold before it fires, ms (default: at once). */
   holdMs?: (s: AlertsSettings) => number;
   /** A verdict while the condition holds, null when it is clear, undefined when unknown this time. */
@@ -66,6 +68,7 @@ export function increased(value: number | null | undefined, m: Memory, what: str
 export const CONDITIONS = {
   not_ready: {
     title: 'carecycle-sync not ready',
+    resolved: 'ready again: data flows',
     holdMs: (s) => s.notReadyMinutes * 60_000,
     check: (o) => {
       // A standby is not ready by design: it waits for the active instance to go away.
@@ -79,12 +82,14 @@ export const CONDITIONS = {
   },
   api_key_rejected: {
     title: 'CareCycle rejects the API key',
+    resolved: 'CareCycle accepts the API key again: queued changes are being sent',
     check: (o) => (o.ready.checks.apiKey?.ok === false
       ? { summary: 'CareCycle rejects the API key (401/403): nothing is sent, changes keep queueing', details: { queued: o.status?.queue?.total ?? null } }
       : null),
   },
   dead_letters_growing: {
     title: 'dead letters growing',
+    resolved: 'dead letters are back to where they were (retried, discarded or fixed)',
     check: (o, _s, m) => {
       const v = grew(o.status?.deadLetters?.count, m, 'dead letters');
       return v ? { ...v, details: { ...v.details, newestKeys: (o.status?.deadLetters?.newest ?? []).slice(0, 10).map((d) => d.key) } } : v;
@@ -92,6 +97,7 @@ export const CONDITIONS = {
   },
   wal_retained: {
     title: 'retained WAL over the limit',
+    resolved: 'retained WAL is under alerts.walRetainedBytes again',
     check: (o, s) => {
       if (!s.walRetainedBytes) return null;
       const bytes = o.status?.slot?.retainedBytes;
@@ -101,7 +107,7 @@ export const CONDITIONS = {
         : null;
     },
   },
-  slot_recreated: { title: 'replication slot recreated', check: (o, _s, m) => increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations') },
+  slot_recreated: { title: 'replication slot recreated', resolved: 'no further slot recreation', check: (o, _s, m) => increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations') },
 } satisfies Record<string, AlertCondition>;
 
 export type AlertEvent = keyof typeof CONDITIONS;

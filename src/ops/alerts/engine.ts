@@ -57,7 +57,7 @@ export function stepTrack(t: Track, v: Verdict | null, now: number, holdMs: numb
   return 'firing';
 }
 
-const resolvedVerdict = (c: AlertCondition): Verdict => ({ summary: `resolved: ${c.title}`, details: {} });
+const resolvedVerdict = (c: AlertCondition): Verdict => ({ summary: c.resolved, details: { was: c.title } });
 
 function message(event: AlertEvent, status: 'firing' | 'resolved', v: Verdict, instance: string, now: number): AlertMessage {
   return { event, status, summary: v.summary, instance, at: new Date(now).toISOString(), details: v.details };
