@@ -21,7 +21,7 @@ describe('stopping replication during its start', () => {
     const config = await setupFor(demoConfig(url));
     const outcomes: string[] = [];
     for (const delay of [0, 1, 2, 4, 6, 8, 12, 16, 24, 40]) {
-      const stream = openReplicationStream({ url, slot: config.source.slot, publication: config.source.publication }, { onMessage: async () => undefined, onKeepalive: () => undefined });
+      const stream = openReplicationStream({ connection: { connectionString: url }, slot: config.source.slot, publication: config.source.publication }, { onMessage: async () => undefined, onKeepalive: () => undefined });
       const running = stream.run(0n);
       running.catch(() => undefined);
       await new Promise((r) => setTimeout(r, delay));
