@@ -139,7 +139,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     const mirrorTimer = setInterval(mirror, 1000);
     // The `ready` gauge and the alert webhooks; never in the way of the services.
-    const monitor = startMonitor({ settings: config.alerts, instance: config.source.slot, readiness, status: () => collectStatus(state, crm, config), registry: metrics.registry, log });
+    const monitor = startMonitor({ settings: config.alerts, instance: config.source.slot, readiness, status: () => collectStatus(state, crm, config), registry: metrics.registry, log, sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } } });
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
     // instead of delivering on, half alive, from pools closed underneath it.
     const failed = new AbortController();

@@ -7,6 +7,7 @@ import type { StatusReport } from '../status/collect.js';
 import type { AlertsSettings } from './conditions.js';
 import { evaluate, newTracks, type AlertMessage } from './engine.js';
 import { createSender, type Sender, type Webhook } from './sender.js';
+import type { ApiNetworkOptions } from '../../deliver/dispatcher.js';
 
 /**
  * Looks at the daemon every few seconds (readiness and the status document), sets the `ready`
@@ -24,8 +25,8 @@ export interface MonitorOptions {
   log: Logger;
   /** Default: a quarter of notReadyMinutes, between 0.25 and 15 s. */
   intervalMs?: number;
-  /** Delivery options of the sender (tests shorten the backoff). */
-  sender?: { attempts?: number; baseDelayMs?: number };
+  /** Delivery options of the sender: the outbound proxy and CAs (tests shorten the backoff). */
+  sender?: { attempts?: number; baseDelayMs?: number; network?: ApiNetworkOptions };
 }
 
 export interface Monitor {

@@ -1,4 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
+import { request } from 'undici';
+import { createApiDispatcher, type ApiDispatcher, type ApiNetworkOptions } from '../../deliver/dispatcher.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret, scrub } from '../../log/secrets.js';
 import { METRIC_PREFIX } from '../metrics.js';
@@ -9,7 +11,8 @@ import { slackBody, type AlertMessage } from './engine.js';
  * once, so a slow or dead receiver never holds up the sync. Each delivery is retried with
  * exponential backoff (1 s, 2 s, 4 s, 8 s: five attempts); a delivery that still fails is
  * logged and counted. A webhook URL is a credential (Slack's carries its secret in the path),
- * so it is registered as a secret and logs name the webhook by index and host only.
+ * so it is registered as a secret and logs name the webhook by index and host only. Webhooks
+ * go out the way CareCycle requests do: through the same outbound proxy (and no_proxy) and CAs.
  */
 
 export interface Webhook {
@@ -22,6 +25,8 @@ export interface SenderOptions {
   webhooks: Webhook[];
   log: Logger;
   registry: Registry;
+  /** carecycle.proxy and carecycle.caFile. */
+  network?: ApiNetworkOptions;
   attempts?: number;
   baseDelayMs?: number;
   timeoutMs?: number;
@@ -44,6 +49,13 @@ export function createSender(o: SenderOptions): Sender {
   const inFlight = new Set<Promise<void>>();
   const attempts = o.attempts ?? 5;
   const base = o.baseDelayMs ?? 1000;
+  const timeoutMs = o.timeoutMs ?? 10_000;
+  const dispatchers = new Map<string, ApiDispatcher>();
+  const dispatcherFor = (url: string) => {
+    let d = dispatchers.get(url);
+    if (!d) dispatchers.set(url, (d = createApiDispatcher(url, { ...o.network, timeoutMs, connections: 1, keepAliveMs: 5_000 })));
+    return d.dispatcher;
+  };
 
   async function deliver(index: number, w: Webhook, m: AlertMessage): Promise<void> {
     const body = JSON.stringify(scrubDeep(w.format === 'slack' ? slackBody(m) : m));
@@ -51,14 +63,17 @@ export function createSender(o: SenderOptions): Sender {
     let last = '';
     for (let attempt = 1; attempt <= attempts && !stop.signal.aborted; attempt++) {
       try {
-        const res = await fetch(w.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body, signal: AbortSignal.any([stop.signal, AbortSignal.timeout(o.timeoutMs ?? 10_000)]) });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) {
+        const res = await request(w.url, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body,
+          dispatcher: dispatcherFor(w.url), signal: AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]),
+        });
+        await res.body.dump().catch(() => undefined);
+        if (res.statusCode >= 200 && res.statusCode < 300) {
           sent.inc({ event: m.event, status: m.status });
           log.info({ webhook: name, event: m.event, status: m.status }, `alert sent: ${m.event} ${m.status}`);
           return;
         }
-        last = `HTTP ${res.status}`;
+        last = `HTTP ${res.statusCode}`;
       } catch (err) {
         last = scrub((err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message);
       }
@@ -83,6 +98,7 @@ export function createSender(o: SenderOptions): Sender {
     },
     close() {
       stop.abort();
+      for (const d of dispatchers.values()) void d.dispatcher.close().catch(() => undefined);
     },
   };
 }
