@@ -67,6 +67,14 @@ describe('alert conditions', () => {
     expect(run([[0, OK, status(0, 1000, 1)], [1, OK, status(0, 1000, 2)], [2, OK, status(0, 1000, 2)], [3, OK, status(0, 1000, 2)]])).toEqual(['1 slot_recreated firing', '2 slot_recreated resolved']);
   });
 
+  it('a mass-cancellation hold fires while records are held and resolves once released; an unreadable status changes nothing', () => {
+    const held = (customers: number) => ({ ...status(0), held: { customers, policies: customers * 3, since: '2026-01-01T11:59:00.000Z', reason: 'x' } }) as StatusReport;
+    expect(run([[0, OK, status(0)], [1, OK, held(450)], [2, OK, null], [3, OK, held(451)], [4, OK, status(0)]])).toEqual(['1 hold_started firing', '4 hold_started resolved']);
+    const tracks = newTracks();
+    const [m] = evaluate(tracks, { now: T0, ready: OK, status: held(450) }, settings, 'carecycle_sync');
+    expect(m).toMatchObject({ event: 'hold_started', summary: '450 customers held: they would cancel or terminate 1350 policies; fix the CRM or run carecycle-sync approve', details: { customers: 450, policies: 1350 } });
+  });
+
   it('a flapping condition sends one message per repeatMinutes, and no resolved for a firing it did not announce', () => {
     const flap: [number, Readiness, StatusReport][] = [];
     for (let m = 0; m < 30; m += 2) flap.push([m, KEY_REJECTED, status(0)], [m + 1, OK, status(0)]);
@@ -86,7 +94,7 @@ describe('alert conditions', () => {
     expect(r).toMatchObject({ event: 'dead_letters_growing', status: 'resolved', summary: 'dead letters are back to where they were (retried, discarded or fixed)', details: { was: 'dead letters growing' } });
     expect(slackBody(r).text).toMatch(/^:white_check_mark: RESOLVED \[carecycle-sync carecycle_sync\] dead_letters_growing: dead letters are back/);
     expect(slackBody(m).text).toBe(':rotating_light: FIRING [carecycle-sync carecycle_sync] dead_letters_growing: dead letters: 12, up from 1 (2026-01-01T12:01:00.000Z)');
-    expect(ALERT_EVENTS).toEqual(['not_ready', 'api_key_rejected', 'dead_letters_growing', 'wal_retained', 'slot_recreated']);
+    expect(ALERT_EVENTS).toEqual(['not_ready', 'api_key_rejected', 'dead_letters_growing', 'wal_retained', 'slot_recreated', 'hold_started']);
   });
 
   it('checks often enough for the not-ready time', () => {

@@ -21,7 +21,7 @@ import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { freshDatabase, sql } from '../harness/db.js';
 import { launchChromium } from '../harness/browser.js';
-import { cli, demoConfig, seedCrm } from '../backfill/fixture.js';
+import { cli, crmWithState, demoConfig, seedCrm } from '../backfill/fixture.js';
 import { slotFor } from '../source/fixtures.js';
 import { waitFor } from '../source/helpers.js';
 import { demoConfigFile, startDaemonChild, type DaemonChild } from '../daemon/daemon-child.js';
@@ -208,5 +208,42 @@ describe('a console without an admin token, and one whose state database is down
     const json = await fetch(`${base1}/status.json`);
     expect(json.status).toBe(503);
     expect(((await json.json()) as { error: string }).error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('approve from the console', () => {
+  let state: StateDb;
+  let crm: pg.Pool;
+  let server: HealthServer;
+  afterAll(async () => {
+    await server?.close();
+    await state?.close();
+    await crm?.end();
+  });
+
+  it('releases what the mass-cancellation rail holds (shown on the page), and says when nothing is', async () => {
+    const url2 = await crmWithState('console-approve', 5);
+    const config = demoConfig(url2, undefined, (raw) => {
+      raw.source.slot = slotFor(url2);
+      raw.server = { ...raw.server, adminToken: TOKEN };
+    });
+    state = openStateDb(config, { max: 2, applicationName: 'console test' });
+    crm = new pg.Pool({ connectionString: url2, max: 1 });
+    await state.pool.query(`INSERT INTO pending (customer_key, priority, held_at, held_policies) VALUES ('3', 0, now(), 4), ('4', 0, now(), 2)`);
+    const readiness = async () => ({ ready: true, checks: {} });
+    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness, log: silentLogger(), routes: daemonConsole({ config, state, crm, readiness, log: silentLogger() }) });
+    const base2 = `http://127.0.0.1:${server.port}`;
+    const html = await (await fetch(`${base2}/`)).text();
+    expect(html).toContain('data-m="held-customers">2<');
+    expect(html).toContain('<button data-action="approve" data-all>');
+    const approve = (auth?: string) => fetch(`${base2}/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) }, body: '{}' });
+    expect((await approve()).status).toBe(401);
+    expect(await sql(url2, 'SELECT count(*)::int AS n FROM carecycle_sync.pending WHERE held_at IS NOT NULL')).toEqual([{ n: 2 }]);
+    const ok = await approve(`Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ approved: { customers: 2, policies: 6 } });
+    expect(await sql(url2, 'SELECT customer_key AS k, approved FROM carecycle_sync.pending WHERE held_at IS NULL ORDER BY 1')).toEqual([{ k: '3', approved: true }, { k: '4', approved: true }]);
+    expect((await approve(`Bearer ${TOKEN}`)).status).toBe(409);
+    expect(await (await fetch(`${base2}/`)).text()).not.toContain('data-m="held-customers"');
   });
 });

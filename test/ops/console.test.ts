@@ -71,6 +71,18 @@ describe('status page view', () => {
     expect(html).toContain('failed 3×</strong> (permission &#60;denied&#62;); the daemon retries it by itself; next try 30s from now');
   });
 
+  it('shows a mass-cancellation hold, with the approve button only when actions are enabled', () => {
+    const r = report({ held: { customers: 450, policies: 1350, since: ago(300), reason: 'would cancel 1,350 policies in 15 minutes, over 50' } });
+    const rw = renderPage(r, READY, { actions: true, now: NOW });
+    expect(figure(rw, 'held-customers')).toBe('450');
+    expect(figure(rw, 'held-policies')).toBe('1,350');
+    expect(rw).toContain('<button data-action="approve" data-all>');
+    const ro = renderPage(r, READY, { actions: false, now: NOW }).replace(/<script>[\s\S]*<\/script>/, '');
+    expect(figure(ro, 'held-customers')).toBe('450');
+    expect(ro).not.toContain('<button');
+    expect(renderPage(report(), READY, { actions: true, now: NOW })).not.toContain('data-m="held-customers"');
+  });
+
   it('escapes everything it prints: reasons, keys and error texts from the CRM or the API', () => {
     const html = renderPage(report(), READY, { actions: true, now: NOW });
     const body = html.slice(html.indexOf('<main'), html.indexOf('</main>'));

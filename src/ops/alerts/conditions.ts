@@ -5,9 +5,7 @@ import type { StatusReport } from '../status/collect.js';
  * The conditions that page a person, as a list: each is a pure check over one observation
  * (the readiness checks and the `status` document). A new condition is one entry here, reading
  * what it needs from the status document; its name becomes a valid `alerts.webhooks[].events`
- * entry by itself (slot_recreated below is such a line). An entry still to come, once status
- * carries its data:
- *   hold_started: { title: 'records held', resolved: 'nothing is held any more', check: (o) => (o.status?.held ? { summary: `${o.status.held.count} records held for approval`, details: { count: o.status.held.count } } : null) },
+ * entry by itself (slot_recreated and hold_started below are such lines).
  * Messages carry counts, keys, byte sizes and check names only: never a reason text (it can
  * hold CRM data), a URL with credentials, or the API key.
  */
@@ -108,6 +106,7 @@ export const CONDITIONS = {
     },
   },
   slot_recreated: { title: 'replication slot recreated', resolved: 'no further slot recreation', check: (o, _s, m) => increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations') },
+  hold_started: { title: 'records held (mass cancellation)', resolved: 'nothing is held any more', check: (o) => (!o.status ? undefined : o.status.held ? { summary: `${o.status.held.customers} customers held: they would cancel or terminate ${o.status.held.policies} policies; fix the CRM or run carecycle-sync approve`, details: { customers: o.status.held.customers, policies: o.status.held.policies, since: o.status.held.since } } : null) },
 } satisfies Record<string, AlertCondition>;
 
 export type AlertEvent = keyof typeof CONDITIONS;

@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
 import { discardDeadLetters, retryDeadLetters } from '../dead-letters.js';
+import { approveHeld } from '../../deliver/held.js';
 import type { Readiness } from '../health.js';
 import { redactUrl } from '../../log/secrets.js';
 import { collectStatus } from '../status/collect.js';
@@ -17,6 +18,7 @@ export function daemonConsole(o: { config: Config; state: StateDb; crm: pg.Pool;
     adminToken: o.config.server.adminToken,
     retry: (sel) => retryDeadLetters(o.state, sel),
     discard: (sel) => discardDeadLetters(o.state, sel),
+    approve: () => approveHeld(o.state),
     log: o.log,
   });
 }

@@ -65,12 +65,13 @@ document.addEventListener('click', async function (e) {
   var b = e.target && e.target.closest ? e.target.closest('button[data-action]') : null;
   if (!b) return;
   var all = b.hasAttribute('data-all');
-  var body = all ? { all: true } : { keys: Array.from(selected) };
+  var approve = b.getAttribute('data-action') === 'approve';
+  var body = approve ? {} : all ? { all: true } : { keys: Array.from(selected) };
   if (!all && body.keys.length === 0) return note('select dead letters first');
   var token = document.getElementById('token').value;
   var r = await fetch(b.getAttribute('data-action'), { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token }, body: JSON.stringify(body) });
   var answer = await r.json().catch(function () { return {}; });
-  if (r.ok) { selected.clear(); note(b.textContent + ': done for ' + (answer.retried || answer.discarded || []).length); }
+  if (r.ok) { selected.clear(); note(b.textContent + ': done for ' + (approve ? answer.approved.customers + ' customers' : (answer.retried || answer.discarded || []).length)); }
   else note(b.textContent + ' failed: HTTP ' + r.status + (answer.error ? ': ' + answer.error : ''));
   refresh();
 });

@@ -4,6 +4,7 @@ import { scrub } from '../../log/secrets.js';
 import type { ActionResult, Selection } from '../dead-letters.js';
 import { readinessWithin, type Readiness } from '../health.js';
 import type { StatusReport } from '../status/collect.js';
+import type { HeldSummary } from '../../deliver/held.js';
 import { authorize, parseSelection, refusal } from './actions.js';
 import { contentSecurityPolicy, renderPage } from './page.js';
 
@@ -23,6 +24,8 @@ export interface ConsoleOptions {
   adminToken?: string;
   retry: (sel: Selection) => Promise<ActionResult>;
   discard: (sel: Selection) => Promise<ActionResult>;
+  /** Releases what the mass-cancellation rail holds; returns what was held. */
+  approve: () => Promise<HeldSummary>;
   log: Logger;
 }
 
@@ -58,8 +61,10 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
       return json(res, r.status, { error: r.error }, r.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="carecycle-sync"' } : {});
     }
     if (path === '/approve') {
-      // Nothing is ever held in this version; the endpoint and its auth are in place for when it is.
-      return json(res, 409, { error: 'nothing to approve: no records are held', approved: 0 });
+      const held = await o.approve();
+      if (held.customers === 0) return json(res, 409, { error: 'nothing to approve: no records are held' });
+      log.warn({ action: 'approve', customers: held.customers, policies: held.policies }, 'held records approved from the status page: they are sent now');
+      return json(res, 200, { approved: { customers: held.customers, policies: held.policies } });
     }
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'Content-Type: expected application/json' });
     const body = await readBody(req);

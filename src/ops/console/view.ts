@@ -153,6 +153,19 @@ export function errorsCard(s: StatusReport, f: Fmt, now: Date): string {
   return card('Last errors', rows.length ? rows : [['errors', 'none']]);
 }
 
+/** What the mass-cancellation rail holds, with the approve button when actions are enabled. */
+export function heldCard(s: StatusReport, f: Fmt, o: ViewOptions): string {
+  const h = s.held;
+  if (!h) return '';
+  const button = o.actions ? '<p class="actions"><button data-action="approve" data-all>Approve: send the held records</button></p>' : '';
+  return card('Held: mass cancellation', [
+    ['held', `<strong class="bad">${metric('held-customers', f.count(h.customers))} customers</strong>, ${metric('held-policies', f.count(h.policies))} policies to cancel or terminate`],
+    ['since', esc(f.ago(h.since, new Date(o.now)))],
+    ['why', esc(h.reason ?? '-')],
+    ['to release', 'fix the CRM (restored records go by themselves), or approve: carecycle-sync approve --yes'],
+  ], button);
+}
+
 /** The whole body: state, why, and the cards. */
 export function renderMain(s: StatusReport, r: Readiness, o: ViewOptions, f: Fmt): string {
   const now = new Date(o.now);
@@ -161,9 +174,9 @@ export function renderMain(s: StatusReport, r: Readiness, o: ViewOptions, f: Fmt
   const why = st.why.length ? `<ul class="why">${st.why.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   const head = `<header class="state"><span class="badge ${cls}" data-m="state">${esc(st.state)}</span> ` +
     `<span>source ${esc(s.source.url)}, slot ${esc(s.source.slot)}, state schema ${esc(s.stateSchema)}; as of ${esc(now.toISOString().slice(11, 19))} UTC</span>${why}</header>`;
-  const cards = [replicationCard(s, f, now), queueCard(s, f), deliveryCard(s, f, now), backfillCard(s, f, now), errorsCard(s, f, now), deadLettersCard(s, f, o)];
+  const cards = [heldCard(s, f, o), replicationCard(s, f, now), queueCard(s, f), deliveryCard(s, f, now), backfillCard(s, f, now), errorsCard(s, f, now), deadLettersCard(s, f, o)];
   return `${head}<div class="grid">${cards.join('')}</div>`;
 }
 
 /** The functions above, in an order the browser can define them in (page.ts ships them). */
-export const VIEW_FUNCTIONS = [esc, stateOf, sparkline, metric, card, replicationCard, queueCard, deliveryCard, backfillCard, deadLettersCard, errorsCard, renderMain];
+export const VIEW_FUNCTIONS = [esc, stateOf, sparkline, metric, card, heldCard, replicationCard, queueCard, deliveryCard, backfillCard, deadLettersCard, errorsCard, renderMain];
