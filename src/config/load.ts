@@ -114,6 +114,7 @@ function applyEnvOverrides(
   else if (env.CARECYCLE_API_KEY_FILE) set('carecycle', 'apiKey', readKeyFile(env.CARECYCLE_API_KEY_FILE, path), 'CARECYCLE_API_KEY_FILE');
   if (env.LOG_LEVEL) set('log', 'level', env.LOG_LEVEL, 'LOG_LEVEL');
   applyProxyEnv(out, env, fromEnv);
+  if (env.CARECYCLE_SYNC_ADMIN_TOKEN) set('server', 'adminToken', env.CARECYCLE_SYNC_ADMIN_TOKEN, 'CARECYCLE_SYNC_ADMIN_TOKEN');
   // A PORT that is not a number stays a string, so the error shows what was given.
   if (env.PORT) set('server', 'port', /^\d+$/.test(env.PORT.trim()) ? Number(env.PORT) : env.PORT, 'PORT');
   return { config: out, fromEnv };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CUSTOMER_FIELDS, POLICY_FIELDS, POLICY_STATUSES } from '../carecycle/enums.js';
 import { SSL_MODES } from './pg-tls.js';
+import { ALERT_EVENTS } from '../ops/alerts/conditions.js';
 
 /**
  * The one config schema (DESIGN §4). Every field is described: the README's config reference is
@@ -170,9 +171,36 @@ export const configSchema = z
       .default([])
       .describe('More tables whose changes re-send a customer.'),
     server: z
-      .object({ port: z.number().int().min(0).max(65535).default(8080).describe('Port of /healthz, /readyz and /metrics (env PORT).') })
+      .object({
+        port: z.number().int().min(0).max(65535).default(8080).describe('Port of /healthz, /readyz and /metrics (env PORT).'),
+        adminToken: z
+          .string()
+          .min(16, 'at least 16 characters (e.g. `openssl rand -hex 24`)')
+          .optional()
+          .describe('Bearer token for the status page\'s actions (POST /dead-letters/retry, /dead-letters/discard, /approve); env CARECYCLE_SYNC_ADMIN_TOKEN. Without it the page is read-only and actions answer 403. Never printed.'),
+      })
       .strict()
       .default({ port: 8080 }),
+    alerts: z
+      .object({
+        webhooks: z
+          .array(
+            z
+              .object({
+                url: z.string().url().describe('Where to POST (a Slack incoming-webhook URL, or any receiver of the JSON format). Treated as a secret.'),
+                events: z.array(z.enum(ALERT_EVENTS)).min(1).optional().describe(`Only these events (default all): ${ALERT_EVENTS.join(', ')}.`),
+                format: z.enum(['slack', 'json']).default('json').describe('slack: {text}; json: {event, status, summary, instance, at, details}.'),
+              })
+              .strict(),
+          )
+          .default([])
+          .describe('Webhooks that get a message when a condition fires and when it is resolved.'),
+        notReadyMinutes: z.number().positive().default(5).describe('Alert when the daemon has not been ready for this long (minutes; fractions allowed).'),
+        repeatMinutes: z.number().positive().default(60).describe('At most one message per condition per this many minutes while it lasts (and after it flapped).'),
+        walRetainedBytes: z.number().int().positive().optional().describe('Alert when the slot retains more WAL than this (bytes); unset: no such alert.'),
+      })
+      .strict()
+      .default({ webhooks: [], notReadyMinutes: 5, repeatMinutes: 60 }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (env LOG_LEVEL).') })
       .strict()

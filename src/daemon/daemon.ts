@@ -24,6 +24,9 @@ import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
 import { createSafety } from '../deliver/safety.js';
 import { readinessOf } from './readiness.js';
+import { daemonConsole } from '../ops/console/index.js';
+import { startMonitor } from '../ops/alerts/index.js';
+import { collectStatus } from '../ops/status/collect.js';
 import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
 import { pgConfig } from '../config/pg-connection.js';
 
@@ -130,10 +133,13 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     );
     return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
   };
-  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log });
+  const routes = daemonConsole({ config, state, crm, readiness, log });
+  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     const mirrorTimer = setInterval(mirror, 1000);
+    // The `ready` gauge and the alert webhooks; never in the way of the services.
+    const monitor = startMonitor({ settings: config.alerts, instance: config.source.slot, readiness, status: () => collectStatus(state, crm, config), registry: metrics.registry, log, sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } } });
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
     // instead of delivering on, half alive, from pools closed underneath it.
     const failed = new AbortController();
@@ -154,6 +160,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       if (failure) throw failure.reason;
     } finally {
       clearInterval(mirrorTimer);
+      monitor.stop();
       await health?.close();
       await client.close().catch(() => undefined);
       await state.close();

@@ -4,11 +4,12 @@
  * sql/crm/ in a database named `crm`.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { sqlDir } from '../paths.js';
 import { findServerBinaries, NO_BINARIES_MESSAGE, type ServerBinaries } from './binaries.js';
 import { startCluster, type PgCluster } from './pg-cluster.js';
+import { startWatchdog } from './watchdog.js';
 
 export const CRM_DATABASE = 'crm';
 
@@ -31,7 +32,16 @@ export async function startDemoDatabase(customers: number): Promise<DemoDatabase
   const binaries = findServerBinaries();
   if (!binaries) throw new Error(NO_BINARIES_MESSAGE);
   // Own process group: a Ctrl-C in the terminal must not stop the server before the daemon drains.
-  const cluster = await startCluster({ binDir: binaries.binDir, ownProcessGroup: true });
+  const server = await startCluster({ binDir: binaries.binDir, ownProcessGroup: true });
+  // If the demo is killed outright, the watchdog still stops the server and removes its files.
+  const watchdog = startWatchdog(server.pid()!, dirname(server.dataDir));
+  const cluster: PgCluster = {
+    ...server,
+    async destroy(graceMs) {
+      await server.destroy(graceMs);
+      watchdog.release();
+    },
+  };
   try {
     await exec(cluster.url, `CREATE DATABASE ${CRM_DATABASE}`);
     const url = cluster.url.replace(/\/postgres$/, `/${CRM_DATABASE}`);

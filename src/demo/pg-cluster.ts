@@ -17,6 +17,8 @@ export interface PgCluster {
   readonly binDir: string;
   readonly dataDir: string;
   readonly version: string;
+  /** Process id of the running server, if it runs. */
+  pid(): number | undefined;
   /**
    * Stop the server (fast shutdown) and keep the data directory. After `graceMs` (default 10 s)
    * without an exit it escalates to an immediate shutdown (SIGQUIT); 0 goes straight there.
@@ -153,7 +155,8 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
   }
   const url = urlOf(port);
   const version = await serverVersion(url);
-  return { url, port, binDir: opts.binDir, dataDir, version, stopServer, startServer, destroy };
+  const pid = () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined);
+  return { url, port, binDir: opts.binDir, dataDir, version, pid, stopServer, startServer, destroy };
 }
 
 async function waitReady(url: string, child: ChildProcess, tail: () => string): Promise<void> {

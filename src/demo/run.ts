@@ -93,7 +93,10 @@ async function startParts(o: DemoOptions, parts: Parts, screen: Screen): Promise
   const ring = logRing(20, o.out.isTTY ? undefined : o.err);
   const log = createLogger({ level: 'warn', destination: ring });
   parts.daemon = await startDaemon({ config, configPath: path, log, port: o.port, host: '127.0.0.1' });
-  if (parts.daemon.health) screen.message(`  metrics: http://127.0.0.1:${parts.daemon.health.port}/metrics (also /healthz, /readyz)`);
+  if (parts.daemon.health) {
+    const base = `http://127.0.0.1:${parts.daemon.health.port}`;
+    screen.message(`  metrics: ${base}/metrics (also /healthz, /readyz); status page: ${base}/`);
+  }
   parts.statsDb = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'carecycle-sync demo view' });
   parts.statsDb.on('error', () => undefined);
   screen.message(`  live changes: ${o.rate}/s${o.durationS ? `; stops after ${o.durationS} s` : ''}; Ctrl-C stops everything and removes it\n`);

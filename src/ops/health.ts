@@ -33,6 +33,8 @@ export interface HealthServerOptions {
   log: Logger;
   /** A readiness function that hangs answers 503 after this. Default 5000 ms. */
   readinessTimeoutMs?: number;
+  /** More routes (the status page and its actions): true when it answered the request. */
+  routes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 }
 
 export interface HealthServer {
@@ -76,7 +78,8 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
 }
 
 async function route(opts: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (opts.routes && (await opts.routes(req, res, path))) return;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return sendText(res, 405, 'method not allowed\n');
@@ -95,7 +98,7 @@ async function route(opts: HealthServerOptions, req: IncomingMessage, res: Serve
       return;
     }
     default:
-      return sendText(res, 404, 'not found; try /healthz, /readyz or /metrics\n');
+      return sendText(res, 404, `not found; try /healthz, /readyz or /metrics${opts.routes ? ', or / for the status page' : ''}\n`);
   }
 }
 

@@ -82,6 +82,10 @@ export function createCapture(opts: CaptureOptions): Capture {
         opts.onSlotRecreated?.(reason);
       },
     });
+    // Stopped while taking the lock or reading the position: an abort listener added from
+    // here on would never fire (the signal has already aborted), and the session would stream
+    // on forever. Nothing has started yet; the caller releases the lock.
+    if (signal.aborted) return false;
     const sessionAbort = new AbortController();
     let lost: Error | undefined;
     const forward = () => sessionAbort.abort();

@@ -88,8 +88,15 @@ export function openReplicationStream(opts: StreamOptions, handlers: StreamHandl
     { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
   );
   let failure: Error | undefined;
+  let stopped = false;
+  let starting = false;
   service.on('data', (_lsn: string, msg: Pgoutput.Message) => handlers.onMessage(msg));
-  service.on('start', () => handlers.onStart?.());
+  // A stop asked for while the stream was starting is carried out here, once it has started.
+  service.on('start', () => {
+    starting = false;
+    if (stopped) void service.stop().catch(() => undefined);
+    else handlers.onStart?.();
+  });
   service.on('heartbeat', (lsn: string, _ts: number, shouldRespond: boolean) => {
     plugin.lastReceivedAt = Date.now();
     handlers.onKeepalive(parseLsn(lsn), shouldRespond);
@@ -103,7 +110,13 @@ export function openReplicationStream(opts: StreamOptions, handlers: StreamHandl
 
   return {
     async run(startLsn: Lsn): Promise<void> {
-      await service.subscribe(plugin, opts.slot, formatLsn(startLsn));
+      if (stopped) return;
+      starting = true;
+      try {
+        await service.subscribe(plugin, opts.slot, formatLsn(startLsn));
+      } finally {
+        starting = false;
+      }
       if (failure) throw failure;
     },
     confirm: (lsn, requestReply = false) =>
@@ -114,8 +127,13 @@ export function openReplicationStream(opts: StreamOptions, handlers: StreamHandl
     get lastReceivedAt() {
       return plugin.lastReceivedAt;
     },
+    // While the stream starts, ending its client can hang for ever: pg's connect() never
+    // settles when end() is called during it. The 'start' listener stops it instead, which is
+    // also why this is stop() and not destroy() (that would remove the listener).
     stop: async () => {
-      await service.destroy().catch(() => undefined);
+      stopped = true;
+      if (starting) return;
+      await service.stop().catch(() => undefined);
     },
   };
 }

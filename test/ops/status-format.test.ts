@@ -16,7 +16,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     slot: { name: 'carecycle_sync', active: true, activePid: 4242, walStatus: 'reserved', confirmedFlushLsn: '0/16B3748', restartLsn: '0/16B0000', lagBytes: 12_288, retainedBytes: 3 * 1024 * 1024, safeWalSizeBytes: null },
     checkpoint: { lsn: '0/16B3748', updatedAt: ago(3), ageMs: 3000 },
     queue: { live: { keys: 3, oldestAgeMs: 2000, retrying: 1 }, backfill: { keys: 120_000, oldestAgeMs: 300_000, retrying: 0 }, total: 120_003 },
-    deadLetters: { count: 1, newest: [{ key: '42', reason: 'required', fieldPath: 'phoneNumber', lastFailedAt: ago(180) }] },
+    deadLetters: { count: 1, newest: [{ key: '42', reason: 'required', fieldPath: 'phoneNumber', lastFailedAt: ago(180) }], topReasons: [{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }] },
     backfill: { runId: '3', where: null, enqueued: 250_000, total: 250_000, finished: true, pending: 120_000, remaining: 120_000, etaMs: 20 * 60_000, startedAt: ago(3600) },
     initialBackfillRequested: false,
     initialBackfillRetry: null,
@@ -24,6 +24,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     capture: { ...CAPTURE_DEFAULTS, connected: true, lastHeartbeatAt: ago(12), updatedAt: ago(1) },
     delivery: { ...DELIVERY_DEFAULTS, lastRequestAt: ago(1), updatedAt: ago(1) },
     apiKeyRejected: false,
+    deliveredPerMinute: null,
     lastError: null,
     ...patch,
   };

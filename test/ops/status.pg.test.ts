@@ -63,6 +63,10 @@ describe('status', () => {
     expect(r.checkpoint.ageMs).toBeGreaterThanOrEqual(89_000);
     expect(r.queue.live.oldestAgeMs).toBeGreaterThanOrEqual(299_000);
     expect(r.source.url).toContain('[REDACTED]');
+    // The status page's sparkline: records of accepted requests per minute, oldest first.
+    expect(r.deliveredPerMinute).toHaveLength(60);
+    expect(r.deliveredPerMinute.at(-1)).toBe(140);
+    expect(r.deadLetters.topReasons).toEqual([{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }]);
 
     const text = await cli(['status', '-c', config], { env: { DATABASE_URL: withPassword(url) } });
     expect(text.code).toBe(0);

@@ -35,5 +35,8 @@ export function redactConfig(config: Config): Config {
   if (proxy?.httpsUrl) proxy.httpsUrl = redactUrl(proxy.httpsUrl);
   if (proxy?.httpUrl) proxy.httpUrl = redactUrl(proxy.httpUrl);
   for (const tls of [copy.source.tls, copy.state.tls]) if (tls?.keyPassword !== undefined) tls.keyPassword = '[REDACTED]';
+  if (copy.server.adminToken) copy.server.adminToken = '[REDACTED]';
+  // A webhook URL carries its secret in the path (Slack): show where it goes, not the secret.
+  for (const w of copy.alerts.webhooks) w.url = `${new URL(w.url).origin}/[REDACTED]`;
   return copy;
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { action } from '../context.js';
 import { runDemo } from '../../demo/run.js';
+import { guardedOutput } from '../../demo/output.js';
+import { onBrokenPipe } from '../broken-pipe.js';
 
 interface DemoCliOptions {
   customers: number;
@@ -77,22 +79,31 @@ async function demo(opts: DemoCliOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     // One Ctrl-C can arrive twice (from the terminal and relayed by npm or tsx): only a signal
     // a moment after the first counts as "stop now".
-    if (!stop.signal.aborted) {
+    // A stop because the output closed is not a first signal: the Ctrl-C that closed it is.
+    if (!firstAt) {
       firstAt = Date.now();
-      stop.abort(new Error(`received ${sig}`));
+      if (!stop.signal.aborted) stop.abort(new Error(`received ${sig}`));
     } else if (Date.now() - firstAt > 1000 && !force.signal.aborted) {
       force.abort(new Error(`second ${sig}`));
     }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `npm start | tee demo.log` and Ctrl-C: tee is gone before the demo prints its first
+  // "stopping" line. Nobody reads the output any more, so stop as on Ctrl-C, drop further
+  // output, and still remove Postgres and its directory.
+  const undoPipe = onBrokenPipe(() => {
+    if (!stop.signal.aborted) stop.abort(new Error('output closed'));
+  });
   try {
     const code = await runDemo({
       customers: opts.customers, rate: opts.rate, rpm: opts.rpm, durationS: opts.duration, port: opts.port,
-      out: process.stdout, err: process.stderr, stop: stop.signal, force: force.signal,
+      out: guardedOutput(process.stdout), err: guardedOutput(process.stderr),
+      stop: stop.signal, force: force.signal,
     });
     return force.signal.aborted && code === 0 ? 130 : code;
   } finally {
+    undoPipe();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

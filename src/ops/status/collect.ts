@@ -9,6 +9,7 @@ import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
 import { missingStateTables, NOT_SET_UP } from './setup-check.js';
 import { readRecreations } from '../../source/slot-recreate.js';
 import { readHeld, type HeldSummary } from '../../deliver/held.js';
+import { deliveredPerMinute } from './throughput.js';
 
 /**
  * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
@@ -49,6 +50,13 @@ export interface DeadLetterBrief {
   lastFailedAt: string;
 }
 
+/** How many dead letters share one reason (and field). */
+export interface DeadLetterReason {
+  reason: string;
+  fieldPath: string | null;
+  count: number;
+}
+
 export interface BackfillStatus {
   runId: string;
   where: string | null;
@@ -69,7 +77,7 @@ export interface StatusReport {
   slot: SlotStatus | null;
   checkpoint: { lsn: string; updatedAt: string; ageMs: number } | null;
   queue: { live: QueueLane; backfill: QueueLane; total: number } | null;
-  deadLetters: { count: number; newest: DeadLetterBrief[] } | null;
+  deadLetters: { count: number; newest: DeadLetterBrief[]; topReasons: DeadLetterReason[] } | null;
   backfill: BackfillStatus | null;
   /** `setup` created a new slot and asked the first run to backfill; not started yet. */
   initialBackfillRequested: boolean;
@@ -81,6 +89,8 @@ export interface StatusReport {
   capture: (CaptureRuntime & { updatedAt: string | null }) | null;
   delivery: (DeliveryRuntime & { updatedAt: string | null }) | null;
   apiKeyRejected: boolean;
+  /** Records in requests CareCycle accepted, per minute over the last hour (oldest first). */
+  deliveredPerMinute: number[] | null;
   lastError: { component: 'capture' | 'delivery'; message: string; at: string | null } | null;
 }
 
@@ -141,9 +151,13 @@ async function readDeadLetters(state: StateDb, newest: number): Promise<NonNulla
     'SELECT customer_key, reason, field_path, last_failed_at FROM dead_letters ORDER BY last_failed_at DESC, customer_key LIMIT $1',
     [newest],
   );
+  const top = await state.pool.query<{ reason: string; field_path: string | null; n: string }>(
+    'SELECT reason, field_path, count(*) AS n FROM dead_letters GROUP BY reason, field_path ORDER BY count(*) DESC, reason LIMIT 5',
+  );
   return {
     count: Number(c.rows[0]!.n),
     newest: r.rows.map((x) => ({ key: x.customer_key, reason: scrub(x.reason), fieldPath: x.field_path, lastFailedAt: x.last_failed_at.toISOString() })),
+    topReasons: top.rows.map((x) => ({ reason: scrub(x.reason), fieldPath: x.field_path, count: Number(x.n) })),
   };
 }
 
@@ -195,6 +209,7 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
     stateSchema: config.state.schema,
     slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, initialBackfillRetry: null, requests: null, capture: null, delivery: null,
     apiKeyRejected: false,
+    deliveredPerMinute: null,
     lastError: null,
   };
   report.slot = await readSlot(crm, config.source.slot);
@@ -213,7 +228,8 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
   if (held.customers > 0) report.held = held;
   report.checkpoint = await readCheckpoint(state, config.source.slot);
   report.queue = await readQueue(state);
-  report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 3);
+  // The 50 newest: what the status page lists (the text view shows the first few).
+  report.deadLetters = await readDeadLetters(state, opts.newestDeadLetters ?? 50);
   report.backfill = await readBackfill(state, config);
   report.initialBackfillRequested = (await readInitialBackfillDoc(state.pool))?.status === 'requested';
   const retry = (await getRuntime<BackfillRetryRuntime>(state, BACKFILL_RETRY_DOC))?.value;
@@ -225,6 +241,7 @@ export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config
   report.delivery = { ...delivery.value, updatedAt: delivery.updatedAt?.toISOString() ?? null };
   report.apiKeyRejected = delivery.value.keyRejected;
   report.lastError = newestError(capture.value, delivery.value);
+  report.deliveredPerMinute = await deliveredPerMinute(state);
   return report;
 }
 

@@ -9,6 +9,8 @@ import { formatAgo, formatBytes, formatCount, formatDuration } from './units.js'
  */
 
 const LABEL = 16;
+/** The newest dead letters the text view lists (`dead-letters list` shows them all). */
+const SHOWN_DEAD_LETTERS = 3;
 const row = (label: string, value: string) => `  ${label.padEnd(LABEL)}${value}`;
 
 function lane(l: QueueLane): string {
@@ -89,7 +91,7 @@ export function renderStatus(r: StatusReport, now: Date = new Date()): string {
   if (r.deadLetters) {
     const n = r.deadLetters.count;
     out.push('Dead letters', row('count', `${formatCount(n)}${n > 0 ? '  (carecycle-sync dead-letters list)' : ''}`));
-    for (const d of r.deadLetters.newest) {
+    for (const d of r.deadLetters.newest.slice(0, SHOWN_DEAD_LETTERS)) {
       out.push(row(`key ${d.key}`, `${d.fieldPath ? `${d.fieldPath}: ` : ''}${d.reason}  (${formatAgo(d.lastFailedAt, now)})`));
     }
   }
