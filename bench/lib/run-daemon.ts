@@ -19,6 +19,8 @@ export const API_KEY = 'cc_bench_e2e_key';
 export interface BenchPostgres {
   /** Admin URL (a superuser) of a server with wal_level=logical. */
   adminUrl: string;
+  /** Data directory of a throwaway cluster (undefined for PG_BENCH_URL). */
+  dataDir?: string;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,7 @@ export async function benchPostgres(): Promise<BenchPostgres> {
   const binDir = ['15', '18', '17', '16'].map(binDirFor).find((d) => d !== undefined);
   if (!binDir) throw new Error('no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical');
   const cluster: PgCluster = await startCluster({ binDir, settings: { synchronous_commit: 'on' } });
-  return { adminUrl: cluster.url, close: () => cluster.destroy() };
+  return { adminUrl: cluster.url, dataDir: cluster.dataDir, close: () => cluster.destroy() };
 }
 
 export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -76,8 +78,9 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = []): DaemonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'run', '--config', configPath, '--port', 'off', ...args], {
+/** `entry`: argv that starts the CLI (default: the sources through tsx; see ./cli-build.ts). */
+export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = [], entry: string[] = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts')]): DaemonProcess {
+  const child = spawn(process.execPath, [...entry, 'run', '--config', configPath, '--port', 'off', ...args], {
     cwd: packageRoot(),
     env: { ...process.env, LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
