@@ -80,7 +80,9 @@ export interface DaemonProcess {
 
 /** `entry`: argv that starts the CLI (default: the sources through tsx; see ./cli-build.ts). */
 export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = [], entry: string[] = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts')]): DaemonProcess {
-  const child = spawn(process.execPath, [...entry, 'run', '--config', configPath, '--port', 'off', ...args], {
+  // BENCH_DAEMON_NODE_ARGS: extra node flags for the daemon, e.g. "--max-semi-space-size=1".
+  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'run', '--config', configPath, '--port', 'off', ...args], {
     cwd: packageRoot(),
     env: { ...process.env, LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

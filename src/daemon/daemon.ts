@@ -15,7 +15,7 @@ import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
 import { createDeliveryClient } from '../deliver/index.js';
-import { concurrencyFor, createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
+import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { openStateDb, type StateDb } from '../state/db.js';
@@ -89,7 +89,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     authCooldownMs: config.carecycle.authRetrySeconds * 1000,
   });
   const delivery = createDeliveryLoop({
-    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
+    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
     concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
@@ -169,7 +169,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         await whileActive(capture, signal);
-        const r = await ensureInitialBackfill(state, crm, config, { signal, log });
+        // Each enqueued chunk wakes delivery: it sleeps until something is there to send.
+        const r = await ensureInitialBackfill(state, crm, config, { signal, log, onProgress: () => delivery.wake() });
         if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
         if (attempt > 0) await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
         return;
