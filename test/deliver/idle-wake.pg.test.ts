@@ -11,6 +11,7 @@ import { mappedTables, prepareAssembler } from '../../src/assemble/index.js';
 import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../../src/deliver/loop.js';
 import { readCatalog } from '../../src/ops/catalog.js';
+import { takeHeldLease } from '../../src/queue/lease.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -31,7 +32,8 @@ const running: Array<{ stop: AbortController; done: Promise<void> }> = [];
 
 async function startLoop(idlePollMs?: number): Promise<DeliveryLoop> {
   const assembler = await prepareAssembler({ config, crm, state, catalog: await readCatalog(crm, mappedTables(config)) });
-  const loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100, idlePollMs });
+  const { lease } = await takeHeldLease(state, config.source.slot);
+  const loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100, idlePollMs, lease: () => lease });
   const stop = new AbortController();
   running.push({ stop, done: loop.run(stop.signal) });
   return loop;
