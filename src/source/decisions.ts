@@ -47,6 +47,20 @@ export function flushReason(i: FlushInputs): FlushReason {
 }
 
 /**
+ * How long until `flushReason` could next say yes, or null when nothing waits (nothing buffered,
+ * every commit and keepalive position persisted): then capture sets no timer, and the next
+ * change, commit or keepalive asks again. An idle stream costs no wake-ups.
+ */
+export function nextFlushCheckMs(i: FlushInputs): number | null {
+  // A flush in flight asks again when it ends; this is only the fallback.
+  if (i.flushing) return i.intervalMs;
+  const since = Math.max(0, i.sinceLastFlushMs);
+  if (i.bufferedKeys > 0 || i.bufferedTruncate || i.lastCommit > i.persisted) return Math.max(0, i.intervalMs - since);
+  if (i.durable > i.persisted) return Math.max(0, Math.max(i.intervalMs, KEEPALIVE_PERSIST_MS) - since);
+  return null;
+}
+
+/**
  * The LSN a flush makes durable: the last commit processed when its buffer was taken (every key
  * of every transaction up to that commit is in the buffer or already durable). Keys of a
  * transaction still open are flushed too, but its commit is not reached, so it is replayed.
