@@ -82,7 +82,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: StateDb, plan: Awaited<ReturnType<typeof loadMappingPlan>>): Promise<Daemon> {
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
-  metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
+  const collect = stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot });
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
@@ -114,6 +114,11 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   });
   let connectedSince: Date | null = null;
   const mirror = captureMirror(metrics, capture);
+  // Capture's counters are copied into Prometheus when someone looks (a scrape), not on a timer.
+  metrics.setCollector(async (m) => {
+    mirror();
+    await collect(m);
+  });
   const readiness = async () => {
     const c = capture.status();
     if (c.connected && !connectedSince) connectedSince = new Date();
@@ -133,7 +138,6 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
-    const mirrorTimer = setInterval(mirror, 1000);
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
     // instead of delivering on, half alive, from pools closed underneath it.
     const failed = new AbortController();
@@ -153,7 +157,6 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     } finally {
-      clearInterval(mirrorTimer);
       await health?.close();
       await client.close().catch(() => undefined);
       await state.close();
