@@ -1,12 +1,14 @@
 /**
- * `npm run bench -- idle [--customers N] [--settle-s S] [--window-s S] [--tsx]`
+ * `npm run bench -- idle [--customers N] [--settle-s S] [--window-s S] [--plain] [--tsx]`
  * The footprint of an idle daemon: `carecycle-sync run` (config/demo.yaml, heartbeat on, the
  * default 60 requests/minute) backfills N customers (default 1,000) of a throwaway Postgres into
  * the stand-in; once the queue is drained and the backfill finished, it waits S s (default 25)
  * and then watches the daemon's process for a window (default 60 s): the peak RSS and its CPU
  * time over the window's wall time. Nothing changes in the CRM meanwhile, and the bench sends
  * the daemon nothing (no probes, no scrapes; --port off).
- * The daemon runs as compiled JavaScript on plain node, as in production (--tsx: through tsx).
+ * The daemon runs as compiled JavaScript with the environment the image and the systemd units
+ * set (NODE_OPTIONS, MALLOC_ARENA_MAX), as in production; --plain leaves that out, --tsx runs
+ * the sources through tsx.
  * Target: RSS ≤ 70 MB, CPU ≤ 0.3 % of a core.
  */
 import { parseArgs } from 'node:util';
@@ -15,12 +17,12 @@ import { startStandIn } from '../src/carecycle/stand-in/index.js';
 import { postgresCpuMs } from './lib/cpu.js';
 import { buildBenchCli } from './lib/cli-build.js';
 import { footprintLine, watchFootprint } from './lib/footprint.js';
-import { API_KEY, benchPostgres, crmDatabase, demoConfigFile, query, startDaemon } from './lib/run-daemon.js';
+import { API_KEY, benchPostgres, crmDatabase, demoConfigFile, PRODUCTION_NODE_ENV, query, startDaemon } from './lib/run-daemon.js';
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { customers: { type: 'string', default: '1000' }, 'settle-s': { type: 'string', default: '25' }, 'window-s': { type: 'string', default: '60' }, tsx: { type: 'boolean', default: false } },
+    options: { customers: { type: 'string', default: '1000' }, 'settle-s': { type: 'string', default: '25' }, 'window-s': { type: 'string', default: '60' }, tsx: { type: 'boolean', default: false }, plain: { type: 'boolean', default: false } },
   });
   const customers = Number(values.customers);
   const settleMs = Number(values['settle-s']) * 1000;
@@ -34,13 +36,14 @@ export async function run(args: string[]): Promise<void> {
     const name = `bench_idle_${process.pid}`;
     const url = await crmDatabase(pgs.adminUrl, name, customers);
     const config = demoConfigFile((raw) => (raw.source.slot = name));
-    daemon = startDaemon(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: API_KEY }, [], entry);
+    const env = values.plain ? {} : PRODUCTION_NODE_ENV;
+    daemon = startDaemon(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: API_KEY, ...env }, [], entry);
     await daemon.streaming;
     const t0 = Date.now();
     await drained(url, 30 * 60_000);
     process.stdout.write(
       `idle bench: ${customers.toLocaleString('en-US')} customers backfilled in ${((Date.now() - t0) / 1000).toFixed(0)} s (${standIn.requests.length} requests); ` +
-        `daemon on ${values.tsx ? 'tsx' : 'compiled JavaScript'}; waiting ${settleMs / 1000} s, then watching ${windowMs / 1000} s (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
+        `daemon on ${values.tsx ? 'tsx' : 'compiled JavaScript'}${values.plain ? '' : ` with ${Object.entries(PRODUCTION_NODE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}; waiting ${settleMs / 1000} s, then watching ${windowMs / 1000} s (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
     );
     await new Promise((r) => setTimeout(r, settleMs));
     const requestsBefore = standIn.requests.length;

@@ -1,15 +1,18 @@
 import { buildSync } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 
 /**
  * The CLI as an operator runs it: compiled JavaScript on plain `node`, not the sources through
- * tsx, whose module loader runs in a thread of its own and adds tens of MB to the process. One
- * esbuild file of our sources; packages stay external (the same node_modules). Built under
- * .tmp/ (git-ignored) so the packages resolve from the checkout.
+ * tsx, whose module loader runs in a thread of its own and adds tens of MB to the process.
+ * esbuild with code splitting, so a dynamic import stays lazy as in tsc's dist/ (one file would
+ * hoist every package import to its top); packages stay external (the same node_modules). Built
+ * under .tmp/ (git-ignored) so the packages resolve from the checkout.
  */
 export function buildBenchCli(): string {
-  const outfile = join(packageRoot(), '.tmp', 'bench-cli', 'main.mjs');
+  const outdir = join(packageRoot(), '.tmp', 'bench-cli');
+  rmSync(outdir, { recursive: true, force: true });
   buildSync({
     entryPoints: [join(packageRoot(), 'src', 'cli', 'main.ts')],
     bundle: true,
@@ -17,8 +20,10 @@ export function buildBenchCli(): string {
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    outfile,
+    splitting: true,
+    outdir,
+    outExtension: { '.js': '.mjs' },
     logLevel: 'warning',
   });
-  return outfile;
+  return join(outdir, 'main.mjs');
 }

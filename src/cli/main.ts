@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from './program.js';
 import { printError } from './context.js';
 
 // `carecycle-sync status | head`: a reader that closes the pipe early is not an error to report.
@@ -10,6 +9,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The daemon (`run`) loads only its own command; every other command goes through the full program.
+const { runCli } = process.argv[2] === 'run' ? await import('./run-program.js') : await import('./program.js');
 runCli(process.argv).catch((err: unknown) => {
   printError(err);
   process.exitCode = 1;
