@@ -1,5 +1,6 @@
 /**
- * Benchmark dispatcher: `npm run bench -- <name> [args…]` runs bench/<name>.ts, which exports
+ * Benchmark dispatcher: `npm run bench -- <name> [args…]` runs bench/<name>.ts (backfill, capture,
+ * deliver, idle, latency, skew; every .ts here but this one is registered by its name), which exports
  * `run(args: string[]): Promise<void>` and prints its figures. Benchmarks are not tests.
  */
 import { readdirSync } from 'node:fs';

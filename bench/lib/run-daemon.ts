@@ -16,9 +16,17 @@ import { packageRoot, sqlDir } from '../../src/paths.js';
 
 export const API_KEY = 'cc_bench_e2e_key';
 
+/**
+ * The environment the image (Dockerfile ENV) and the systemd units give the daemon for a small
+ * footprint (docs/footprint.md); a packaging test keeps them equal.
+ */
+export const PRODUCTION_NODE_ENV = { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '2' } as const;
+
 export interface BenchPostgres {
   /** Admin URL (a superuser) of a server with wal_level=logical. */
   adminUrl: string;
+  /** Data directory of a throwaway cluster (undefined for PG_BENCH_URL). */
+  dataDir?: string;
   close(): Promise<void>;
 }
 
@@ -32,7 +40,7 @@ export async function benchPostgres(): Promise<BenchPostgres> {
   const binDir = ['15', '18', '17', '16'].map(binDirFor).find((d) => d !== undefined);
   if (!binDir) throw new Error('no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical');
   const cluster: PgCluster = await startCluster({ binDir, settings: { synchronous_commit: 'on' } });
-  return { adminUrl: cluster.url, close: () => cluster.destroy() };
+  return { adminUrl: cluster.url, dataDir: cluster.dataDir, close: () => cluster.destroy() };
 }
 
 export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
@@ -76,8 +84,11 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = []): DaemonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts'), 'run', '--config', configPath, '--port', 'off', ...args], {
+/** `entry`: argv that starts the CLI (default: the sources through tsx; see ./cli-build.ts). */
+export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = [], entry: string[] = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts')]): DaemonProcess {
+  // BENCH_DAEMON_NODE_ARGS: extra node flags for the daemon, e.g. "--max-semi-space-size=1".
+  const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'run', '--config', configPath, '--port', 'off', ...args], {
     cwd: packageRoot(),
     env: { ...process.env, LOG_LEVEL: 'info', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

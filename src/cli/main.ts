@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from './program.js';
 import { printError } from './context.js';
 import { brokenPipe, isBrokenPipe } from './broken-pipe.js';
 
@@ -11,6 +10,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The daemon (`run`) loads only its own command; every other command goes through the full program.
+const { runCli } = process.argv[2] === 'run' ? await import('./run-program.js') : await import('./program.js');
 runCli(process.argv).catch((err: unknown) => {
   printError(err);
   process.exitCode = 1;

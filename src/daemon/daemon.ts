@@ -15,7 +15,7 @@ import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
 import { createDeliveryClient } from '../deliver/index.js';
-import { concurrencyFor, createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
+import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { openStateDb, type StateDb } from '../state/db.js';
@@ -85,14 +85,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: StateDb, plan: Awaited<ReturnType<typeof loadMappingPlan>>): Promise<Daemon> {
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
-  metrics.setCollector(stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot }));
+  const collect = stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot });
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
     authCooldownMs: config.carecycle.authRetrySeconds * 1000,
   });
   const delivery = createDeliveryLoop({
-    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
+    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
     concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log }),
@@ -117,6 +117,11 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   });
   let connectedSince: Date | null = null;
   const mirror = captureMirror(metrics, capture);
+  // Capture's counters are copied into Prometheus when someone looks (a scrape), not on a timer.
+  metrics.setCollector(async (m) => {
+    mirror();
+    await collect(m);
+  });
   const readiness = async () => {
     const c = capture.status();
     if (c.connected && !connectedSince) connectedSince = new Date();
@@ -137,7 +142,6 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
-    const mirrorTimer = setInterval(mirror, 1000);
     // The `ready` gauge and the alert webhooks; never in the way of the services.
     const monitor = startMonitor({ settings: config.alerts, instance: config.source.slot, readiness, status: () => collectStatus(state, crm, config), registry: metrics.registry, log, sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } } });
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
@@ -159,7 +163,6 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     } finally {
-      clearInterval(mirrorTimer);
       monitor.stop();
       await health?.close();
       await client.close().catch(() => undefined);
@@ -176,7 +179,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         await whileActive(capture, signal);
-        const r = await ensureInitialBackfill(state, crm, config, { signal, log });
+        // Each enqueued chunk wakes delivery: it sleeps until something is there to send.
+        const r = await ensureInitialBackfill(state, crm, config, { signal, log, onProgress: () => delivery.wake() });
         if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
         if (attempt > 0) await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
         return;

@@ -38,7 +38,7 @@ export interface DeliveryLoopOptions {
   log: Logger;
   /** Keys per batch (config.sync.batchSize, at most 100). */
   batchSize: number;
-  /** How often to look at `pending` when idle and nobody woke us (ms). */
+  /** How often to look at `pending` when idle and nobody woke us (ms; default IDLE_POLL_MS). */
   idlePollMs?: number;
   /** After a rejected key or wrong endpoint, wait this long before trying again (ms). */
   fatalRetryMs?: number;
@@ -51,6 +51,14 @@ export interface DeliveryLoopOptions {
   /** Called after each settled batch (metrics). */
   onBatch?: (counts: SettleCounts & { records: number; priority: number }) => void;
 }
+
+/**
+ * The idle loop sleeps until woken: capture wakes it after each flush, the daemon after each
+ * chunk of its own backfill. This poll only catches keys that another process wrote (a
+ * `backfill` command without --wait, `dead-letters retry`), so it can be slow: an idle daemon
+ * then costs one small query every 5 s instead of ten a second.
+ */
+export const IDLE_POLL_MS = 5000;
 
 /**
  * Pure: batches in flight for a request budget. One batch takes tens of ms (assemble, request,
@@ -223,7 +231,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
         sleepers.delete(done);
         resolve();
       };
-      const t = setTimeout(done, o.idlePollMs ?? 250);
+      const t = setTimeout(done, o.idlePollMs ?? IDLE_POLL_MS);
       sleepers.add(done);
       signal.addEventListener('abort', done, { once: true });
     });

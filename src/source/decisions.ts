@@ -27,8 +27,13 @@ export interface FlushInputs {
 
 export type FlushReason = 'full' | 'interval' | 'commit' | 'keepalive' | null;
 
-/** Keepalive positions are persisted lazily: they only shorten the replay after a restart. */
-export const KEEPALIVE_PERSIST_FACTOR = 10;
+/**
+ * Keepalive positions are persisted lazily: they only shorten the replay after a restart. At
+ * most once a minute: with the state in the source database, each such write makes WAL, the
+ * walsender answers with a keepalive past it, and a short interval turned that into a write
+ * every few seconds forever, on a daemon with nothing to do.
+ */
+export const KEEPALIVE_PERSIST_MS = 60_000;
 
 /** Whether to start a flush now, and why. Never two at once: flushes commit in LSN order. */
 export function flushReason(i: FlushInputs): FlushReason {
@@ -37,7 +42,21 @@ export function flushReason(i: FlushInputs): FlushReason {
   const due = i.sinceLastFlushMs >= i.intervalMs;
   if (due && (i.bufferedKeys > 0 || i.bufferedTruncate)) return 'interval';
   if (due && i.lastCommit > i.persisted) return 'commit';
-  if (i.durable > i.persisted && i.sinceLastFlushMs >= i.intervalMs * KEEPALIVE_PERSIST_FACTOR) return 'keepalive';
+  if (i.durable > i.persisted && i.sinceLastFlushMs >= Math.max(i.intervalMs, KEEPALIVE_PERSIST_MS)) return 'keepalive';
+  return null;
+}
+
+/**
+ * How long until `flushReason` could next say yes, or null when nothing waits (nothing buffered,
+ * every commit and keepalive position persisted): then capture sets no timer, and the next
+ * change, commit or keepalive asks again. An idle stream costs no wake-ups.
+ */
+export function nextFlushCheckMs(i: FlushInputs): number | null {
+  // A flush in flight asks again when it ends; this is only the fallback.
+  if (i.flushing) return i.intervalMs;
+  const since = Math.max(0, i.sinceLastFlushMs);
+  if (i.bufferedKeys > 0 || i.bufferedTruncate || i.lastCommit > i.persisted) return Math.max(0, i.intervalMs - since);
+  if (i.durable > i.persisted) return Math.max(0, Math.max(i.intervalMs, KEEPALIVE_PERSIST_MS) - since);
   return null;
 }
 

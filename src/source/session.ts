@@ -5,7 +5,8 @@ import { writeBatch } from '../queue/enqueue.js';
 import type { StateDb } from '../state/db.js';
 import { PRIORITY } from '../state/tables.js';
 import { bindRelation, changeKeys, type Binding, type KeyLost, type RowChange, type TableRoute } from './changes.js';
-import { flushCheckpoint, flushReason, keepaliveConfirm } from './decisions.js';
+import { flushCheckpoint, flushReason, keepaliveConfirm, nextFlushCheckMs, type FlushInputs } from './decisions.js';
+import { FlushTimer } from './flush-timer.js';
 import { KeyBuffer, type BufferedBatch } from './key-buffer.js';
 import { formatLsn, maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { openReplicationStream, type ReplicationMessage, type ReplicationStream } from './replication.js';
@@ -54,6 +55,10 @@ export class CaptureSession {
   private stopping = false;
   private draining: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly flushTimer = new FlushTimer(() => {
+    this.tick();
+    this.armTick();
+  });
   /** START_REPLICATION was accepted during this session. */
   started = false;
 
@@ -72,7 +77,7 @@ export class CaptureSession {
       this.draining = this.stop();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    this.timers.push(setInterval(() => this.tick(), Math.max(20, Math.floor(this.o.config.sync.flushIntervalMs / 2))));
+    this.armTick();
     this.timers.push(setInterval(() => this.sendStatus(), this.o.statusIntervalMs));
     try {
       await this.stream.run(this.o.startLsn);
@@ -82,6 +87,7 @@ export class CaptureSession {
     } finally {
       signal.removeEventListener('abort', onAbort);
       for (const t of this.timers) clearInterval(t);
+      this.flushTimer.end();
       if (this.draining) await this.draining;
       await this.stream.stop();
       await this.settleFlushes();
@@ -148,6 +154,7 @@ export class CaptureSession {
     this.o.status.changesSeen++;
     if ('keyLost' in binding && binding.keyLost) return this.onRowWithoutKey(binding.route, binding.keyLost, msg as RowChange);
     changeKeys(binding.route, msg as RowChange, this.buffer);
+    this.armTick();
     // The row may have moved from a customer this update cannot name (see Binding.movesUnseen).
     if ('movesUnseen' in binding && binding.movesUnseen && msg.tag === 'update' && !msg.old && !msg.key) this.buffer.unattributed(binding.route, msg as RowChange);
     if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
@@ -159,6 +166,7 @@ export class CaptureSession {
     if (policyKey !== undefined && policyKey !== null) this.buffer.policy(String(policyKey));
     else if (route.role === 'policies') this.buffer.truncatedPolicies = true;
     else this.buffer.truncatedCustomers = true;
+    this.armTick();
     if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
   }
 
@@ -176,6 +184,7 @@ export class CaptureSession {
       if (route.role === 'policies') this.buffer.truncatedPolicies = true;
       else this.buffer.truncatedCustomers = true;
     }
+    this.armTick();
   }
 
   private onLogicalMessage(msg: Msg<'message'>): void {
@@ -187,6 +196,7 @@ export class CaptureSession {
   private onCommit(msg: Msg<'commit'>): void {
     this.inTxn = false;
     this.lastCommit = maxLsn(this.lastCommit, parseLsn(msg.commitEndLsn));
+    this.armTick();
   }
 
   /** Warned once per table and session (a bulk delete must not flood the log), counted always. */
@@ -216,7 +226,10 @@ export class CaptureSession {
       bufferedTruncate: this.buffer.hasTruncate,
       flushing: this.flushing !== null,
     });
-    if (pos !== null) this.durable = pos;
+    if (pos !== null) {
+      this.durable = pos;
+      this.armTick();
+    }
     if (pos !== null || shouldRespond) this.sendStatus(false);
   }
 
@@ -235,9 +248,8 @@ export class CaptureSession {
     }
   }
 
-  private tick(): void {
-    if (this.stopping) return;
-    const reason = flushReason({
+  private flushInputs(): FlushInputs {
+    return {
       bufferedKeys: this.buffer.size,
       bufferedTruncate: this.buffer.hasTruncate,
       maxKeys: this.o.config.sync.flushMaxKeys,
@@ -247,8 +259,21 @@ export class CaptureSession {
       durable: this.durable,
       persisted: this.persisted,
       flushing: this.flushing !== null,
-    });
-    if (reason) this.startFlush();
+    };
+  }
+
+  private tick(): void {
+    if (this.stopping) return;
+    if (flushReason(this.flushInputs())) this.startFlush();
+  }
+
+  /**
+   * The flush timer is set only while something waits to be flushed or persisted, for when it
+   * is due; every change, commit, keepalive position and finished flush asks again. An idle
+   * stream sets none (it used to check ten times a second).
+   */
+  private armTick(): void {
+    if (!this.stopping) this.flushTimer.request(nextFlushCheckMs(this.flushInputs()));
   }
 
   /** Backpressure: with one flush already in flight, wait for it before starting the next. */
@@ -270,6 +295,7 @@ export class CaptureSession {
     const p = this.writeFlush(batch, upTo).catch((err: unknown) => this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err })));
     this.flushing = p.finally(() => {
       this.flushing = null;
+      this.armTick();
     });
   }
 

@@ -134,21 +134,7 @@ describe('README.md (the operator guide)', () => {
 });
 
 describe('deploy manifests', () => {
-  it('Kubernetes: probes hit /healthz and /readyz on the container port, non-root, and its config validates', () => {
-    const docs = parseAllDocuments(readFileSync('deploy/kubernetes.yaml', 'utf8')).map((d) => d.toJS());
-    const deployment = docs.find((d) => d.kind === 'Deployment');
-    const c = deployment.spec.template.spec.containers[0];
-    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
-    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-    expect(c.ports[0].containerPort).toBe(8080);
-    expect(c.env).toContainEqual({ name: 'PORT', value: '8080' });
-    expect(deployment.spec.template.spec.securityContext.runAsUser).toBe(10001);
-    expect(deployment.spec.replicas).toBe(1);
-    const dir = mkdtempSync(join(tmpdir(), 'ccs-k8s-'));
-    tmp.push(dir);
-    writeFileSync(join(dir, 'config.yaml'), docs.find((d) => d.kind === 'ConfigMap').data['config.yaml']);
-    expect(() => loadConfig({ path: join(dir, 'config.yaml'), env: { DATABASE_URL: 'postgres://x@db/crm', CARECYCLE_API_KEY: 'cc_test_key' } })).not.toThrow();
-  });
+  // Kubernetes (deploy/kubernetes/): see kustomize.test.ts, which renders every agency overlay.
 
   it('docker-compose: logical wal_level, mounted files exist, the daemon waits for setup', () => {
     const compose = parseAllDocuments(readFileSync('deploy/docker-compose.yml', 'utf8'), { merge: true })[0]!.toJS();

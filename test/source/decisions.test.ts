@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { backoffMs, flushCheckpoint, flushReason, keepaliveConfirm, statusIntervalMs, type FlushInputs, type KeepaliveInputs } from '../../src/source/decisions.js';
+import { backoffMs, flushCheckpoint, flushReason, keepaliveConfirm, nextFlushCheckMs, statusIntervalMs, type FlushInputs, type KeepaliveInputs } from '../../src/source/decisions.js';
 import { formatLsn, parseLsn } from '../../src/source/lsn.js';
 
 describe('LSN text', () => {
@@ -30,10 +30,31 @@ describe('flushReason', () => {
   });
   it('persists keepalive positions only lazily', () => {
     expect(flushReason(flush({ durable: 180n, sinceLastFlushMs: 300 }))).toBeNull();
-    expect(flushReason(flush({ durable: 180n, sinceLastFlushMs: 2000 }))).toBe('keepalive');
+    // Not every few seconds: that write makes WAL whose keepalive asks for the next write.
+    expect(flushReason(flush({ durable: 180n, sinceLastFlushMs: 2000 }))).toBeNull();
+    expect(flushReason(flush({ durable: 180n, sinceLastFlushMs: 59_999 }))).toBeNull();
+    expect(flushReason(flush({ durable: 180n, sinceLastFlushMs: 60_000 }))).toBe('keepalive');
   });
   it('never starts a second flush while one is in flight', () => {
     expect(flushReason(flush({ bufferedKeys: 9999, flushing: true }))).toBeNull();
+  });
+});
+
+describe('nextFlushCheckMs', () => {
+  it('sets no timer when nothing waits: an idle stream wakes nobody', () => {
+    expect(nextFlushCheckMs(flush({ sinceLastFlushMs: 10_000 }))).toBeNull();
+  });
+  it('is due when flushReason would say yes, never later', () => {
+    for (const o of [{ bufferedKeys: 3 }, { bufferedTruncate: true }, { lastCommit: 150n }, { durable: 180n }] as Array<Partial<FlushInputs>>) {
+      const wait = nextFlushCheckMs(flush({ ...o, sinceLastFlushMs: 50 }))!;
+      expect(wait, JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? String(v) : v))).not.toBeNull();
+      expect(flushReason(flush({ ...o, sinceLastFlushMs: 50 + wait - 1 }))).toBeNull();
+      expect(flushReason(flush({ ...o, sinceLastFlushMs: 50 + wait }))).not.toBeNull();
+    }
+  });
+  it('asks again after a flush in flight (its end asks too), and at once when overdue', () => {
+    expect(nextFlushCheckMs(flush({ bufferedKeys: 3, flushing: true }))).toBe(200);
+    expect(nextFlushCheckMs(flush({ bufferedKeys: 3, sinceLastFlushMs: 5000 }))).toBe(0);
   });
 });
 
