@@ -60,6 +60,20 @@ export function concurrencyFor(requestsPerMinute: number): number {
   return requestsPerMinute >= 1200 ? 4 : 1;
 }
 
+/** Top-up rounds per request at most (each claims and assembles up to one batch of keys). */
+export const MAX_TOP_UPS = 10;
+
+/**
+ * Pure: how many more keys to claim for a request that carries `records` records so far. While
+ * most claimed customers turn out unchanged (a reconcile after a mapping change), the request is
+ * filled up to `batchSize` records instead of going out with the few that changed; a claim that
+ * came back short means the queue is empty, so there is nothing to wait for.
+ */
+export function topUpSize(records: number, batchSize: number, lastAsked: number, lastClaimed: number, round: number): number {
+  if (round >= MAX_TOP_UPS || lastClaimed < lastAsked || records >= batchSize) return 0;
+  return batchSize - records;
+}
+
 export interface DeliveryStatus {
   keyRejected: boolean;
   lastError: string | null;
@@ -114,6 +128,36 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     while (!o.lease() && !signal?.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
   }
 
+  /** More keys for the batch in flight, under the claim mutex (never a key another batch holds). */
+  function claimMore(limit: number, lease: Lease): Promise<Claimed[]> {
+    const mine = claiming.then(async () => {
+      const more = await claimPending(o.state, limit, [...inFlight], lease);
+      for (const c of more) inFlight.add(c.key);
+      return more;
+    });
+    claiming = mine.catch(() => undefined);
+    return mine;
+  }
+
+  /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
+  async function assembleFull(claimed: Claimed[], lease: Lease) {
+    const results = await o.assembler.assemble(claimed.map((c) => c.key));
+    let records = itemsToSend(results).length;
+    let asked = o.batchSize;
+    let got = claimed.length;
+    for (let round = 0, n = topUpSize(records, o.batchSize, asked, got, round); n > 0; n = topUpSize(records, o.batchSize, asked, got, ++round)) {
+      const more = await claimMore(n, lease);
+      claimed.push(...more);
+      asked = n;
+      got = more.length;
+      if (more.length === 0) break;
+      const extra = await o.assembler.assemble(more.map((c) => c.key));
+      results.push(...extra);
+      records += itemsToSend(extra).length;
+    }
+    return results;
+  }
+
   const NOTHING = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
 
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
@@ -123,7 +167,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const assembled = await o.assembler.assemble(claimed.map((c) => c.key));
+      const assembled = await assembleFull(claimed, lease);
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);

@@ -18,6 +18,7 @@ import { demoConfigFile, startDaemonChild, type DaemonChild, type DaemonEnv } fr
 
 const KEY = 'cc_mapping_change_0123456789ab';
 const SEED = 40;
+const BATCH = 4;
 
 let url: string;
 let standIn: StandIn;
@@ -28,12 +29,17 @@ const applied: AcaRecord[] = [];
 const count = async (text: string) => Number((await sql<{ n: string }>(url, text))[0]!.n);
 const keysOf = async (text: string) => (await sql<{ k: string }>(url, text)).map((r) => r.k).sort();
 const sentSince = (mark: number) => [...new Set(applied.slice(mark).map((r) => r.externalId))].sort();
+/** Records per accepted request since request number `mark`. */
+const requestSizes = (mark: number) => standIn.requests.slice(mark).filter((r) => r.status === 200 && r.records > 0).map((r) => r.records);
 
 /** demo.yaml on this database's slot, fast, with `patch` applied. */
 const configWith = (patch: (raw: any) => void = () => undefined) =>
   demoConfigFile((raw) => {
     raw.source.slot = slotFor(url);
-    raw.carecycle.requestsPerMinute = 6000;
+    // One batch in flight at a time (several share the tail of the queue above 1,200 a minute).
+    raw.carecycle.requestsPerMinute = 600;
+    // Small batches, so a request that carries only the few changed customers of a batch shows.
+    raw.sync.batchSize = BATCH;
     patch(raw);
   });
 const withNotes = (raw: any) => (raw.customers.customFields.notes = 'notes');
@@ -101,6 +107,7 @@ describe('a mapping change', { timeout: 240_000 }, () => {
 
   it('a newly mapped field reaches every customer with a value; the others are not sent again', async () => {
     const mark = applied.length;
+    const requests = standIn.requests.length;
     const d = await runUntilSettled(configWith(withNotes), 2);
     const changed = d.logs.find((l) => /the mapping changed/.test(String(l.msg)));
     expect(changed?.changed).toEqual(['customers.customFields.notes']);
@@ -110,18 +117,22 @@ describe('a mapping change', { timeout: 240_000 }, () => {
     for (const k of withValue) {
       expect(standIn.store.byExternalId(k)!.fields.customFields).toContainEqual({ fieldKey: 'notes', value: `vip ${k}` });
     }
-    // Records sent ≤ records changed: one record per customer here (none has more than 10 policies).
+    // Records sent ≤ records changed: one record per customer here (none has more than 10 policies),
+    // in full requests although only one customer in four changed.
     expect(applied.length - mark).toBe(withValue.length);
+    expect(requestSizes(requests)).toEqual([4, 4, 2]);
   });
 
   it('a fixed transform sends only the customers it affects', async () => {
     const mark = applied.length;
+    const requests = standIn.requests.length;
     const d = await runUntilSettled(configWith((raw) => (withNotes(raw), withTrim(raw))), 3);
     expect(d.logs.find((l) => /the mapping changed/.test(String(l.msg)))?.changed).toEqual(['customers.fields.firstName']);
     const padded = await keysOf(`SELECT id::text AS k FROM customers WHERE first_name <> btrim(first_name)`);
     expect(padded).toHaveLength(SEED / 5);
     expect(sentSince(mark)).toEqual(padded);
     for (const k of padded) expect(standIn.store.byExternalId(k)!.fields.firstName).not.toMatch(/\s$/);
+    expect(requestSizes(requests)).toEqual([4, 4]);
   });
 
   it('backfill --dry-run counts what a change would send, as the CRM says, and writes nothing', async () => {
