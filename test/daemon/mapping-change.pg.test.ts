@@ -155,4 +155,19 @@ describe('a mapping change', { timeout: 240_000 }, () => {
                                          (SELECT value::text FROM carecycle_sync.runtime WHERE name = 'mapping') AS m`);
     expect(after).toEqual(before);
   });
+
+  it('a narrower customers.where gives the customers it leaves out the delete rule, and sends no one else', async () => {
+    const mark = applied.length;
+    const d = await runUntilSettled(configWith((raw) => {
+      withNotes(raw);
+      withTrim(raw);
+      raw.customers.where = 'deleted_at IS NULL AND id <> 3';
+      raw.sync.onCustomerDelete = 'cancel-policies';
+    }), 4);
+    expect(d.logs.find((l) => /the mapping changed/.test(String(l.msg)))?.changed).toEqual(['customers.where', 'sync.onCustomerDelete']);
+    expect(sentSince(mark)).toEqual(['3']);
+    const policies = standIn.store.byExternalId('3')!.policies;
+    expect(policies.length).toBeGreaterThan(0);
+    expect(policies.map((p) => p.fields.status)).toEqual(policies.map(() => 'Cancelled'));
+  });
 });
