@@ -149,6 +149,10 @@ describe('a mapping change', { timeout: 240_000 }, () => {
     const gold = await count(`SELECT count(*) AS n FROM customers WHERE deleted_at IS NULL AND ${tier} IS NOT NULL`);
     expect(all).toMatchObject({ customers, changed: gold, unchanged: customers - gold, invalid: 0, fields: { 'customFields.tier': gold } });
     expect(Object.keys(all.fields)).toEqual(['customFields.tier']);
+    const text = execFileSync(process.execPath, cliArgs('backfill', '--dry-run', '--config', config), { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+    expect(text).toContain(`would change  ${gold}  (${gold} records)`);
+    expect(text).toMatch(/customer 8:\n {4}customFields\.tier: \(not sent\) → "gold"/);
+    expect(text).toMatch(/Sending them would take about .* at 600 requests\/min × 4 records/);
     const some = dryRun(config, '--where', 'id <= 20');
     expect(some).toMatchObject({ customers: 20, changed: 2, unchanged: 18, invalid: 0, fields: { 'customFields.tier': 2 } });
     const after = await sql(url, `SELECT (SELECT count(*) FROM carecycle_sync.pending) AS p, (SELECT count(*) FROM carecycle_sync.backfill) AS b,
