@@ -140,12 +140,14 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   }
 
   /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
-  async function assembleFull(claimed: Claimed[], lease: Lease) {
+  async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
     const results = await o.assembler.assemble(claimed.map((c) => c.key));
     let records = itemsToSend(results).length;
     let asked = o.batchSize;
     let got = claimed.length;
     for (let round = 0, n = topUpSize(records, o.batchSize, asked, got, round); n > 0; n = topUpSize(records, o.batchSize, asked, got, ++round)) {
+      // A drain finishes what it holds; it does not take on more.
+      if (shutdown?.aborted) break;
       const more = await claimMore(n, lease);
       claimed.push(...more);
       asked = n;
@@ -167,7 +169,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const assembled = await assembleFull(claimed, lease);
+      const assembled = await assembleFull(claimed, lease, shutdown);
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);
