@@ -115,9 +115,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       await o.client.ready?.(signal);
       const lease = o.lease();
       if (!lease) return { claimed: [], lease };
-      const claimed = await claimPending(o.state, o.batchSize, [...inFlight], lease);
-      for (const c of claimed) inFlight.add(c.key);
-      return { claimed, lease };
+      return { claimed: await claimKeys(o.batchSize, lease), lease };
     });
     claiming = mine.catch(() => undefined);
     return mine;
@@ -128,14 +126,19 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     while (!o.lease() && !signal?.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
   }
 
-  /** More keys for the batch in flight, under the claim mutex (never a key another batch holds). */
-  function claimMore(limit: number, lease: Lease): Promise<Claimed[]> {
-    const mine = claiming.then(async () => {
-      const more = await claimPending(o.state, limit, [...inFlight], lease);
-      for (const c of more) inFlight.add(c.key);
-      return more;
+  /**
+   * The claim itself, one at a time, so parallel batches never share a customer. Separate from
+   * claimNext's mutex: a batch topping up must not wait behind another's wait for the lease or a
+   * request slot (the lease can come back only once the batches in flight are done).
+   */
+  let claimingKeys: Promise<unknown> = Promise.resolve();
+  function claimKeys(limit: number, lease: Lease): Promise<Claimed[]> {
+    const mine = claimingKeys.then(async () => {
+      const got = await claimPending(o.state, limit, [...inFlight], lease);
+      for (const c of got) inFlight.add(c.key);
+      return got;
     });
-    claiming = mine.catch(() => undefined);
+    claimingKeys = mine.catch(() => undefined);
     return mine;
   }
 
@@ -147,8 +150,8 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     let got = claimed.length;
     for (let round = 0, n = topUpSize(records, o.batchSize, asked, got, round); n > 0; n = topUpSize(records, o.batchSize, asked, got, ++round)) {
       // A drain finishes what it holds; it does not take on more.
-      if (shutdown?.aborted) break;
-      const more = await claimMore(n, lease);
+      if (shutdown?.aborted || lease.lost.aborted) break;
+      const more = await claimKeys(n, lease);
       claimed.push(...more);
       asked = n;
       got = more.length;
