@@ -24,6 +24,8 @@ export interface InitialBackfillDoc {
   createdAt?: string;
   status?: 'requested' | 'started';
   runId?: string;
+  /** Why it was requested again: 'slot recreated', 'mapping changed'. */
+  reason?: string;
 }
 
 export async function readInitialBackfillDoc(q: pg.ClientBase | pg.Pool): Promise<InitialBackfillDoc | undefined> {
@@ -48,13 +50,16 @@ export async function ensureInitialBackfill(
       const open = await unfinishedRun(client);
       if (open) {
         opts.log?.info({ runId: open.runId, enqueued: open.enqueued, total: open.total }, 'resuming the unfinished backfill');
-        return runBackfill(state, crm, config, open, { ...opts, client });
+        const resumed = await runBackfill(state, crm, config, open, { ...opts, client });
+        // A reconcile requested meanwhile (a mapping change) still needs its own full run.
+        if (resumed.aborted || (await readInitialBackfillDoc(client))?.status !== 'requested') return resumed;
       }
       const doc = await readInitialBackfillDoc(client);
       const requested = doc ? doc.status === 'requested' : !(await anyRunExists(client));
       if (!requested) return null;
       const run = await startBackfill(state, crm, config);
-      opts.log?.info({ runId: run.runId, total: run.total }, 'new slot: backfilling every customer');
+      const why = doc?.reason ?? 'new slot';
+      opts.log?.info({ runId: run.runId, total: run.total, reason: why }, `${why}: backfilling every customer`);
       return runBackfill(state, crm, config, run, { ...opts, client });
     });
   } catch (err) {

@@ -144,9 +144,13 @@ export const configSchema = z
           })
           .strict()
           .default({}),
+        reconcileOnMappingChange: z
+          .boolean()
+          .default(true)
+          .describe('When `run` starts with a different mapping (tables, fields, transforms, filters, custom fields, delete rules, other record-shaping `sync` keys), re-assemble every customer at backfill priority and send only the records that differ. Off: the new mapping reaches a customer only when it changes.'),
       })
       .strict()
-      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100, safety: {} }),
+      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100, safety: {}, reconcileOnMappingChange: true }),
     customers: z
       .object({
         table: tableName,

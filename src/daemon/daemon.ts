@@ -18,6 +18,7 @@ import { createDeliveryClient } from '../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
+import { checkMappingChange } from '../backfill/reconcile.js';
 import { openStateDb, type StateDb } from '../state/db.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../source/decisions.js';
@@ -175,10 +176,13 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
    * The backfill of a new slot, retried with backoff inside the running daemon when it fails (a
    * lost connection, a lock timeout): each failure is logged and shown by `status` until it works.
    */
+  let mappingChecked = false;
   async function initialBackfill(signal: AbortSignal): Promise<void> {
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         await whileActive(capture, signal);
+        // Once this instance holds the slot: a mapping change requests the same backfill.
+        if (!mappingChecked) mappingChecked = Boolean(await checkMappingChange(state, plan, config, log));
         // Each enqueued chunk wakes delivery: it sleeps until something is there to send.
         const r = await ensureInitialBackfill(state, crm, config, { signal, log, onProgress: () => delivery.wake() });
         if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');

@@ -68,6 +68,20 @@ export function concurrencyFor(requestsPerMinute: number): number {
   return requestsPerMinute >= 1200 ? 4 : 1;
 }
 
+/** Top-up rounds per request at most (each claims and assembles up to one batch of keys). */
+export const MAX_TOP_UPS = 10;
+
+/**
+ * Pure: how many more keys to claim for a request that carries `records` records so far. While
+ * most claimed customers turn out unchanged (a reconcile after a mapping change), the request is
+ * filled up to `batchSize` records instead of going out with the few that changed; a claim that
+ * came back short means the queue is empty, so there is nothing to wait for.
+ */
+export function topUpSize(records: number, batchSize: number, lastAsked: number, lastClaimed: number, round: number): number {
+  if (round >= MAX_TOP_UPS || lastClaimed < lastAsked || records >= batchSize) return 0;
+  return batchSize - records;
+}
+
 export interface DeliveryStatus {
   keyRejected: boolean;
   lastError: string | null;
@@ -109,9 +123,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       await o.client.ready?.(signal);
       const lease = o.lease();
       if (!lease) return { claimed: [], lease };
-      const claimed = await claimPending(o.state, o.batchSize, [...inFlight], lease);
-      for (const c of claimed) inFlight.add(c.key);
-      return { claimed, lease };
+      return { claimed: await claimKeys(o.batchSize, lease), lease };
     });
     claiming = mine.catch(() => undefined);
     return mine;
@@ -120,6 +132,43 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   /** Resolves once this instance holds the delivery lease (or on abort). */
   async function leaseHeld(signal?: AbortSignal): Promise<void> {
     while (!o.lease() && !signal?.aborted) await sleep(100, undefined, { signal }).catch(() => undefined);
+  }
+
+  /**
+   * The claim itself, one at a time, so parallel batches never share a customer. Separate from
+   * claimNext's mutex: a batch topping up must not wait behind another's wait for the lease or a
+   * request slot (the lease can come back only once the batches in flight are done).
+   */
+  let claimingKeys: Promise<unknown> = Promise.resolve();
+  function claimKeys(limit: number, lease: Lease): Promise<Claimed[]> {
+    const mine = claimingKeys.then(async () => {
+      const got = await claimPending(o.state, limit, [...inFlight], lease);
+      for (const c of got) inFlight.add(c.key);
+      return got;
+    });
+    claimingKeys = mine.catch(() => undefined);
+    return mine;
+  }
+
+  /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
+  async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
+    const results = await o.assembler.assemble(claimed.map((c) => c.key));
+    let records = itemsToSend(results).length;
+    let asked = o.batchSize;
+    let got = claimed.length;
+    for (let round = 0, n = topUpSize(records, o.batchSize, asked, got, round); n > 0; n = topUpSize(records, o.batchSize, asked, got, ++round)) {
+      // A drain finishes what it holds; it does not take on more.
+      if (shutdown?.aborted || lease.lost.aborted) break;
+      const more = await claimKeys(n, lease);
+      claimed.push(...more);
+      asked = n;
+      got = more.length;
+      if (more.length === 0) break;
+      const extra = await o.assembler.assemble(more.map((c) => c.key));
+      results.push(...extra);
+      records += itemsToSend(extra).length;
+    }
+    return results;
   }
 
   const NOTHING = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
@@ -131,7 +180,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const assembled = await o.assembler.assemble(claimed.map((c) => c.key));
+      const assembled = await assembleFull(claimed, lease, shutdown);
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);

@@ -12,12 +12,15 @@ import {
 } from '../../backfill/index.js';
 import { deliverIfNoDaemon } from './backfill-deliver.js';
 import { pgConfig } from '../../config/pg-connection.js';
+import { backfillDryRun } from './backfill-dry-run.js';
 
 interface BackfillOptions extends GlobalOptions {
   where?: string;
   wait?: boolean;
   restart?: boolean;
   chunkSize?: string;
+  dryRun?: boolean;
+  json?: boolean;
 }
 
 export function register(program: Command): void {
@@ -28,11 +31,19 @@ export function register(program: Command): void {
       .option('--where <sql>', 'only customers matching this SQL predicate (AND customers.where)')
       .option('--wait', 'stay until the backfill is delivered (a `run` daemon delivers), showing progress, then print a summary')
       .option('--restart', 'abandon an unfinished run instead of resuming it (its enqueued keys stay pending)')
-      .option('--chunk-size <n>', 'keys per enqueue transaction', '5000'),
+      .option('--chunk-size <n>', 'keys per enqueue transaction', '5000')
+      .option('--dry-run', 'assemble every matching customer without sending or writing anything; count changed / unchanged / invalid and which fields change')
+      .option('--json', 'with --dry-run: machine-readable output'),
   ).action(action((opts: BackfillOptions) => backfill(opts)));
 }
 
 async function backfill(opts: BackfillOptions): Promise<number> {
+  if (opts.json && !opts.dryRun) throw new UsageError('backfill: --json goes with --dry-run');
+  if (opts.dryRun) {
+    if (opts.wait || opts.restart) throw new UsageError('backfill --dry-run enqueues nothing: drop --wait and --restart');
+    const { config, path, log } = loadContext(opts);
+    return backfillDryRun({ config, path, log, where: opts.where, json: opts.json });
+  }
   const chunkSize = Number(opts.chunkSize ?? '5000');
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`--chunk-size: expected a positive integer, got ${opts.chunkSize}`);
   const ctx = loadContext(opts);
