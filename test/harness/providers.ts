@@ -31,7 +31,7 @@ export async function providePostgres(source: PgSource, dbPrefix: string): Promi
     case 'docker':
       return fromDocker(source.image, source.endpoint);
     case 'binaries': {
-      const cluster = await startCluster({ binDir: source.binDir });
+      const cluster = await startCluster({ binDir: source.binDir, settings: SHARED_SERVER_SETTINGS });
       return {
         url: cluster.url,
         version: cluster.version,
@@ -118,7 +118,7 @@ export async function dropTestDatabases(url: string, dbPrefix: string): Promise<
   }
 }
 
-const DOCKER_SETTINGS = ['wal_level=logical', 'max_wal_senders=20', 'max_replication_slots=20', 'max_connections=200', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const DOCKER_SETTINGS = ['wal_level=logical', 'max_wal_senders=100', 'max_replication_slots=100', 'max_connections=200', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
 
 async function fromDocker(image: string, endpoint: string): Promise<ProvidedPostgres> {
   // Imported only here: testcontainers is never touched unless the engine answered /_ping.
@@ -138,3 +138,11 @@ async function fromDocker(image: string, endpoint: string): Promise<ProvidedPost
     },
   };
 }
+
+/**
+ * The project's shared server: every test database that streams keeps its slot until the run
+ * ends (databases are never dropped on it), and test files run three at a time, so the slot and
+ * sender limits are far above the demo's.
+ */
+const SHARED_SERVER_SETTINGS = { max_replication_slots: '100', max_wal_senders: '100', max_connections: '300' };
+
