@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { requireApiKey } from '../config/load.js';
+import { apiKeyFileReader, requireApiKey } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { runSetup } from '../ops/setup.js';
 import { readCatalog } from '../ops/catalog.js';
@@ -89,7 +89,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
-    authCooldownMs: config.carecycle.authRetrySeconds * 1000,
+    authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,
@@ -131,7 +131,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       },
       (e: Error) => ({ ok: false, detail: e.message }),
     );
-    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
+    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date(), stallMs: config.carecycle.stallSeconds * 1000 });
   };
   const routes = daemonConsole({ config, state, crm, readiness, log });
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });

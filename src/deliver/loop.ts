@@ -16,6 +16,7 @@ import type { Lease, LeaseSource } from '../queue/lease.js';
 import type { Safety, SafetyVerdict } from './safety.js';
 import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
+import { assembleIsolating } from './isolate.js';
 
 export interface DeliveryLoopOptions {
   state: StateDb;
@@ -62,6 +63,12 @@ export function concurrencyFor(requestsPerMinute: number): number {
 
 export interface DeliveryStatus {
   keyRejected: boolean;
+  /** Why delivery stopped by itself (key refused, key without permission, endpoint problem). */
+  blocked: string | null;
+  /** Since when claimed keys wait without a settled batch (ms since epoch); null when idle or moving. */
+  waitingSince: number | null;
+  /** When a batch last settled (ms since epoch). */
+  lastProgressAt: number | null;
   lastError: string | null;
   delivered: number;
   skipped: number;
@@ -84,7 +91,7 @@ export interface DeliveryLoop {
 
 export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   const log = o.log.child({ component: 'delivery' });
-  const st: DeliveryStatus = { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
+  const st: DeliveryStatus = { keyRejected: false, blocked: null, waitingSince: null, lastProgressAt: null, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
   const sleepers = new Set<() => void>();
   let woken = false;
   /** Keys claimed by a batch in flight: parallel batches never share a customer. */
@@ -119,11 +126,13 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     const shutdown = signal;
     const { claimed, lease } = await claimNext(signal);
+    if (claimed.length === 0) st.waitingSince = null;
+    else st.waitingSince ??= Date.now();
     if (claimed.length === 0 || !lease) return { keys: 0, ...NOTHING };
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const assembled = await o.assembler.assemble(claimed.map((c) => c.key));
+      const { results: assembled, failed } = await assembleIsolating(o.assembler, claimed.map((c) => c.key), log);
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);
@@ -135,14 +144,16 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
       if (items.length) await recordBeforeSend(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
-      const verdicts = verdictsFor(results, outcomes);
+      const verdicts = [...verdictsFor(results, outcomes), ...failed];
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());
       if (counts.fenced) return await fenced(claimed, shutdown);
+      st.lastProgressAt = Date.now();
+      st.waitingSince = null;
       if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
-      if (st.keyRejected && items.length > 0) await clearKeyRejected();
+      if ((st.keyRejected || st.blocked) && items.length > 0) await clearKeyRejected();
       return { keys: claimed.length, ...counts };
     } catch (err) {
       if (lease.lost.aborted) return await fenced(claimed, shutdown);
@@ -186,6 +197,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
 
   async function clearKeyRejected() {
     st.keyRejected = false;
+    st.blocked = null;
     log.info('CareCycle accepts the API key again; delivery resumed');
     await publishDelivery(o.state, { keyRejected: false }).catch(() => undefined);
   }
@@ -197,6 +209,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     }
     st.lastError = err instanceof Error ? err.message : String(err);
     const retryMs = o.fatalRetryMs ?? 60_000;
+    if (err instanceof FatalError) st.blocked = st.lastError;
     if (err instanceof ApiKeyRejectedError) {
       st.keyRejected = true;
       log.error({ err, retryInSeconds: retryMs / 1000 }, 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.');

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { requireApiKey } from '../../config/load.js';
+import { apiKeyFileReader, requireApiKey } from '../../config/load.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
 import { publishDelivery, recordRequest } from '../../state/runtime.js';
@@ -56,7 +56,7 @@ export async function deliverIfNoDaemon(
     const client = createDeliveryClient({
       baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
       timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log,
-      authCooldownMs: config.carecycle.authRetrySeconds * 1000,
+      authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
       observer: (o) => {
         void recordRequest(state, o.status, o.records).catch(() => undefined);
         void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
