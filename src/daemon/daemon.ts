@@ -14,7 +14,7 @@ import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
-import { createDeliveryClient } from '../deliver/index.js';
+import { createDeliveryClient, recordedBudget, stateLedger } from '../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
@@ -90,6 +90,8 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
     authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
+    // The budget survives restarts: what the last minute spent (any process) counts.
+    ledger: stateLedger(state), seed: await recordedBudget(state, (o.windowMs ?? 60_000) + 1000),
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? 100,

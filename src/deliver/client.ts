@@ -15,6 +15,7 @@ import { deliverBatch, type DeliveryItem, type RecordOutcome } from './outcomes.
 import { createUndiciTransport, type HttpTransport } from './transport.js';
 import type { ApiNetworkOptions } from './dispatcher.js';
 import { ApiKeyRejectedError } from './errors.js';
+import type { RecordedBudget, RequestLedger } from './ledger.js';
 import type { RequestObservation, SendContext } from './send.js';
 
 export type { DeliveryItem, RecordOutcome, RequestObservation };
@@ -48,6 +49,10 @@ export interface DeliveryClientOptions {
    * 401 and before a call inside the cool-down. Undefined: the key is fixed.
    */
   reloadApiKey?: () => string | undefined;
+  /** Records each request as it leaves (see ledger.ts). */
+  ledger?: RequestLedger;
+  /** Requests of the last window sent before this client existed, and a 429 pause in force. */
+  seed?: RecordedBudget;
   /** Tests pass their own transport; default: an undici Pool on baseUrl. */
   transport?: HttpTransport;
   /** Proxy and extra CAs for the default transport. */
@@ -72,6 +77,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
   const windowMs = opts.windowMs ?? 60_000;
   const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4, ...(opts.network ? { network: opts.network } : {}) });
   const limiter = new RateLimiter({ limit: opts.requestsPerMinute, windowMs, marginMs: opts.marginMs });
+  if (opts.seed) limiter.seed(opts.seed.sentAgoMs, opts.seed.pauseLeftMs);
   const log = opts.log.child({ component: 'deliver' });
   const maxPer = Math.min(opts.maxRecordsPerRequest ?? MAX_RECORDS_PER_REQUEST, MAX_RECORDS_PER_REQUEST);
   let fatalUntil = 0;
@@ -103,7 +109,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       // A 429 that says nothing about the wait: the documented retryAfter is a whole window (60 s).
       defaultRetryAfterMs: windowMs,
-      answers, poison,
+      answers, poison, ledger: opts.ledger,
       onUnauthorized: () => {
         if (!keyChanged()) return false;
         headers['x-api-key'] = apiKey;

@@ -109,6 +109,18 @@ export class RateLimiter {
     if (n > 0) this.sent.splice(0, n);
   }
 
+  /**
+   * Counts requests that left before this limiter existed (another process, a previous run),
+   * `sentAgoMs` ago each, as if it had sent them: a restart never starts from a full budget.
+   */
+  seed(sentAgoMs: readonly number[], pauseLeftMs = 0): void {
+    const now = this.clock();
+    const times = [...sentAgoMs.map((ago) => now - ago), ...this.sent.map((s) => s.t)].sort((a, b) => a - b);
+    this.sent.splice(0, this.sent.length, ...times.slice(-this.cfg.limit).map((t) => ({ t, slot: t })));
+    this.forgetOld(now);
+    if (pauseLeftMs > 0) this.blockUntil(now + pauseLeftMs);
+  }
+
   /** Nothing leaves before `until` (a 429's retryAfter). */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);

@@ -13,6 +13,7 @@ import { classifyResponse, type Verdict } from './classify.js';
 import { ApiKeyRejectedError, EndpointError } from './errors.js';
 import type { RateLimiter } from './limiter.js';
 import type { HttpTransport } from './transport.js';
+import type { RequestLedger } from './ledger.js';
 
 export const SYNC_PATH = '/v2/sync/aca';
 
@@ -51,6 +52,8 @@ export interface SendContext {
   poison: { splitAfter: number; giveUpAfter: number };
   /** A 401 may mean the key was rotated: returns true when a different key is now in use. */
   onUnauthorized?(): boolean;
+  /** Where requests are recorded as they leave (the budget shared across restarts and commands). */
+  ledger?: RequestLedger;
 }
 
 /** One failed attempt, as the dead-letter reason will describe it. */
@@ -81,8 +84,10 @@ export async function sendBatch(ctx: SendContext, records: readonly AcaRecord[],
     signal.throwIfAborted();
     const rateLimitWaitMs = await ctx.limiter.acquire(signal);
     const t0 = performance.now();
+    const id = await ctx.ledger?.sent(records.length);
     const { status, verdict } = await attempt1(ctx, payload, signal);
     const latencyMs = performance.now() - t0;
+    ctx.ledger?.answered(id, status);
     ctx.observer?.({ status, verdict: verdict.kind === 'retry' && status === 0 ? 'network-error' : verdict.kind, records: records.length, latencyMs, rateLimitWaitMs, attempt });
     switch (verdict.kind) {
       case 'ok':
@@ -104,6 +109,7 @@ export async function sendBatch(ctx: SendContext, records: readonly AcaRecord[],
         const waitMs = verdict.retryAfterMs ?? ctx.defaultRetryAfterMs;
         ctx.log.warn({ records: records.length, waitMs }, 'CareCycle rate limit hit (429); waiting before retrying');
         ctx.limiter.blockUntil(Date.now() + waitMs);
+        ctx.ledger?.paused(Date.now() + waitMs);
         break;
       }
       case 'retry': {

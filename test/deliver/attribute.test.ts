@@ -5,6 +5,8 @@ import { bodySnippet, classifyResponse } from '../../src/deliver/classify.js';
 import { describeFailures } from '../../src/deliver/send.js';
 import { ApiKeyRejectedError } from '../../src/deliver/errors.js';
 import { readSyncAnswer } from '../../src/carecycle/schema.js';
+import { RateLimiter } from '../../src/deliver/limiter.js';
+import { planProbe } from '../../src/ops/doctor/api-budget.js';
 
 const ids = ['a', 'b', 'c', 'd'];
 const err = (externalId: string | null, error = 'bad') => ({ id: null, externalId, error });
@@ -77,5 +79,28 @@ describe('describeFailures', () => {
   it('counts each kind of failure', () => {
     expect(describeFailures(Array(8).fill({ status: 500, label: 'answered 500' }))).toBe('CareCycle answered 500 8 times');
     expect(describeFailures([{ status: 503, label: 'answered 503' }, { status: 0, label: 'gave no answer within 10 ms' }])).toBe('CareCycle answered 503 1 time; gave no answer within 10 ms 1 time');
+  });
+});
+
+describe('the limiter seeded from recorded requests', () => {
+  it('a full window recorded by an earlier process delays the first request until it clears; a pause too', async () => {
+    const full = new RateLimiter({ limit: 3, windowMs: 300, marginMs: 0 });
+    full.seed([200, 190, 180]);
+    const waited = await full.acquire();
+    expect(waited).toBeGreaterThanOrEqual(90);
+    expect(waited).toBeLessThan(1000);
+    const fresh = new RateLimiter({ limit: 3, windowMs: 300, marginMs: 0 });
+    expect(await fresh.acquire()).toBeLessThan(50);
+    const paused = new RateLimiter({ limit: 3, windowMs: 300, marginMs: 0 });
+    paused.seed([], 400);
+    expect(await paused.acquire()).toBeGreaterThanOrEqual(390);
+  });
+
+  it("doctor's probe goes only when the recorded window has room and the daemon is not sending", () => {
+    expect(planProbe({ window: [], pauseLeftMs: 0 }, 60)).toEqual({ kind: 'send', waitMs: 0 });
+    expect(planProbe({ window: [{ agoMs: 100, origin: 'doctor' }], pauseLeftMs: 0 }, 60).kind).toBe('send');
+    expect(planProbe({ window: [{ agoMs: 100, origin: 'run' }], pauseLeftMs: 0, lastRunAnswer: { status: 200, agoMs: 100 } }, 60)).toMatchObject({ kind: 'skip', evidence: { status: 200 } });
+    expect(planProbe({ window: Array.from({ length: 60 }, (_, i) => ({ agoMs: 100 + i * 100, origin: 'doctor' })), pauseLeftMs: 0 }, 60)).toMatchObject({ kind: 'skip' });
+    expect(planProbe({ window: [], pauseLeftMs: 5000 }, 60)).toMatchObject({ kind: 'skip', reason: expect.stringContaining('429') });
   });
 });
