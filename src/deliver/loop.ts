@@ -126,8 +126,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     const shutdown = signal;
     const { claimed, lease } = await claimNext(signal);
-    if (claimed.length === 0) st.waitingSince = null;
-    else st.waitingSince ??= Date.now();
+    // Idle only when no other worker holds keys either.
+    if (claimed.length > 0) st.waitingSince ??= Date.now();
+    else if (inFlight.size === 0) st.waitingSince = null;
     if (claimed.length === 0 || !lease) return { keys: 0, ...NOTHING };
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
@@ -148,7 +149,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());
       if (counts.fenced) return await fenced(claimed, shutdown);
       st.lastProgressAt = Date.now();
-      st.waitingSince = null;
+      st.waitingSince = inFlight.size > claimed.length ? Date.now() : null;
       if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
       tally(counts, items.length, claimed);

@@ -100,7 +100,9 @@ async function runBatch(
   if (final.kind === 'unanswered') {
     if (batch.length === 1) return [{ index: batch[0] as number, since, failures: final.failures }];
     ctx.log.warn({ records: batch.length, failures: final.failures.length }, 'a request keeps failing; splitting it to find out whether one record causes it');
-    return runGroups(ctx, items, halves(batch), outcomes, signal, priorFailures + final.failures.length);
+    // The halves start their backoff afresh: a poison record is found in seconds, not minutes.
+    // In an outage the lone records' own streaks bring the backoff back to its cap.
+    return runGroups(ctx, items, halves(batch), outcomes, signal, 0);
   }
   const groups = splitPlan(batch, final.issues);
   if (groups.length === 0) {
