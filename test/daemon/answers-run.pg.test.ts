@@ -5,7 +5,11 @@
  * not retried), one record that always gets 500 and two customers whose `{sql}` fields fail
  * (each dead-lettered with its reason while the rest flows, /readyz false while nothing
  * settles), and a dead letter sent again with `dead-letters retry` once the cause is gone.
+ * Then a proxy's HTML page in place of CareCycle (reported, nothing dead-lettered) and a key
+ * rotated in its file (used without a restart).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
 import { freshDatabase, sql } from '../harness/db.js';
@@ -14,12 +18,14 @@ import { waitFor } from '../source/helpers.js';
 import { slotFor } from '../source/fixtures.js';
 import { demoConfigFile, startDaemonChild, type DaemonChild } from './daemon-child.js';
 import { expectStandInMatchesCrm } from './standin-vs-crm.js';
+import { testTempDir } from '../harness/tmp.js';
 
 const KEY = 'cc_e2e_answers_0123456789';
 let url: string;
 let standIn: StandIn;
 let config: string;
 let daemon: DaemonChild | undefined;
+let keyFile: string;
 
 beforeAll(async () => {
   url = await freshDatabase('daemon-answers');
@@ -28,6 +34,8 @@ beforeAll(async () => {
   await sql(url, `INSERT INTO customer_phones (customer_id, phone) VALUES (2, '5550100001'), (3, '5550100002'), (3, '5550100003')`);
   await sql(url, `UPDATE customers SET notes = CASE id WHEN 4 THEN 'n:42' WHEN 6 THEN 'n:forty' ELSE notes END`);
   standIn = await startStandIn({ apiKey: KEY, rpm: 6000 });
+  keyFile = join(testTempDir('ccs-key-'), 'api-key');
+  writeFileSync(keyFile, `${KEY}\n`);
   standIn.faults.set({ answerShape: 'drifted', countsDisagree: true }).rejectRecord('4', 'Carrier not recognised').rejectRecord('9', 'Plan not offered');
   standIn.faults.poisonExternalIds.add('5');
   config = demoConfigFile((raw) => {
@@ -52,7 +60,7 @@ const deadLetters = () => sql<{ customer_key: string; reason: string; http_statu
 
 describe('carecycle-sync run against answers that must not fool it', () => {
   it('attributes every failure, isolates the poison record and the failing queries, and lets the rest flow', async () => {
-    daemon = startDaemonChild(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY });
+    daemon = startDaemonChild(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: '', CARECYCLE_API_KEY_FILE: keyFile } as never);
     // While the poison record is being isolated nothing settles: readiness says so.
     await waitFor('/readyz to report stalled delivery', async () => {
       const r = await daemon!.readyz().catch(() => undefined);
@@ -88,4 +96,29 @@ describe('carecycle-sync run against answers that must not fool it', () => {
     await expectStandInMatchesCrm(standIn, url, { deadLettered: dead, timeoutMs: 30_000 });
     expect(standIn.store.byExternalId('5')).toBeDefined();
   }, 120_000);
+
+  it("a proxy's HTML page stops delivery with a reason on /readyz, dead-letters nothing, and passes", async () => {
+    standIn.faults.set({ proxyHtml: 1_000_000 });
+    await sql(url, `UPDATE customers SET first_name = 'Behind proxy' WHERE id = 2`);
+    await waitFor('/readyz endpoint check to fail', async () => (await daemon!.readyz()).body.checks.endpoint?.ok === false, 20_000, 100);
+    const r = await daemon!.readyz();
+    expect(r.status).toBe(503);
+    expect(r.body.checks.endpoint!.detail).toMatch(/HTTP 400 .*not CareCycle's validation answer.*edge-proxy/);
+    expect((await deadLetters()).map((d) => d.customer_key)).toEqual(['3', '4', '6', '9']);
+    standIn.faults.set({ proxyHtml: 0 });
+    await waitFor('customer 2 delivered', () => standIn.store.byExternalId('2')?.fields.firstName === 'Behind proxy', 20_000, 50);
+    await waitFor('/readyz 200 again', async () => (await daemon!.readyz()).status === 200, 20_000, 100);
+  }, 60_000);
+
+  it('a key rotated in CARECYCLE_API_KEY_FILE is used without a restart', async () => {
+    const rotated = 'cc_e2e_rotated_9876543210';
+    standIn.setApiKey(rotated);
+    writeFileSync(keyFile, `${rotated}\n`);
+    const mark = standIn.requests.length;
+    await sql(url, `UPDATE customers SET first_name = 'Rotated' WHERE id = 7`);
+    await waitFor('customer 7 delivered with the new key', () => standIn.store.byExternalId('7')?.fields.firstName === 'Rotated', 20_000, 50);
+    expect(standIn.requests.slice(mark).map((r) => r.status)).toEqual([401, 200]);
+    expect(daemon!.child.exitCode).toBeNull();
+    expect(JSON.stringify(daemon!.logs)).not.toContain(rotated);
+  }, 60_000);
 });
