@@ -11,6 +11,7 @@ import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/ind
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
 import { readCatalog } from '../../src/ops/catalog.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
+import { takeHeldLease } from '../../src/queue/lease.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { crmWithState, demoConfig } from '../backfill/fixture.js';
@@ -37,7 +38,8 @@ beforeAll(async () => {
   standIn = await startStandIn({ apiKey: API_KEY, rpm: 6000 });
   client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 6000, timeoutMs: 10_000, log: silentLogger() });
   const assembler = await prepareAssembler({ config, crm, state, catalog: await readCatalog(crm, mappedTables(config)) });
-  loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100 });
+  const { lease } = await takeHeldLease(state, config.source.slot);
+  loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100, lease: () => lease });
 });
 
 afterAll(async () => {
