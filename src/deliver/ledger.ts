@@ -9,10 +9,13 @@ import type { StateDb } from '../state/db.js';
 import { publishDelivery, readDelivery } from '../state/runtime.js';
 
 export interface RequestLedger {
-  /** Records a request as it leaves; resolves with a handle for its answer (undefined if unrecorded). */
+  /**
+   * Records a request as it leaves; resolves with a handle for its answer (undefined if
+   * unrecorded). The caller need not wait: the insert is on its way before the request is.
+   */
   sent(records: number): Promise<number | undefined>;
   /** Records the HTTP status (0: no answer) of a request recorded by `sent`. */
-  answered(id: number | undefined, status: number): void;
+  answered(id: Promise<number | undefined> | number | undefined, status: number): void;
   /** Records a 429's pause: nothing may leave before `until` (ms since epoch). */
   paused(until: number): void;
 }
@@ -38,9 +41,10 @@ export function stateLedger(state: StateDb, origin: 'run' | 'doctor' = 'run'): R
         return undefined;
       }
     },
-    answered(id, status) {
-      if (id === undefined) return;
-      void state.pool.query('UPDATE requests SET status = $2 WHERE id = $1', [id, status]).catch(() => undefined);
+    answered(handle, status) {
+      void Promise.resolve(handle)
+        .then((id) => (id === undefined ? undefined : state.pool.query('UPDATE requests SET status = $2 WHERE id = $1', [id, status])))
+        .catch(() => undefined);
     },
     paused(until) {
       void publishDelivery(state, { rateLimitedUntil: new Date(until).toISOString() }).catch(() => undefined);
