@@ -72,7 +72,7 @@ export type BatchFinal =
 export interface SendLimits {
   /** Return `unanswered` after this many failed attempts (default: never). */
   giveUpAfter?: number;
-  /** Failures of the batch this one was split from: the backoff carries on from there. */
+  /** Failures already behind this batch (a lone record tried again): the backoff carries on from there. */
   priorFailures?: number;
 }
 
