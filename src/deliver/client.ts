@@ -84,6 +84,14 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
   let lastFatal: Error | undefined;
   let apiKey = opts.apiKey;
   const answers = { count: 0 };
+  /** Rows of other commands' requests the limiter already counts. */
+  const absorbed = new Set<number>(opts.seed?.otherIds ?? []);
+  const onOthers = (others: ReadonlyArray<{ id: number; agoMs: number }>) => {
+    const fresh = others.filter((o) => !absorbed.has(o.id));
+    for (const o of fresh) absorbed.add(o.id);
+    if (fresh.length > 0) limiter.absorb(fresh.map((o) => o.agoMs));
+    if (absorbed.size > 10_000) absorbed.clear();
+  };
   const poison = { splitAfter: opts.splitAfterFailures ?? 3, giveUpAfter: opts.rejectAfterFailures ?? 8 };
   /** True when the key source now holds a different key (then it is the one sent). */
   const keyChanged = (): boolean => {
@@ -109,7 +117,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       // A 429 that says nothing about the wait: the documented retryAfter is a whole window (60 s).
       defaultRetryAfterMs: windowMs,
-      answers, poison, ledger: opts.ledger,
+      answers, poison, ledger: opts.ledger, onOthers,
       onUnauthorized: () => {
         if (!keyChanged()) return false;
         headers['x-api-key'] = apiKey;

@@ -121,6 +121,19 @@ export class RateLimiter {
     if (pauseLeftMs > 0) this.blockUntil(now + pauseLeftMs);
   }
 
+  /** Counts requests another process sent meanwhile (`agoMs` ago each), keeping the schedule. */
+  absorb(agoMs: readonly number[]): void {
+    const now = this.clock();
+    for (const ago of agoMs) {
+      const t = now - ago;
+      let at = this.sent.length;
+      while (at > 0 && (this.sent[at - 1]?.t ?? 0) > t) at--;
+      this.sent.splice(at, 0, { t, slot: t });
+    }
+    if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
+    this.forgetOld(now);
+  }
+
   /** Nothing leaves before `until` (a 429's retryAfter). */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);

@@ -54,6 +54,8 @@ export interface SendContext {
   onUnauthorized?(): boolean;
   /** Where requests are recorded as they leave (the budget shared across restarts and commands). */
   ledger?: RequestLedger;
+  /** Hears the requests other commands recorded in the last window (the limiter counts new ones). */
+  onOthers?(others: ReadonlyArray<{ id: number; agoMs: number }>): void;
 }
 
 /** One failed attempt, as the dead-letter reason will describe it. */
@@ -86,6 +88,7 @@ export async function sendBatch(ctx: SendContext, records: readonly AcaRecord[],
     const t0 = performance.now();
     // Not awaited: the insert leaves before the request does, and costs the request no time.
     const id = ctx.ledger?.sent(records.length);
+    void id?.then((r) => ctx.onOthers?.(r.others));
     const { status, verdict } = await attempt1(ctx, payload, signal);
     const latencyMs = performance.now() - t0;
     ctx.ledger?.answered(id, status);

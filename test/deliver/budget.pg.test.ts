@@ -86,6 +86,21 @@ describe('the request budget across restarts', () => {
   });
 });
 
+describe('requests of other commands while the daemon runs', () => {
+  it("a probe recorded by doctor is counted by the running client's limiter from its next request on", async () => {
+    const c = await client();
+    await c.deliver(items(1, 'r'));
+    await sql(url, `INSERT INTO carecycle_sync.requests (status, records, origin) VALUES (400, 0, 'doctor'), (400, 0, 'doctor')`);
+    await c.deliver(items(1, 's'));
+    await new Promise((r) => setTimeout(r, 50));
+    await c.deliver(items(1, 't'));
+    await c.close();
+    const [r1, , r3] = standIn.requests;
+    // Four in the window (two of ours, two probes): the third waits for the first to leave it.
+    expect(r3!.at - r1!.at).toBeGreaterThanOrEqual(WINDOW_MS - 100);
+  });
+});
+
 describe("doctor's probe and the recorded budget", () => {
   const doctorConfig = () => loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: API_KEY, CARECYCLE_BASE_URL: standIn.url } }).config;
   const apiCheck = async () => (await runDoctor(doctorConfig())).checks.find((c) => c.name === 'CareCycle API')!;
