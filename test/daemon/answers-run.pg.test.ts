@@ -5,7 +5,7 @@
  * not retried), one record that always gets 500 and two customers whose `{sql}` fields fail
  * (each dead-lettered with its reason while the rest flows, /readyz false while nothing
  * settles), and a dead letter sent again with `dead-letters retry` once the cause is gone.
- * Then a proxy's HTML page in place of CareCycle (reported, nothing dead-lettered) and a key
+ * Then an outage (nothing dead-lettered), a proxy's HTML page in place of CareCycle (reported, nothing dead-lettered) and a key
  * rotated in its file (used without a restart).
  */
 import { writeFileSync } from 'node:fs';
@@ -95,6 +95,19 @@ describe('carecycle-sync run against answers that must not fool it', () => {
     const dead = new Map(['3', '4', '6', '9'].map((k) => [k, null as unknown as string]));
     await expectStandInMatchesCrm(standIn, url, { deadLettered: dead, timeoutMs: 30_000 });
     expect(standIn.store.byExternalId('5')).toBeDefined();
+  }, 120_000);
+
+  it('an outage (every request fails) dead-letters nothing: /readyz reports the stall and the change goes once it ends', async () => {
+    standIn.faults.set({ serverErrorRate: 1 });
+    const mark = standIn.requests.length;
+    await sql(url, `UPDATE customers SET first_name = 'Outage' WHERE id = 8`);
+    await waitFor('/readyz to report the stall', async () => (await daemon!.readyz()).body.checks.progress?.ok === false, 30_000, 100);
+    await waitFor('a few failed attempts', () => standIn.requests.slice(mark).filter((r) => r.status === 503).length >= 4, 30_000, 100);
+    expect((await deadLetters()).map((d) => d.customer_key)).toEqual(['3', '4', '6', '9']);
+    standIn.faults.set({ serverErrorRate: 0 });
+    await waitFor('customer 8 delivered after the outage', () => standIn.store.byExternalId('8')?.fields.firstName === 'Outage', 60_000, 100);
+    await waitFor('/readyz 200 again', async () => (await daemon!.readyz()).status === 200, 20_000, 100);
+    expect((await deadLetters()).map((d) => d.customer_key)).toEqual(['3', '4', '6', '9']);
   }, 120_000);
 
   it("a proxy's HTML page stops delivery with a reason on /readyz, dead-letters nothing, and passes", async () => {
