@@ -60,7 +60,10 @@ export function stateLedger(state: StateDb, origin: 'run' | 'doctor' = 'run'): R
     },
     answered(sent, status) {
       void sent
-        ?.then((s) => (s.id === undefined ? undefined : state.pool.query('UPDATE requests SET status = $2 WHERE id = $1', [s.id, status])))
+        // The answer's time bounds when the request reached CareCycle from above; the time it left
+        // bounds it from below, by the network's latency. A window counted from the later one
+        // never ends early, so a restart never under-counts.
+        ?.then((s) => (s.id === undefined ? undefined : state.pool.query('UPDATE requests SET status = $2, at = greatest(at, now()) WHERE id = $1', [s.id, status])))
         .catch(() => undefined);
     },
     paused(until) {

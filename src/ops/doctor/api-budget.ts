@@ -72,7 +72,7 @@ export async function recordProbe(client: pg.ClientBase, schema: string): Promis
   const r = await client.query<{ id: string }>(`INSERT INTO ${q(schema)}.requests (status, records, origin) VALUES (NULL, 0, 'doctor') RETURNING id::text AS id`);
   const id = r.rows[0]!.id;
   return async (status) => {
-    await client.query(`UPDATE ${q(schema)}.requests SET status = $2 WHERE id = $1`, [id, status]).catch(() => undefined);
+    await client.query(`UPDATE ${q(schema)}.requests SET status = $2, at = greatest(at, now()) WHERE id = $1`, [id, status]).catch(() => undefined);
   };
 }
 
