@@ -1,4 +1,4 @@
--- carecycle-sync state schema, version 4.
+-- carecycle-sync state schema, version 5.
 -- API requests are recorded when they leave, before CareCycle answers, so that a restarted
 -- daemon (a crash loop, a quick restart) and doctor's probe count what the last minute already
 -- spent, even when a process died waiting for the answer. When the answer comes, `status` is
