@@ -21,7 +21,8 @@ export const syncErrorItemSchema = z.looseObject({
 export const resultPolicySchema = z.object({
   id: z.string().optional(),
   status: z.string().nullable().optional(),
-  previousStatus: z.string().nullable(),
+  /** Absent in answers that do not say; then nothing is concluded from this policy. */
+  previousStatus: z.string().nullable().optional(),
   /** The policy's identifiers, when the echo carries them (they tell our policies apart). */
   healthSherpaPolicyId: z.string().nullable().optional(),
   carrierAssignedPolicyId: z.string().nullable().optional(),
@@ -44,6 +45,46 @@ export const syncResponseSchema = z.looseObject({
   errors: z.array(syncErrorItemSchema),
   results: z.array(syncResultSchema).optional(),
 });
+
+/**
+ * What the daemon reads from any 2xx JSON object, whatever its exact shape: a 2xx means the
+ * request was applied, so a renamed or missing field must not turn it into a retry. Counts are
+ * kept only when they are numbers; error items name their record by `externalId` (or only by
+ * `id`) and say why in `error` or `message`; results that cannot be read are left out.
+ */
+export interface SyncAnswer {
+  succeeded?: number;
+  failed?: number;
+  errors: Array<{ id: string | null; externalId: string | null; error: string }>;
+  results?: SyncResult[];
+}
+
+const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
+
+function readErrorItem(raw: unknown): SyncAnswer['errors'][number] {
+  const o = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const said = text(o.error) ?? text(o.message) ?? text(o.reason);
+  return { id: text(o.id), externalId: text(o.externalId), error: said ?? 'CareCycle reported this record as failed without a reason' };
+}
+
+/** Pure: the readable parts of a 2xx body, or undefined when it is not a JSON object. */
+export function readSyncAnswer(json: unknown): SyncAnswer | undefined {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const o = json as Record<string, unknown>;
+  const answer: SyncAnswer = { errors: Array.isArray(o.errors) ? o.errors.map(readErrorItem) : [] };
+  const succeeded = count(o.succeeded);
+  const failed = count(o.failed);
+  if (succeeded !== undefined) answer.succeeded = succeeded;
+  if (failed !== undefined) answer.failed = failed;
+  if (Array.isArray(o.results)) {
+    answer.results = o.results.flatMap((r) => {
+      const p = syncResultSchema.safeParse(r);
+      return p.success ? [p.data] : [];
+    });
+  }
+  return answer;
+}
 
 /** §1.4: every error body. */
 export const apiErrorBodySchema = z.looseObject({

@@ -149,3 +149,24 @@ export function requireApiKey(config: Config, path: string): string {
   if (!k) throw new ConfigError(`${path}: carecycle.apiKey: required for this command; set CARECYCLE_API_KEY or CARECYCLE_API_KEY_FILE`);
   return k;
 }
+
+/**
+ * When the key comes from CARECYCLE_API_KEY_FILE (and CARECYCLE_API_KEY does not override it):
+ * a function that reads that file again, so a key rotated in place (a mounted secret) is used
+ * without a restart. It returns undefined while the file is unreadable, empty or not a `cc_`
+ * key, so a rotation caught half-written keeps the old key. Undefined when there is no file.
+ */
+export function apiKeyFileReader(env: NodeJS.ProcessEnv = process.env): (() => string | undefined) | undefined {
+  const file = env.CARECYCLE_API_KEY_FILE;
+  if (env.CARECYCLE_API_KEY || !file) return undefined;
+  return () => {
+    try {
+      const key = readFileSync(file, 'utf8').trim();
+      if (!key.startsWith('cc_')) return undefined;
+      registerSecret(key);
+      return key;
+    } catch {
+      return undefined;
+    }
+  };
+}

@@ -122,9 +122,14 @@ export const configSchema = z
           .optional()
           .describe('Outbound proxy for CareCycle requests; the environment variables override the file.'),
         caFile: z.string().min(1).optional().describe("PEM file of extra CAs to trust for CareCycle requests and an https:// proxy (a TLS-inspecting proxy's CA), on top of Node's built-in CAs. NODE_EXTRA_CA_CERTS also works when this is unset."),
+        stallSeconds: z
+          .number()
+          .positive()
+          .default(300)
+          .describe('When keys wait and no batch was settled for this long (an outage, a failing query), /readyz turns false.'),
       })
       .strict()
-      .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000, authRetrySeconds: 60 }),
+      .default({ baseUrl: 'https://api.carecycle.ai', requestsPerMinute: 60, timeoutMs: 30000, authRetrySeconds: 60, stallSeconds: 300 }),
     sync: z
       .object({
         onCustomerDelete: z.enum(['ignore', 'cancel-policies']).default('ignore').describe('What a customer delete (or leaving `customers.where`) does.'),

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { requireApiKey } from '../config/load.js';
+import { apiKeyFileReader, requireApiKey } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { runSetup } from '../ops/setup.js';
 import { readCatalog } from '../ops/catalog.js';
@@ -14,7 +14,7 @@ import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
-import { createDeliveryClient } from '../deliver/index.js';
+import { createDeliveryClient, recordedBudget, stateLedger } from '../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
@@ -90,7 +90,9 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
     timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
-    authCooldownMs: config.carecycle.authRetrySeconds * 1000,
+    authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
+    // The budget survives restarts: what the last minute spent (any process) counts.
+    ledger: stateLedger(state), seed: await recordedBudget(state, (o.windowMs ?? 60_000) + 1000),
   });
   const delivery = createDeliveryLoop({
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
@@ -137,7 +139,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       },
       (e: Error) => ({ ok: false, detail: e.message }),
     );
-    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date() });
+    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date(), stallMs: config.carecycle.stallSeconds * 1000 });
   };
   const routes = daemonConsole({ config, state, crm, readiness, log });
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });

@@ -17,6 +17,25 @@ export interface ReadinessInputs {
   /** When the stream last connected (grace period before the first heartbeat). */
   connectedSince: Date | null;
   now: Date;
+  /** Claimed keys waiting this long without a settled batch make delivery "stalled" (ms). */
+  stallMs?: number;
+}
+
+/** Pure: the delivery checks. Stalled: keys are waiting and no batch settled for `stallMs`. */
+function deliveryChecks(d: ReadinessInputs['delivery'], now: number, stallMs: number) {
+  const waitedMs = d.waitingSince === null ? 0 : now - Math.max(d.waitingSince, d.lastProgressAt ?? 0);
+  const stalled = waitedMs > stallMs;
+  const endpointBlocked = d.blocked !== null && !d.keyRejected;
+  return {
+    apiKey: { ok: !d.keyRejected, detail: d.keyRejected ? (d.blocked ?? 'CareCycle rejects the API key') : 'accepted or not yet used' },
+    endpoint: { ok: !endpointBlocked, detail: endpointBlocked ? (d.blocked as string) : 'no endpoint problem reported' },
+    progress: {
+      ok: !stalled,
+      detail: stalled
+        ? `no batch settled for ${Math.round(waitedMs / 1000)} s while keys wait (limit ${stallMs / 1000} s)${d.lastError ? `; last error: ${d.lastError}` : ''}`
+        : d.waitingSince === null ? 'idle or moving' : `keys waiting for ${Math.round(waitedMs / 1000)} s`,
+    },
+  };
 }
 
 /** Pure: the readiness verdict from the services' status. */
@@ -35,7 +54,7 @@ export function readinessOf(i: ReadinessInputs): Readiness {
       ok: heartbeatOk,
       detail: beatAge === null ? 'no heartbeat seen yet' : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
     },
-    apiKey: { ok: !i.delivery.keyRejected, detail: i.delivery.keyRejected ? 'CareCycle rejects the API key' : 'accepted or not yet used' },
+    ...deliveryChecks(i.delivery, i.now.getTime(), i.stallMs ?? 300_000),
     safety: {
       ok: i.heldCustomers === 0,
       detail: i.heldCustomers === 0 ? 'no records held' : `${i.heldCustomers} customers held by the mass-cancellation rail: \`carecycle-sync approve\` sends them`,

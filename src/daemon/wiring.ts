@@ -8,7 +8,7 @@ import { observeRateLimitWait, observeRequest } from '../ops/metrics.js';
 import type { RequestObservation } from '../deliver/index.js';
 import type { SettleCounts } from '../deliver/queue-state.js';
 import type { StateDb } from '../state/db.js';
-import { publishDelivery, recordRequest } from '../state/runtime.js';
+import { publishDelivery } from '../state/runtime.js';
 import type { Capture } from '../source/capture.js';
 
 export function requestObserver(metrics: Metrics, state: StateDb, log: Logger) {
@@ -16,7 +16,6 @@ export function requestObserver(metrics: Metrics, state: StateDb, log: Logger) {
     observeRequest(metrics, o.status === 0 ? 'error' : o.status, o.latencyMs / 1000);
     if (o.rateLimitWaitMs > 50) observeRateLimitWait(metrics, o.attempt > 0 && o.status === 429 ? 'retry_after' : 'limiter', o.rateLimitWaitMs / 1000);
     if (o.status === 429) log.warn({ attempt: o.attempt }, 'CareCycle answered 429: waiting as it asks');
-    void recordRequest(state, o.status, o.records).catch(() => undefined);
     void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
   };
 }

@@ -11,9 +11,11 @@ import type { AcaRecord } from '../carecycle/schema.js';
 import { DEFAULT_BACKOFF, type BackoffConfig } from './backoff.js';
 import { RateLimiter } from './limiter.js';
 import { planWaves } from './plan.js';
-import { runBatch, type DeliveryItem, type RecordOutcome } from './outcomes.js';
+import { deliverBatch, type DeliveryItem, type RecordOutcome } from './outcomes.js';
 import { createUndiciTransport, type HttpTransport } from './transport.js';
 import type { ApiNetworkOptions } from './dispatcher.js';
+import { ApiKeyRejectedError } from './errors.js';
+import type { RecordedBudget, RequestLedger } from './ledger.js';
 import type { RequestObservation, SendContext } from './send.js';
 
 export type { DeliveryItem, RecordOutcome, RequestObservation };
@@ -38,6 +40,19 @@ export interface DeliveryClientOptions {
   backoff?: BackoffConfig;
   /** After a rejected key, refuse to send for this long (no retry storm). Default 60 s. */
   authCooldownMs?: number;
+  /** Failed attempts (5xx, timeouts, resets) before a batch is split in halves (default 3). */
+  splitAfterFailures?: number;
+  /** Failed attempts before a lone record that fails while others get through is rejected (default 8). */
+  rejectAfterFailures?: number;
+  /**
+   * Reads the API key again (the key file, for keys rotated without a restart); called after a
+   * 401 and before a call inside the cool-down. Undefined: the key is fixed.
+   */
+  reloadApiKey?: () => string | undefined;
+  /** Records each request as it leaves (see ledger.ts). */
+  ledger?: RequestLedger;
+  /** Requests of the last window sent before this client existed, and a 429 pause in force. */
+  seed?: RecordedBudget;
   /** Tests pass their own transport; default: an undici Pool on baseUrl. */
   transport?: HttpTransport;
   /** Proxy and extra CAs for the default transport. */
@@ -62,21 +77,52 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
   const windowMs = opts.windowMs ?? 60_000;
   const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4, ...(opts.network ? { network: opts.network } : {}) });
   const limiter = new RateLimiter({ limit: opts.requestsPerMinute, windowMs, marginMs: opts.marginMs });
+  if (opts.seed) limiter.seed(opts.seed.sentAgoMs, opts.seed.pauseLeftMs);
   const log = opts.log.child({ component: 'deliver' });
   const maxPer = Math.min(opts.maxRecordsPerRequest ?? MAX_RECORDS_PER_REQUEST, MAX_RECORDS_PER_REQUEST);
   let fatalUntil = 0;
   let lastFatal: Error | undefined;
+  let apiKey = opts.apiKey;
+  const answers = { count: 0 };
+  /** Rows of other commands' requests the limiter already counts. */
+  const absorbed = new Set<number>(opts.seed?.otherIds ?? []);
+  const onOthers = (others: ReadonlyArray<{ id: number; agoMs: number }>) => {
+    const fresh = others.filter((o) => !absorbed.has(o.id));
+    for (const o of fresh) absorbed.add(o.id);
+    if (fresh.length > 0) limiter.absorb(fresh.map((o) => o.agoMs));
+    if (absorbed.size > 10_000) absorbed.clear();
+  };
+  const poison = { splitAfter: opts.splitAfterFailures ?? 3, giveUpAfter: opts.rejectAfterFailures ?? 8 };
+  /** True when the key source now holds a different key (then it is the one sent). */
+  const keyChanged = (): boolean => {
+    const fresh = opts.reloadApiKey?.();
+    if (!fresh || fresh === apiKey) return false;
+    registerSecret(fresh);
+    apiKey = fresh;
+    return true;
+  };
 
   const deliver = async (items: readonly DeliveryItem[], signal?: AbortSignal): Promise<RecordOutcome[]> => {
-    if (lastFatal && Date.now() < fatalUntil) throw lastFatal;
+    if (lastFatal && Date.now() < fatalUntil) {
+      if (!(lastFatal instanceof ApiKeyRejectedError && keyChanged())) throw lastFatal;
+      log.info('the API key file holds a new key; trying it');
+      lastFatal = undefined;
+    }
     const stop = new AbortController();
     const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
     const ctx: SendContext = {
-      transport, limiter, log, observer: opts.observer, random: opts.random,
-      headers: { 'content-type': 'application/json', 'x-api-key': opts.apiKey },
+      transport, limiter, log, observer: opts.observer, random: opts.random, headers,
       timeoutMs: opts.timeoutMs,
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
-      defaultRetryAfterMs: windowMs / opts.requestsPerMinute,
+      // A 429 that says nothing about the wait: the documented retryAfter is a whole window (60 s).
+      defaultRetryAfterMs: windowMs,
+      answers, poison, ledger: opts.ledger, onOthers,
+      onUnauthorized: () => {
+        if (!keyChanged()) return false;
+        headers['x-api-key'] = apiKey;
+        return true;
+      },
       onFatal: (err) => {
         lastFatal = err;
         fatalUntil = Date.now() + (opts.authCooldownMs ?? 60_000);
@@ -86,7 +132,7 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     const outcomes: RecordOutcome[] = new Array(items.length);
     try {
       for (const wave of planWaves(items.map((i) => i.record), maxPer)) {
-        await runPool(wave, opts.maxInFlight ?? 4, (batch) => runBatch(ctx, items, batch, outcomes, combined));
+        await runPool(wave, opts.maxInFlight ?? 4, (batch) => deliverBatch(ctx, items, batch, outcomes, combined));
       }
     } catch (err) {
       // Surface why we stopped: the caller's abort reason, or a sibling batch's fatal error.

@@ -5,3 +5,4 @@ export { RateLimiter, nextSlot, type LimiterConfig } from './limiter.js';
 export { classifyResponse, type Verdict } from './classify.js';
 export { backoffDelayMs, type BackoffConfig } from './backoff.js';
 export { planWaves, splitPlan } from './plan.js';
+export { stateLedger, recordedBudget, type RequestLedger, type RecordedBudget } from './ledger.js';

@@ -109,6 +109,31 @@ export class RateLimiter {
     if (n > 0) this.sent.splice(0, n);
   }
 
+  /**
+   * Counts requests that left before this limiter existed (another process, a previous run),
+   * `sentAgoMs` ago each, as if it had sent them: a restart never starts from a full budget.
+   */
+  seed(sentAgoMs: readonly number[], pauseLeftMs = 0): void {
+    const now = this.clock();
+    const times = [...sentAgoMs.map((ago) => now - ago), ...this.sent.map((s) => s.t)].sort((a, b) => a - b);
+    this.sent.splice(0, this.sent.length, ...times.slice(-this.cfg.limit).map((t) => ({ t, slot: t })));
+    this.forgetOld(now);
+    if (pauseLeftMs > 0) this.blockUntil(now + pauseLeftMs);
+  }
+
+  /** Counts requests another process sent meanwhile (`agoMs` ago each), keeping the schedule. */
+  absorb(agoMs: readonly number[]): void {
+    const now = this.clock();
+    for (const ago of agoMs) {
+      const t = now - ago;
+      let at = this.sent.length;
+      while (at > 0 && (this.sent[at - 1]?.t ?? 0) > t) at--;
+      this.sent.splice(at, 0, { t, slot: t });
+    }
+    if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
+    this.forgetOld(now);
+  }
+
   /** Nothing leaves before `until` (a 429's retryAfter). */
   blockUntil(until: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, until);

@@ -16,6 +16,7 @@ import type { Lease, LeaseSource } from '../queue/lease.js';
 import type { Safety, SafetyVerdict } from './safety.js';
 import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
+import { assembleIsolating } from './isolate.js';
 
 export interface DeliveryLoopOptions {
   state: StateDb;
@@ -84,6 +85,12 @@ export function topUpSize(records: number, batchSize: number, lastAsked: number,
 
 export interface DeliveryStatus {
   keyRejected: boolean;
+  /** Why delivery stopped by itself (key refused, key without permission, endpoint problem). */
+  blocked: string | null;
+  /** Since when claimed keys wait without a settled batch (ms since epoch); null when idle or moving. */
+  waitingSince: number | null;
+  /** When a batch last settled (ms since epoch). */
+  lastProgressAt: number | null;
   lastError: string | null;
   delivered: number;
   skipped: number;
@@ -106,7 +113,7 @@ export interface DeliveryLoop {
 
 export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   const log = o.log.child({ component: 'delivery' });
-  const st: DeliveryStatus = { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
+  const st: DeliveryStatus = { keyRejected: false, blocked: null, waitingSince: null, lastProgressAt: null, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
   const sleepers = new Set<() => void>();
   let woken = false;
   /** Keys claimed by a batch in flight: parallel batches never share a customer. */
@@ -151,8 +158,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   }
 
   /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
+  /** Assembles the claimed keys (isolating customers whose query fails) and tops the request up. */
   async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
-    const results = await o.assembler.assemble(claimed.map((c) => c.key));
+    const { results, failed } = await assembleIsolating(o.assembler, claimed.map((c) => c.key), log);
     let records = itemsToSend(results).length;
     let asked = o.batchSize;
     let got = claimed.length;
@@ -164,11 +172,12 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       asked = n;
       got = more.length;
       if (more.length === 0) break;
-      const extra = await o.assembler.assemble(more.map((c) => c.key));
-      results.push(...extra);
-      records += itemsToSend(extra).length;
+      const extra = await assembleIsolating(o.assembler, more.map((c) => c.key), log);
+      results.push(...extra.results);
+      failed.push(...extra.failed);
+      records += itemsToSend(extra.results).length;
     }
-    return results;
+    return { results, failed };
   }
 
   const NOTHING = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0 };
@@ -176,11 +185,14 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     const shutdown = signal;
     const { claimed, lease } = await claimNext(signal);
+    // Idle only when no other worker holds keys either.
+    if (claimed.length > 0) st.waitingSince ??= Date.now();
+    else if (inFlight.size === 0) st.waitingSince = null;
     if (claimed.length === 0 || !lease) return { keys: 0, ...NOTHING };
     const batch = Symbol('batch');
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
-      const assembled = await assembleFull(claimed, lease, shutdown);
+      const { results: assembled, failed } = await assembleFull(claimed, lease, shutdown);
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);
@@ -192,14 +204,16 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
       if (items.length) await recordBeforeSend(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
-      const verdicts = verdictsFor(results, outcomes);
+      const verdicts = [...verdictsFor(results, outcomes), ...failed];
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());
       if (counts.fenced) return await fenced(claimed, shutdown);
+      st.lastProgressAt = Date.now();
+      st.waitingSince = inFlight.size > claimed.length ? Date.now() : null;
       if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
       for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
-      if (st.keyRejected && items.length > 0) await clearKeyRejected();
+      if ((st.keyRejected || st.blocked) && items.length > 0) await clearKeyRejected();
       return { keys: claimed.length, ...counts };
     } catch (err) {
       if (lease.lost.aborted) return await fenced(claimed, shutdown);
@@ -243,6 +257,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
 
   async function clearKeyRejected() {
     st.keyRejected = false;
+    st.blocked = null;
     log.info('CareCycle accepts the API key again; delivery resumed');
     await publishDelivery(o.state, { keyRejected: false }).catch(() => undefined);
   }
@@ -254,9 +269,12 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     }
     st.lastError = err instanceof Error ? err.message : String(err);
     const retryMs = o.fatalRetryMs ?? 60_000;
+    if (err instanceof FatalError) st.blocked = st.lastError;
     if (err instanceof ApiKeyRejectedError) {
       st.keyRejected = true;
-      log.error({ err, retryInSeconds: retryMs / 1000 }, 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.');
+      log.error({ err, retryInSeconds: retryMs / 1000 }, err.refusal === 'forbidden'
+        ? 'THE API KEY LACKS PERMISSION for /v2/sync/aca: delivery stopped, changes keep queueing. Use a key with the sync permission.'
+        : 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.');
       await publishDelivery(o.state, { keyRejected: true, keyRejectedAt: new Date().toISOString(), ...errorPatch(err) }).catch(() => undefined);
     } else if (err instanceof FatalError) {
       log.error({ err, retryInSeconds: retryMs / 1000 }, 'delivery stopped by a fatal error; changes keep queueing');

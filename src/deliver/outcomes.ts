@@ -1,11 +1,12 @@
 /**
  * From CareCycle's answers to one typed outcome per record: per-record `errors[]` in a 200 are
- * matched by externalId; a whole-request 400/422 is split (splitPlan) until each bad record is
- * alone, and that record is rejected with the API's field path and message.
+ * matched by externalId (attributeAnswer); a whole-request 400/422 is split (splitPlan) until
+ * each bad record is alone, and that record is rejected with the API's field path and message.
  */
-import { formatPath, type AcaRecord, type SyncResponse, type SyncResult, type ValidationIssue } from '../carecycle/schema.js';
+import { formatPath, type AcaRecord, type SyncAnswer, type SyncResult, type ValidationIssue } from '../carecycle/schema.js';
+import { attributeAnswer } from './attribute.js';
 import { splitPlan } from './plan.js';
-import { sendBatch, type SendContext } from './send.js';
+import { describeFailures, sendBatch, type AttemptFailure, type SendContext } from './send.js';
 
 export interface DeliveryItem {
   /** The caller's key (e.g. the pending CRM key); parts of one customer may share it. */
@@ -33,26 +34,95 @@ export type RecordOutcome =
     })
   | (OutcomeBase & { status: 'rejected'; reason: string; fieldPath?: string; httpStatus?: number });
 
-export async function runBatch(
+/** A lone record that kept failing before anything showed whether CareCycle answers others. */
+export interface Undecided {
+  index: number;
+  /** `ctx.answers.count` when it started failing: a higher count later means others get through. */
+  since: number;
+  /** Its latest failed attempts in a row (at most `poison.giveUpAfter`). */
+  failures: AttemptFailure[];
+}
+
+/**
+ * Sends `batch` (item indices) and fills `outcomes`, splitting it when the API refuses it as a
+ * whole, when its answer cannot say which records failed, or when it keeps failing without an
+ * answer. A lone record that fails `poison.giveUpAfter` times in a row, the last time after some
+ * other request got through, is rejected with those failures as the reason. While nothing gets
+ * through (an outage) nothing is rejected: every record waits and is tried again.
+ */
+export async function deliverBatch(ctx: SendContext, items: readonly DeliveryItem[], batch: readonly number[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
+  let undecided = await runBatch(ctx, items, batch, outcomes, signal, 0);
+  while (undecided.length > 0) {
+    const next: Undecided[] = [];
+    for (const u of undecided) {
+      const othersGotThrough = ctx.answers.count > u.since;
+      // Others got through: one more failure settles it. Otherwise wait out the outage.
+      const again = await runBatch(ctx, items, [u.index], outcomes, signal, u.failures.length, othersGotThrough ? 1 : ctx.poison.giveUpAfter);
+      for (const a of again) {
+        const failures = [...u.failures, ...a.failures].slice(-ctx.poison.giveUpAfter);
+        if (othersGotThrough) reject(ctx, items, outcomes, a.index, failures);
+        else next.push({ index: a.index, since: u.since, failures });
+      }
+    }
+    undecided = next;
+  }
+}
+
+function reject(ctx: SendContext, items: readonly DeliveryItem[], outcomes: RecordOutcome[], i: number, failures: AttemptFailure[]): void {
+  const reason = describeFailures(failures);
+  const last = failures[failures.length - 1];
+  ctx.log.warn({ key: (items[i] as DeliveryItem).key, reason }, 'a record keeps failing while other requests are answered; dead-lettering it');
+  outcomes[i] = rejected(items, i, { reason, ...(last?.status ? { httpStatus: last.status } : {}) });
+}
+
+async function runBatch(
   ctx: SendContext,
   items: readonly DeliveryItem[],
   batch: readonly number[],
   outcomes: RecordOutcome[],
   signal: AbortSignal,
-): Promise<void> {
-  const final = await sendBatch(ctx, batch.map((i) => (items[i] as DeliveryItem).record), signal);
+  priorFailures: number,
+  loneLimit = Math.max(1, ctx.poison.giveUpAfter - 1),
+): Promise<Undecided[]> {
+  const records = batch.map((i) => (items[i] as DeliveryItem).record);
+  const since = ctx.answers.count;
+  const giveUpAfter = batch.length > 1 ? ctx.poison.splitAfter : loneLimit;
+  const final = await sendBatch(ctx, records, signal, { giveUpAfter, priorFailures });
   if (final.kind === 'ok') {
-    attribute(ctx, items, batch, final.body, final.status, outcomes);
-    return;
+    const verdict = attributeAnswer(records.map((r) => r.externalId), final.body);
+    if (verdict.kind === 'attributed') {
+      record(items, batch, final.body, final.status, verdict.failed, outcomes);
+      return [];
+    }
+    ctx.log.warn({ records: batch.length, why: verdict.reason }, "CareCycle's answer does not say which records failed; sending the halves again to find out");
+    return runGroups(ctx, items, halves(batch), outcomes, signal, 0);
+  }
+  if (final.kind === 'unanswered') {
+    if (batch.length === 1) return [{ index: batch[0] as number, since, failures: final.failures }];
+    ctx.log.warn({ records: batch.length, failures: final.failures.length }, 'a request keeps failing; splitting it to find out whether one record causes it');
+    // The halves start their backoff afresh: a poison record is found in seconds, not minutes.
+    // In an outage the lone records' own streaks bring the backoff back to its cap.
+    return runGroups(ctx, items, halves(batch), outcomes, signal, 0);
   }
   const groups = splitPlan(batch, final.issues);
   if (groups.length === 0) {
     const i = batch[0] as number;
     outcomes[i] = rejected(items, i, { ...describeIssues(final.issues, final.message), httpStatus: final.status });
-    return;
+    return [];
   }
   ctx.log.info({ records: batch.length, groups: groups.length, httpStatus: final.status }, 'request refused as a whole; splitting it to isolate the bad records');
-  for (const g of groups) await runBatch(ctx, items, g, outcomes, signal);
+  return runGroups(ctx, items, groups, outcomes, signal, 0);
+}
+
+async function runGroups(ctx: SendContext, items: readonly DeliveryItem[], groups: readonly number[][], outcomes: RecordOutcome[], signal: AbortSignal, priorFailures: number): Promise<Undecided[]> {
+  const undecided: Undecided[] = [];
+  for (const g of groups) undecided.push(...(await runBatch(ctx, items, g, outcomes, signal, priorFailures)));
+  return undecided;
+}
+
+function halves(batch: readonly number[]): number[][] {
+  const mid = Math.ceil(batch.length / 2);
+  return [batch.slice(0, mid), batch.slice(mid)];
 }
 
 /** Pure: the reason and field path of a lone record's refusal, from the API's issues. */
@@ -66,31 +136,20 @@ export function describeIssues(issues: readonly ValidationIssue[], message: stri
   return paths[0] ? { reason, fieldPath: paths[0] } : { reason };
 }
 
-function attribute(ctx: SendContext, items: readonly DeliveryItem[], batch: readonly number[], body: SyncResponse, status: number, outcomes: RecordOutcome[]): void {
-  const errorsByExt = new Map<string, string>();
-  const unmatched: string[] = [];
-  const batchExt = new Set(batch.map((i) => items[i]?.record.externalId).filter((e): e is string => !!e));
-  for (const e of body.errors) {
-    if (e.externalId && batchExt.has(e.externalId)) errorsByExt.set(e.externalId, e.error);
-    else unmatched.push(e.error);
-  }
+function record(items: readonly DeliveryItem[], batch: readonly number[], body: SyncAnswer, status: number, failed: ReadonlyMap<number, string>, outcomes: RecordOutcome[]): void {
   const results = new Map<string, SyncResult>();
   for (const r of body.results ?? []) if (r.externalId) results.set(r.externalId, r);
-  for (const i of batch) {
-    const record = (items[i] as DeliveryItem).record;
-    const ext = record.externalId ?? null;
-    const err = (ext ? errorsByExt.get(ext) : undefined) ?? (batch.length === 1 ? unmatched[0] : undefined);
-    if (err !== undefined) {
-      outcomes[i] = rejected(items, i, { reason: err, httpStatus: status });
-      continue;
+  batch.forEach((i, pos) => {
+    const reason = failed.get(pos);
+    if (reason !== undefined) {
+      outcomes[i] = rejected(items, i, { reason, httpStatus: status });
+      return;
     }
-    const result = ext ? results.get(ext) : undefined;
-    const terminated = result ? autoTerminated(record, result) : [];
+    const rec = (items[i] as DeliveryItem).record;
+    const result = rec.externalId ? results.get(rec.externalId) : undefined;
+    const terminated = result ? autoTerminated(rec, result) : [];
     outcomes[i] = { ...base(items, i), status: 'delivered', ...(result ? { customerId: result.id } : {}), ...(terminated.length ? { autoTerminated: terminated } : {}) };
-  }
-  if (unmatched.length > 0 && batch.length > 1) {
-    ctx.log.warn({ errors: unmatched.length }, 'CareCycle reported errors that name no record of the request; those records count as delivered');
-  }
+  });
 }
 
 const TERMINATED = 'Terminated';
@@ -108,7 +167,7 @@ export function autoTerminated(record: AcaRecord, result: SyncResult): string[] 
     (!p.healthSherpaPolicyId && !p.carrierAssignedPolicyId && sentTerminated.length > 0);
   const out: string[] = [];
   for (const p of result.policies ?? []) {
-    if (p.status !== TERMINATED || p.previousStatus === null || p.previousStatus === TERMINATED || ours(p)) continue;
+    if (p.status !== TERMINATED || p.previousStatus == null || p.previousStatus === TERMINATED || ours(p)) continue;
     out.push(p.healthSherpaPolicyId ?? p.carrierAssignedPolicyId ?? p.id ?? '(unnamed policy)');
   }
   return out;

@@ -140,8 +140,8 @@ export interface RequestWindow {
 
 export async function requestsInLastMinute(state: StateDb): Promise<RequestWindow> {
   const r = await state.pool.query<{ status: number; n: string; records: string }>(
-    `SELECT status, count(*) AS n, coalesce(sum(records), 0) AS records
-       FROM requests WHERE at > now() - interval '60 seconds' GROUP BY status ORDER BY status`,
+    `SELECT coalesce(status, 0) AS status, count(*) AS n, coalesce(sum(records), 0) AS records
+       FROM requests WHERE at > now() - interval '60 seconds' GROUP BY 1 ORDER BY 1`,
   );
   const byStatus: Record<string, number> = {};
   let requests = 0;

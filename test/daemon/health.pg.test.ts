@@ -88,7 +88,7 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
     const r = await readyz();
     expect(r.body.ready).toBe(true);
     expect(Object.entries(r.body.checks).filter(([, c]) => !c.ok)).toEqual([]);
-    expect(Object.keys(r.body.checks).sort()).toEqual(['apiKey', 'heartbeat', 'replication', 'safety', 'state']);
+    expect(Object.keys(r.body.checks).sort()).toEqual(['apiKey', 'endpoint', 'heartbeat', 'progress', 'replication', 'safety', 'state']);
     await waitFor('the backfill at the stand-in', () => standIn.store.all().length === CUSTOMERS - 1, 20_000, 100);
     await waitFor('the queue to drain', async () => (await sql(url, 'SELECT 1 FROM carecycle_sync.pending LIMIT 1')).length === 0, 10_000, 100);
     expect(standIn.store.byExternalId(REFUSED)).toBeUndefined();

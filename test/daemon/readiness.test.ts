@@ -11,7 +11,7 @@ function inputs(patch: { capture?: Partial<ReadinessInputs['capture']>; delivery
   const { capture, delivery, ...rest } = patch;
   return {
     capture: { ...initialStatus('s'), connected: true, lastHeartbeatAt: ago(20), ...capture },
-    delivery: { keyRejected: false, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0, ...delivery },
+    delivery: { keyRejected: false, blocked: null, waitingSince: null, lastProgressAt: null, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0, ...delivery },
     stateReachable: { ok: true },
     heldCustomers: 0,
     heartbeatSeconds: 30,
@@ -30,10 +30,10 @@ describe('readinessOf', () => {
     expect(r.checks.safety!.detail).toContain('carecycle-sync approve');
   });
 
-  it('is ready when every check passes, and names the five checks', () => {
+  it('is ready when every check passes, and names the seven checks', () => {
     const r = readinessOf(inputs());
     expect(r.ready).toBe(true);
-    expect(Object.keys(r.checks).sort()).toEqual(['apiKey', 'heartbeat', 'replication', 'safety', 'state']);
+    expect(Object.keys(r.checks).sort()).toEqual(['apiKey', 'endpoint', 'heartbeat', 'progress', 'replication', 'safety', 'state']);
     expect(r.checks.heartbeat!.detail).toBe('last heartbeat 20 s ago (stale after 90 s)');
   });
 
@@ -61,6 +61,25 @@ describe('readinessOf', () => {
     const r = readinessOf(inputs({ delivery: { keyRejected: true } }));
     expect(r.ready).toBe(false);
     expect(failing(r)).toEqual(['apiKey']);
+  });
+
+  it('a key without permission is reported as such; an endpoint problem fails its own check', () => {
+    const forbidden = readinessOf(inputs({ delivery: { keyRejected: true, blocked: 'CareCycle accepted the API key but it lacks permission for POST /v2/sync/aca' } }));
+    expect(failing(forbidden)).toEqual(['apiKey']);
+    expect(forbidden.checks.apiKey!.detail).toMatch(/lacks permission/);
+    const proxy = readinessOf(inputs({ delivery: { blocked: "CareCycle answered HTTP 400 for POST /v2/sync/aca: not CareCycle's validation answer" } }));
+    expect(failing(proxy)).toEqual(['endpoint']);
+    expect(proxy.checks.endpoint!.detail).toMatch(/HTTP 400/);
+  });
+
+  it('delivery that settles nothing while keys wait turns not ready after the configured time', () => {
+    const stuck = (s: number) => inputs({ delivery: { waitingSince: NOW.getTime() - s * 1000, lastError: 'subquery returned more than one row' }, stallMs: 120_000 });
+    expect(readinessOf(stuck(119)).ready).toBe(true);
+    const r = readinessOf(stuck(121));
+    expect(failing(r)).toEqual(['progress']);
+    expect(r.checks.progress!.detail).toBe('no batch settled for 121 s while keys wait (limit 120 s); last error: subquery returned more than one row');
+    // Idle (nothing claimed) is never stalled, however long ago the last batch was.
+    expect(readinessOf(inputs({ delivery: { waitingSince: null, lastProgressAt: NOW.getTime() - 86_400_000 }, stallMs: 1000 })).ready).toBe(true);
   });
 
   it('the heartbeat turns stale after three intervals, not before', () => {

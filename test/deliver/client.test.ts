@@ -58,6 +58,8 @@ describe('delivery client against the stand-in', () => {
   });
 
   it('retries 5xx and unreadable 200s with backoff until delivered', async () => {
+    await client.close();
+    client = makeClient({ splitAfterFailures: 10 });
     s.faults.set({ serverErrors: 3, garbageResponses: 1 });
     const out = await client.deliver(items(5));
     expect(out.every((o) => o.status === 'delivered')).toBe(true);

@@ -1,12 +1,15 @@
 /**
- * One randomized run: valid and invalid records under a random fault schedule. Every record must
- * end exactly as the stand-in decided, nothing lost or duplicated in its store, and no rolling
- * window may see more requests than the limit. Replay a failure with RANDOM_SEED=<seed>.
- * DELIVER_SOAK_SCALE=<n> multiplies the record counts.
+ * One randomized run: valid and invalid records under a random fault schedule, with a way of
+ * answering drawn for the run (answer shape, error items, counts that disagree) and one poison
+ * record that always gets 500, plus an occasional HTML page from a proxy. Every record must end
+ * exactly as the stand-in decided, nothing lost or duplicated in its store, every record not
+ * delivered rejected with a reason, and no rolling window may see more requests than the limit.
+ * Replay a failure with RANDOM_SEED=<seed>. DELIVER_SOAK_SCALE=<n> multiplies the record counts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStandIn, maxInAnyWindow, type StandIn } from '../../src/carecycle/stand-in/index.js';
-import { createDeliveryClient, type DeliveryItem } from '../../src/deliver/index.js';
+import { ANSWER_SHAPES, ERROR_ITEM_FORMS } from '../../src/carecycle/stand-in/index.js';
+import { createDeliveryClient, EndpointError, type DeliveryItem, type RecordOutcome } from '../../src/deliver/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { AcaRecord } from '../../src/carecycle/schema.js';
 import { API_KEY, record, seeded } from './helpers.js';
@@ -40,8 +43,20 @@ afterAll(async () => {
   await s.close();
 });
 
-it(`ends every record as the stand-in decided under random faults (seed ${SEED})`, async () => {
+// Its own stream, spread (neighbouring seeds start alike in this PRNG), so the faults' draws stay as they were.
+const draw = seeded(Math.imul(SEED + 2, 0x9e3779b1) >>> 0);
+draw();
+const ANSWERS = {
+  answerShape: ANSWER_SHAPES[Math.floor(draw() * ANSWER_SHAPES.length)]!,
+  errorItems: ERROR_ITEM_FORMS[Math.floor(draw() * ERROR_ITEM_FORMS.length)]!,
+  countsDisagree: draw() < 0.5,
+};
+const POISON = `v${101 + Math.floor(draw() * 800)}`;
+
+it(`ends every record as the stand-in decided under random faults (seed ${SEED}: ${JSON.stringify(ANSWERS)}, poison ${POISON})`, async () => {
   const rnd = seeded(SEED);
+  s.faults.set(ANSWERS);
+  s.faults.poisonExternalIds.add(POISON);
   const items: DeliveryItem[] = [];
   const expectedInvalid = new Map<number, string>();
   const expectedRejected = new Map<string, string>();
@@ -55,9 +70,10 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED})
       items.push({ key: ext, record: record(ext, { policies }) });
       policiesOf.set(ext, (policiesOf.get(ext) ?? 0) + policies.length);
     }
-    if (i % 50 === 7) {
+    if (i % 50 === 7 && ext !== POISON) {
       s.faults.rejectRecord(ext, `carrier for ${ext} not recognised`);
-      expectedRejected.set(ext, `carrier for ${ext} not recognised`);
+      // Error items that carry only an id say nothing about why.
+      expectedRejected.set(ext, ANSWERS.errorItems === 'id-only' ? 'CareCycle reported this record as failed without a reason' : `carrier for ${ext} not recognised`);
     }
   }
   for (let j = 0; j < 50 * SCALE; j++) {
@@ -77,11 +93,21 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED})
   stopFaults = scheduleFaults(s, rnd);
   const client = createDeliveryClient({
     baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: RPM, windowMs: WINDOW_MS, marginMs: MARGIN_MS,
-    timeoutMs: 150, log: silentLogger(), backoff: { baseMs: 5, maxMs: 50 }, random: rnd,
+    timeoutMs: 150, log: silentLogger(), backoff: { baseMs: 5, maxMs: 50 }, random: rnd, authCooldownMs: 0,
   });
-  const out = await client.deliver(items);
+  // A proxy's HTML page stops delivery as a whole (nothing is attributed to a record): try again.
+  let out: RecordOutcome[] | undefined;
+  let endpointErrors = 0;
+  while (!out) {
+    out = await client.deliver(items).catch((err: unknown) => {
+      if (!(err instanceof EndpointError)) throw err;
+      endpointErrors++;
+      return undefined;
+    });
+  }
   stopFaults();
   await client.close();
+  expect(endpointErrors).toBe(s.requests.filter((r) => r.fault === 'proxy-html').length);
 
   expect(out).toHaveLength(items.length);
   for (const o of out) {
@@ -90,12 +116,14 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED})
       expect(o, o.key).toMatchObject({ status: 'rejected', fieldPath: invalidPath, httpStatus: 400 });
     } else if (expectedRejected.has(o.key)) {
       expect(o, o.key).toMatchObject({ status: 'rejected', reason: expectedRejected.get(o.key), httpStatus: 200 });
+    } else if (o.key === POISON) {
+      expect(o, o.key).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^CareCycle .*answered 500 \d+ times?/) });
     } else {
       expect(o, o.key).toMatchObject({ status: 'delivered' });
     }
   }
   // The store holds each delivered customer exactly once, with all its policies, and nothing else.
-  const delivered = [...policiesOf.keys()].filter((k) => !expectedRejected.has(k));
+  const delivered = [...policiesOf.keys()].filter((k) => !expectedRejected.has(k) && k !== POISON);
   expect(s.store.customers.size).toBe(delivered.length);
   for (const k of delivered) expect(s.store.byExternalId(k)?.policies.length, k).toBe(policiesOf.get(k));
   for (const r of s.requests) expect(new Set(r.externalIds).size).toBe(r.externalIds.length);
@@ -128,6 +156,6 @@ function scheduleFaults(standIn: StandIn, rnd: () => number): () => void {
   tick();
   return () => {
     clearTimeout(timer);
-    standIn.faults.set({ rateLimitBurst: 0, serverErrors: 0, dropConnections: 0, garbageResponses: 0, latencyMs: 0, serverErrorRate: 0 });
+    standIn.faults.set({ rateLimitBurst: 0, serverErrors: 0, dropConnections: 0, garbageResponses: 0, latencyMs: 0, serverErrorRate: 0, proxyHtml: 0 });
   };
 }

@@ -2,13 +2,15 @@
  * Faults the stand-in injects on demand, settable at runtime (tests flip them between requests).
  * Counters ("next N requests") are consumed one per request; rates draw from `random`.
  */
+import type { AnswerShape, ErrorItemForm } from './answer-shapes.js';
+
 export interface FaultSettings {
   /** The next N requests get 429 RATE_LIMIT_EXCEEDED (without counting against the limit). */
   rateLimitBurst: number;
   /** `retryAfter` (seconds) in injected 429s; may be fractional so tests run fast. */
   retryAfterSeconds: number;
-  /** Where injected 429s carry the wait: body `retryAfter`, `Retry-After` header, or both. */
-  retryAfterVia: 'body' | 'header' | 'both';
+  /** Where injected 429s carry the wait: body `retryAfter`, `Retry-After` header, both, or nowhere. */
+  retryAfterVia: 'body' | 'header' | 'both' | 'none';
   /** The next N requests get 500 INTERNAL_ERROR. */
   serverErrors: number;
   /** Probability (0–1) that a request gets 503 INTERNAL_ERROR. */
@@ -23,6 +25,16 @@ export interface FaultSettings {
   garbageResponses: number;
   /** Per-record errors: externalId → error message (a 200 with errors[] for these records). */
   recordErrors: Map<string, string>;
+  /** Every request that carries one of these externalIds gets 500 INTERNAL_ERROR (a poison record). */
+  poisonExternalIds: Set<string>;
+  /** The next N requests get an HTML 400 page, as a proxy or firewall in front of the API sends. */
+  proxyHtml: number;
+  /** HTTP status of those pages (400 or 403). */
+  proxyStatus: number;
+  /** How successful answers are phrased (see answer-shapes.ts). */
+  answerShape: AnswerShape;
+  errorItems: ErrorItemForm;
+  countsDisagree: boolean;
 }
 
 export type FaultVerdict =
@@ -30,7 +42,8 @@ export type FaultVerdict =
   | { kind: 'rate-limit' }
   | { kind: 'server-error'; status: number }
   | { kind: 'drop' }
-  | { kind: 'garbage' };
+  | { kind: 'garbage' }
+  | { kind: 'proxy-html'; status: number };
 
 export class Faults implements FaultSettings {
   rateLimitBurst = 0;
@@ -43,6 +56,12 @@ export class Faults implements FaultSettings {
   dropAfterProcessing = false;
   garbageResponses = 0;
   recordErrors = new Map<string, string>();
+  poisonExternalIds = new Set<string>();
+  proxyHtml = 0;
+  proxyStatus = 400;
+  answerShape: AnswerShape = 'current';
+  errorItems: ErrorItemForm = 'full';
+  countsDisagree = false;
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -61,6 +80,7 @@ export class Faults implements FaultSettings {
     return this.set({
       rateLimitBurst: 0, serverErrors: 0, serverErrorRate: 0, latencyMs: 0,
       dropConnections: 0, dropAfterProcessing: false, garbageResponses: 0, recordErrors: new Map(),
+      poisonExternalIds: new Set(), proxyHtml: 0, proxyStatus: 400, answerShape: 'current', errorItems: 'full', countsDisagree: false,
     });
   }
 
@@ -69,6 +89,10 @@ export class Faults implements FaultSettings {
     if (this.rateLimitBurst > 0) {
       this.rateLimitBurst--;
       return { kind: 'rate-limit' };
+    }
+    if (this.proxyHtml > 0) {
+      this.proxyHtml--;
+      return { kind: 'proxy-html', status: this.proxyStatus };
     }
     if (this.dropConnections > 0) {
       this.dropConnections--;

@@ -25,10 +25,10 @@ export function authorize(header: string | string[] | undefined, apiKey: string)
 }
 
 /** The 429 of §1.3, with the wait in the body (seconds) and/or a `Retry-After` header. */
-export function rateLimitReply(retryAfterSeconds: number, via: 'body' | 'header' | 'both' = 'both'): Reply {
+export function rateLimitReply(retryAfterSeconds: number, via: 'body' | 'header' | 'both' | 'none' = 'both'): Reply {
   const body: Record<string, unknown> = { message: 'Rate limit exceeded', code: 'RATE_LIMIT_EXCEEDED' };
-  if (via !== 'header') body.retryAfter = retryAfterSeconds;
-  const headers = via === 'body' ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) };
+  if (via === 'body' || via === 'both') body.retryAfter = retryAfterSeconds;
+  const headers = via === 'body' || via === 'none' ? undefined : { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) };
   return { status: 429, body, headers };
 }
 

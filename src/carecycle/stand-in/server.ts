@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Faults } from './faults.js';
+import { phraseAnswer } from './answer-shapes.js';
 import { StandInStore } from './store.js';
 import { RollingWindow } from './rate-window.js';
 import { authorize, errorReply, parseJsonBody, parseSyncBody, processRecords, rateLimitReply, type Reply } from './handler.js';
@@ -131,6 +132,10 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   if (ctx.faults.latencyMs > 0) await sleep(ctx.faults.latencyMs);
   if (verdict.kind === 'drop' && !ctx.faults.dropAfterProcessing) return dropConnection(ctx, entry, res, 'drop');
   if (verdict.kind === 'server-error') return finish(errorReply(verdict.status, 'INTERNAL_ERROR', 'Internal server error'), 'server-error');
+  if (verdict.kind === 'proxy-html') return finishHtml(ctx, entry, res, verdict.status);
+  if (entry.externalIds.some((e) => e !== null && ctx.faults.poisonExternalIds.has(e))) {
+    return finish(errorReply(500, 'INTERNAL_ERROR', 'Internal server error'), 'poison');
+  }
   if (verdict.kind === 'garbage') {
     entry.status = 200;
     entry.fault = 'garbage';
@@ -145,7 +150,17 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   }
   const body = processRecords(ctx.store, parsed.records, ctx.faults.recordErrors, Date.now());
   if (verdict.kind === 'drop') return dropConnection(ctx, entry, res, 'drop-after-processing');
-  finish({ status: 200, body });
+  const f = ctx.faults;
+  finish({ status: 200, body: phraseAnswer(body, { shape: f.answerShape, errorItems: f.errorItems, countsDisagree: f.countsDisagree }) });
+}
+
+/** A page from a proxy or firewall in front of the API: HTML, no CareCycle error body. */
+function finishHtml(ctx: Ctx, entry: RequestLogEntry, res: ServerResponse, status: number): void {
+  entry.status = status;
+  entry.fault = 'proxy-html';
+  const page = `<html><head><title>${status} Bad Request</title></head><body><center><h1>${status} Bad Request</h1></center><hr><center>edge-proxy</center></body></html>`;
+  res.writeHead(status, { 'content-type': 'text/html' }).end(page);
+  ctx.opts.onRequest?.(entry);
 }
 
 function dropConnection(ctx: Ctx, entry: RequestLogEntry, res: ServerResponse, fault: string): void {

@@ -1,15 +1,15 @@
 import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { requireApiKey } from '../../config/load.js';
+import { apiKeyFileReader, requireApiKey } from '../../config/load.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
-import { publishDelivery, recordRequest } from '../../state/runtime.js';
+import { publishDelivery } from '../../state/runtime.js';
 import { SlotLock } from '../../source/lock.js';
 import { takeHeldLease } from '../../queue/lease.js';
 import { createSafety } from '../../deliver/safety.js';
 import { readCatalog } from '../../ops/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
-import { createDeliveryClient } from '../../deliver/index.js';
+import { createDeliveryClient, recordedBudget, stateLedger } from '../../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';
 import { pgConfig } from '../../config/pg-connection.js';
 
@@ -56,9 +56,9 @@ export async function deliverIfNoDaemon(
     const client = createDeliveryClient({
       baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
       timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log,
-      authCooldownMs: config.carecycle.authRetrySeconds * 1000,
-      observer: (o) => {
-        void recordRequest(state, o.status, o.records).catch(() => undefined);
+      authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
+      ledger: stateLedger(state), seed: await recordedBudget(state, 61_000),
+      observer: () => {
         void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
       },
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { startStandIn } from '../../carecycle/stand-in/index.js';
+import { ANSWER_SHAPES, ERROR_ITEM_FORMS, startStandIn, type AnswerShape, type ErrorItemForm } from '../../carecycle/stand-in/index.js';
 import { action } from '../context.js';
 import { UsageError } from '../../errors.js';
 
@@ -16,7 +16,20 @@ interface StandInCliOptions {
   retryAfter: number;
   recordError: string[];
   validationStatus: number;
+  answerShape: AnswerShape;
+  errorItems: ErrorItemForm;
+  countsDisagree: boolean;
+  proxyHtml: number;
+  proxyStatus: number;
+  poison: string[];
+  dropAfterProcessing: boolean;
 }
+
+const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
+  if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
+  return v as T;
+};
+const collect = (v: string, acc: string[]) => [...acc, v];
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -43,14 +56,22 @@ export function register(program: Command): void {
     .option('--rate-limit-burst <n>', 'answer the first N requests with 429', int('--rate-limit-burst'), 0)
     .option('--drop <n>', 'drop the connection of the first N requests', int('--drop'), 0)
     .option('--retry-after <s>', 'retryAfter seconds in injected 429s', num('--retry-after'), 1)
-    .option('--record-error <externalId>', 'fail this record with a per-record error (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--record-error <externalId>', 'fail this record with a per-record error (repeatable)', collect, [] as string[])
     .option('--validation-status <n>', 'HTTP status of validation errors (400 or 422)', int('--validation-status'), 400)
+    .option('--answer-shape <shape>', `how 200 answers are phrased: current (with results), legacy (the older answer without results), drifted (extra fields, message instead of error, no succeeded, no previousStatus)`, oneOf('--answer-shape', ANSWER_SHAPES), 'current')
+    .option('--error-items <form>', 'per-record errors as full items, or id-only (no externalId, no message)', oneOf('--error-items', ERROR_ITEM_FORMS), 'full')
+    .option('--counts-disagree', 'succeeded counts failed records too, and errors lists only the first failure')
+    .option('--proxy-html <n>', 'answer the first N requests with an HTML page, as a proxy or firewall would', int('--proxy-html'), 0)
+    .option('--proxy-status <n>', 'HTTP status of those pages (400 or 403)', int('--proxy-status'), 400)
+    .option('--poison <externalId>', 'every request carrying this externalId gets 500 (repeatable)', collect, [] as string[])
+    .option('--drop-after-processing', 'with --drop: store the records, then drop the connection (the answer is lost, the work is not)')
     .action(action(runStandIn));
 }
 
 async function runStandIn(opts: StandInCliOptions): Promise<number> {
   if (!opts.apiKey || !opts.apiKey.startsWith('cc_')) throw new UsageError('--api-key is required and must start with cc_');
   if (opts.validationStatus !== 400 && opts.validationStatus !== 422) throw new UsageError('--validation-status must be 400 or 422');
+  if (opts.proxyStatus !== 400 && opts.proxyStatus !== 403) throw new UsageError('--proxy-status must be 400 or 403');
   const standIn = await startStandIn({
     apiKey: opts.apiKey,
     rpm: opts.rpm,
@@ -66,6 +87,13 @@ async function runStandIn(opts: StandInCliOptions): Promise<number> {
     rateLimitBurst: opts.rateLimitBurst,
     dropConnections: opts.drop,
     retryAfterSeconds: opts.retryAfter,
+    answerShape: opts.answerShape,
+    errorItems: opts.errorItems,
+    countsDisagree: opts.countsDisagree === true,
+    proxyHtml: opts.proxyHtml,
+    proxyStatus: opts.proxyStatus,
+    poisonExternalIds: new Set(opts.poison),
+    dropAfterProcessing: opts.dropAfterProcessing === true,
   });
   for (const id of opts.recordError) standIn.faults.rejectRecord(id);
   process.stdout.write(`CareCycle stand-in listening on ${standIn.url} (POST /v2/sync/aca, ${opts.rpm} requests/minute); Ctrl-C stops\n`);

@@ -15,6 +15,8 @@ export interface ApiCheckOptions {
   timeoutMs?: number;
   /** Proxy and extra CAs, as the daemon uses them. */
   network?: ApiNetworkOptions;
+  /** Hears the HTTP status of the probe's answer (0: none), to record it. */
+  onAnswer?: (status: number) => void;
 }
 
 const NAME = 'CareCycle API';
@@ -64,6 +66,7 @@ export async function checkApi(opts: ApiCheckOptions): Promise<CheckResult> {
       bodyTimeout: opts.timeoutMs ?? 15_000,
     });
     const text = await res.body.text();
+    opts.onAnswer?.(res.statusCode);
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(text) as Record<string, unknown>;
@@ -79,6 +82,7 @@ export async function checkApi(opts: ApiCheckOptions): Promise<CheckResult> {
     const verdict = judgeProbe(answer, url);
     return { ...verdict, detail: verdict.detail.replace(url, `${url}${via}`) };
   } catch (err) {
+    opts.onAnswer?.(0);
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = e.code ?? e.cause?.code ?? '';
     return fail(

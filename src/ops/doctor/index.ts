@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import { scrub } from '../../log/secrets.js';
 import { pgConfig, pgConnection, type PgTarget } from '../../config/pg-connection.js';
-import { checkApi } from './api-check.js';
+import { probeWithinBudget } from './api-budget.js';
 import { configChecks } from './config-check.js';
 import { readSourceFacts } from './facts.js';
 import { serverChecks } from './server-checks.js';
@@ -81,8 +81,30 @@ async function stateChecks(config: Config): Promise<CheckResult[]> {
   return withClient(config, 'state', async (client) => guarded(`state schema ${config.state.schema}`, async () => [checkState(await readStateFacts(client, config.state.schema), config.state.schema)]), 'state database');
 }
 
+/** The API probe, taking its request from the budget recorded in the state database. */
+async function apiCheck(config: Config): Promise<CheckResult> {
+  const probe = {
+    baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000),
+    network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
+    requestsPerMinute: config.carecycle.requestsPerMinute, schema: config.state.schema,
+  };
+  let client: pg.Client | undefined;
+  const connected = await Promise.resolve()
+    .then(async () => {
+      client = new pg.Client(pgConfig(config, 'state', { application_name: 'carecycle-sync doctor', connectionTimeoutMillis: 10_000 }));
+      await client.connect();
+      return true;
+    })
+    .catch(() => false);
+  try {
+    return await probeWithinBudget(probe, connected ? client : undefined);
+  } finally {
+    if (connected) await client?.end().catch(() => undefined);
+  }
+}
+
 export async function runDoctor(config: Config, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const checks = [...(await sourceChecks(config)), ...(await stateChecks(config))];
-  if (!opts.skipApi) checks.push(await checkApi({ baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000), network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } }));
+  if (!opts.skipApi) checks.push(await apiCheck(config));
   return report(checks);
 }
