@@ -13,7 +13,8 @@ import { readCatalog } from '../ops/catalog.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { stateCollector } from '../ops/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../ops/health.js';
-import { createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
+import { checkMapping, createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
+import { requeueSchemaDeadLetters } from '../ops/dead-letters.js';
 import { createDeliveryClient, recordedBudget, stateLedger } from '../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
@@ -75,6 +76,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const state = openStateDb(config, { max: Math.max(6, width + 2), applicationName: 'carecycle-sync' });
   try {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);
+    // The mapping matches the CRM again: customers held back by a schema change go by themselves.
+    const requeued = await requeueSchemaDeadLetters(state);
+    if (requeued > 0) log.info({ customers: requeued }, 'the mapping matches the CRM again: customers held back by a schema change are queued again');
     return await assemble(o, apiKey, crm, state, plan);
   } catch (err) {
     await state.close();
@@ -105,6 +109,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     lease: () => capture.lease(),
     abandonGraceMs: config.carecycle.timeoutMs,
     safety: createSafety(state, config.sync.safety.maxCancellations, log.child({ component: 'safety' })),
+    explainSchemaError: async () => checkMapping(config, await readCatalog(crm, mappedTables(config)), crm),
     onBatch: batchObserver(metrics),
   });
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.

@@ -11,6 +11,19 @@ import type { AssembleResult, Assembler } from '../assemble/index.js';
 import type { Logger } from '../log/logger.js';
 import type { KeyVerdict } from './verdicts.js';
 
+/**
+ * Pure: does this error say the CRM's shape changed under the mapping (a mapped column renamed,
+ * dropped or retyped: undefined column or table, no such operator for the new type, a type
+ * mismatch)? Then no customer of the batch can be assembled until the config is fixed.
+ */
+export function isSchemaError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '42703' || code === '42P01' || code === '42883' || code === '42804';
+}
+
+/** Reasons of dead letters held back by a schema change: `run` queues them again once the mapping checks pass. */
+export const SCHEMA_CHANGED = 'the CRM schema changed: ';
+
 /** Pure: is this error caused by the data of the rows read, rather than by the database or the mapping? */
 export function isRowDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -23,10 +36,21 @@ export interface IsolatedAssembly {
   failed: Extract<KeyVerdict, { kind: 'dead' }>[];
 }
 
-export async function assembleIsolating(assembler: Pick<Assembler, 'assemble'>, keys: readonly string[], log: Logger): Promise<IsolatedAssembly> {
+/**
+ * `explainSchema` re-checks the mapping against the catalog as it is now, for the reason of a
+ * schema error (`customers.fields.email: column "email" does not exist …`); without it, such an
+ * error is thrown like any other.
+ */
+export async function assembleIsolating(
+  assembler: Pick<Assembler, 'assemble'>,
+  keys: readonly string[],
+  log: Logger,
+  explainSchema?: () => Promise<string[]>,
+): Promise<IsolatedAssembly> {
   try {
     return { results: await assembler.assemble(keys), failed: [] };
   } catch (err) {
+    if (explainSchema && isSchemaError(err) && keys.length > 0) return heldBySchema(err as Error & { code: string }, keys, log, explainSchema);
     if (!isRowDataError(err) || keys.length === 0) throw err;
     if (keys.length === 1) {
       const e = err as Error & { code: string };
@@ -39,4 +63,19 @@ export async function assembleIsolating(assembler: Pick<Assembler, 'assemble'>, 
     const b = await assembleIsolating(assembler, keys.slice(mid), log);
     return { results: [...a.results, ...b.results], failed: [...a.failed, ...b.failed] };
   }
+}
+
+/**
+ * Every key of the batch waits as a dead letter naming the config key to fix: none of them is
+ * sent without the field, capture goes on, and `run` queues them again once the fixed config's
+ * mapping checks pass.
+ */
+async function heldBySchema(err: Error & { code: string }, keys: readonly string[], log: Logger, explain: () => Promise<string[]>): Promise<IsolatedAssembly> {
+  const problems = await explain().catch(() => [] as string[]);
+  const what = problems.length ? problems.join('; ') : `${err.message} (SQLSTATE ${err.code})`;
+  const colon = problems[0]?.indexOf(': ') ?? -1;
+  const fieldPath = colon > 0 ? problems[0]!.slice(0, colon) : null;
+  const reason = `${SCHEMA_CHANGED}${what}. Correct the config and restart: these customers are then sent again by themselves`;
+  log.error({ keys: keys.length, configKey: fieldPath }, reason);
+  return { results: [], failed: keys.map((key) => ({ kind: 'dead' as const, key, reason, fieldPath, httpStatus: null, payload: null })) };
 }

@@ -34,6 +34,8 @@ export interface DeliveryLoopOptions {
    * that, so a late-landing older payload is overwritten by a fresh send, not the other way round.
    */
   abandonGraceMs?: number;
+  /** The mapping checked against the catalog as it is now, to explain an assembly query that fails on the CRM's shape. */
+  explainSchemaError?: () => Promise<string[]>;
   /** The mass-cancellation rail (src/deliver/safety.ts); none in tests that do not exercise it. */
   safety?: Safety;
   log: Logger;
@@ -160,7 +162,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
   /** Assembles the claimed keys (isolating customers whose query fails) and tops the request up. */
   async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
-    const { results, failed } = await assembleIsolating(o.assembler, claimed.map((c) => c.key), log);
+    const { results, failed } = await assembleIsolating(o.assembler, claimed.map((c) => c.key), log, o.explainSchemaError);
     let records = itemsToSend(results).length;
     let asked = o.batchSize;
     let got = claimed.length;
@@ -172,7 +174,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       asked = n;
       got = more.length;
       if (more.length === 0) break;
-      const extra = await assembleIsolating(o.assembler, more.map((c) => c.key), log);
+      const extra = await assembleIsolating(o.assembler, more.map((c) => c.key), log, o.explainSchemaError);
       results.push(...extra.results);
       failed.push(...extra.failed);
       records += itemsToSend(extra.results).length;

@@ -1,3 +1,4 @@
+import { SCHEMA_CHANGED } from '../deliver/isolate.js';
 import { scrub } from '../log/secrets.js';
 import type { StateDb } from '../state/db.js';
 import { PRIORITY } from '../state/tables.js';
@@ -88,3 +89,12 @@ export async function discardDeadLetters(state: StateDb, sel: Selection): Promis
   const r = await state.pool.query<{ customer_key: string }>(`DELETE FROM dead_letters WHERE ${clause} RETURNING customer_key`, params);
   return result(sel, r.rows.map((x) => x.customer_key));
 }
+
+/** Dead letters held back by a schema change (src/deliver/isolate.ts), queued again; returns how many. */
+export async function requeueSchemaDeadLetters(state: StateDb): Promise<number> {
+  const r = await state.pool.query<{ customer_key: string }>(`SELECT customer_key FROM dead_letters WHERE starts_with(reason, $1)`, [SCHEMA_CHANGED]);
+  if (r.rows.length === 0) return 0;
+  await retryDeadLetters(state, { keys: r.rows.map((x) => x.customer_key) });
+  return r.rows.length;
+}
+
