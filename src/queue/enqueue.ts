@@ -20,10 +20,15 @@ export interface StateResolved {
   /**
    * Policy keys whose change carried no customer key (a delete, or an update without the old
    * image): the customer remembered for each in sent_policies is enqueued, if there is one.
-   * One that sent_policies does not know yet is kept in unresolved_policy_changes: the first
-   * send carrying it may be in flight, and its settle, or a later flush, resolves it.
    */
   policyKeys?: readonly string[];
+  /**
+   * Of those, the deleted ones. One that sent_policies does not know yet is kept in
+   * unresolved_policy_changes: the first send carrying it may be in flight, and its settle, or a
+   * later flush, resolves it. (An update names its new customer itself; a policy moved while its
+   * first send was in flight is left under the old customer in CareCycle, as every move is.)
+   */
+  deletedPolicyKeys?: readonly string[];
   /** Customers and policies tables truncated: every customer ever sent is enqueued. */
   allSentCustomers?: boolean;
   /** Policies table truncated: every customer with a sent policy is enqueued. */
@@ -57,7 +62,7 @@ export async function enqueueKeys(state: StateDb, keys: readonly string[], prior
 export async function writeBatch(state: StateDb, batch: CaptureBatch): Promise<number> {
   return inTransaction(state.pool, async (client) => {
     const n = await upsertKeys(client, batch);
-    if (batch.policyKeys && batch.policyKeys.length > 0) await keepUnresolved(client, batch.policyKeys);
+    if (batch.deletedPolicyKeys && batch.deletedPolicyKeys.length > 0) await keepUnresolved(client, batch.deletedPolicyKeys);
     if (batch.checkpoint) await saveCheckpoint(client, batch.checkpoint);
     return n;
   });

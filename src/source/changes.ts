@@ -111,7 +111,7 @@ export interface RowChange {
 export interface KeySink {
   customer(key: string): void;
   /** A policy whose customer is known only from what was last sent for it. */
-  policy(policyKey: string): void;
+  policy(policyKey: string, deleted: boolean): void;
   /** A change whose customer cannot be known (e.g. a watch-table delete without FULL identity). */
   unattributed(route: TableRoute, change: RowChange): void;
 }
@@ -134,7 +134,7 @@ export function changeKeys(route: TableRoute, change: RowChange, sink: KeySink):
     // No old image: a delete, or an update that may have moved the policy to another customer.
     // The customer it was last sent under (sent_policies) is resolved at flush time.
     const policyKey = text(before?.[route.policyColumn]) ?? text(change.new?.[route.policyColumn]);
-    if (policyKey !== undefined) sink.policy(policyKey);
+    if (policyKey !== undefined) sink.policy(policyKey, change.tag === 'delete');
     return;
   }
   if (change.tag === 'delete' || (change.tag === 'update' && newKey === undefined)) sink.unattributed(route, change);

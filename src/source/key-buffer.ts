@@ -8,6 +8,8 @@ import type { KeySink, RowChange, TableRoute } from './changes.js';
 export interface BufferedBatch {
   customers: string[];
   policies: string[];
+  /** Of `policies`, those that were deleted: kept as unresolved when nothing was sent for them yet. */
+  deletedPolicies: string[];
   truncatedCustomers: boolean;
   truncatedPolicies: boolean;
 }
@@ -15,6 +17,7 @@ export interface BufferedBatch {
 export class KeyBuffer implements KeySink {
   private customers = new Set<string>();
   private policies = new Set<string>();
+  private deletedPolicies = new Set<string>();
   truncatedCustomers = false;
   truncatedPolicies = false;
   unattributedCount = 0;
@@ -25,8 +28,9 @@ export class KeyBuffer implements KeySink {
     this.customers.add(key);
   }
 
-  policy(policyKey: string): void {
+  policy(policyKey: string, deleted = false): void {
     this.policies.add(policyKey);
+    if (deleted) this.deletedPolicies.add(policyKey);
   }
 
   unattributed(route: TableRoute, change: RowChange): void {
@@ -47,11 +51,13 @@ export class KeyBuffer implements KeySink {
     const batch: BufferedBatch = {
       customers: [...this.customers],
       policies: [...this.policies],
+      deletedPolicies: [...this.deletedPolicies],
       truncatedCustomers: this.truncatedCustomers,
       truncatedPolicies: this.truncatedPolicies,
     };
     this.customers = new Set();
     this.policies = new Set();
+    this.deletedPolicies = new Set();
     this.truncatedCustomers = false;
     this.truncatedPolicies = false;
     return batch;

@@ -163,7 +163,7 @@ export class CaptureSession {
   /** A change on a table whose configured key column is gone (see KeyLost in changes.ts). */
   private async onRowWithoutKey(route: TableRoute, lost: KeyLost, change: RowChange): Promise<void> {
     const policyKey = lost.byPolicyKey ? (change.new ?? change.old ?? change.key)?.[route.policyColumn!] : undefined;
-    if (policyKey !== undefined && policyKey !== null) this.buffer.policy(String(policyKey));
+    if (policyKey !== undefined && policyKey !== null) this.buffer.policy(String(policyKey), change.tag === 'delete');
     else if (route.role === 'policies') this.buffer.truncatedPolicies = true;
     else this.buffer.truncatedCustomers = true;
     this.armTick();
@@ -311,6 +311,7 @@ export class CaptureSession {
       keys: batch.customers,
       priority: PRIORITY.live,
       policyKeys: batch.policies,
+      deletedPolicyKeys: batch.deletedPolicies,
       allSentCustomers: batch.truncatedCustomers,
       allSentPolicyCustomers: batch.truncatedPolicies,
       checkpoint,

@@ -123,7 +123,7 @@ describe('delivery loop', () => {
     expect(stored()).toBe('Active');
     // The CRM deletes the policy; capture sees only its key and resolves it through what was sent.
     await sql(url, 'DELETE FROM policies WHERE id = $1', [p!.id]);
-    await writeBatch(state, { keys: [], priority: 0, policyKeys: [p!.id] });
+    await writeBatch(state, { keys: [], priority: 0, policyKeys: [p!.id], deletedPolicyKeys: [p!.id] });
     while ((await pending()).length > 0) await loop.once();
     expect(stored()).toBe('Cancelled');
   });

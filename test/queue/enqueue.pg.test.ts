@@ -76,7 +76,7 @@ describe('enqueueKeys', { timeout: 30_000 }, () => {
   it('keeps a policy change sent_policies cannot resolve, and resolves it at a later flush once the policy is recorded', async () => {
     const { url, state, rows } = await stateFor('enqueue-unresolved');
     try {
-      await writeBatch(state, { keys: [], priority: PRIORITY.live, policyKeys: ['p9'] });
+      await writeBatch(state, { keys: [], priority: PRIORITY.live, policyKeys: ['p9'], deletedPolicyKeys: ['p9'] });
       expect(await rows()).toEqual([]);
       expect(await sql(url, 'SELECT policy_key FROM carecycle_sync.unresolved_policy_changes')).toEqual([{ policy_key: 'p9' }]);
       // A settle that raced that flush recorded the policy without seeing the unresolved change.
