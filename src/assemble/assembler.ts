@@ -9,7 +9,7 @@ import { loadMappingPlan } from './check.js';
 import { resolveMapping, type MappingPlan } from './mapping.js';
 import { CUSTOMER_ALIAS, KEY_ALIAS, customerQuery, policyQuery, policyWhereaboutsQuery } from './query.js';
 import { decide, type AssembleResult } from './decide.js';
-import type { Row } from './build.js';
+import type { Issue, Row } from './build.js';
 import { sentStateReader, type SentState, type SentStateReader } from './sent-state.js';
 
 /**
@@ -33,6 +33,8 @@ export interface AssemblerOptions {
   catalog?: MappingCatalog;
   plan?: MappingPlan;
   log?: Logger;
+  /** Called with the fields left out of a record under sync.onInvalidOptional: omit (metrics). */
+  onOmitted?: (omitted: readonly Issue[]) => void;
 }
 
 const isReader = (s: StateDb | SentStateReader): s is SentStateReader => typeof (s as SentStateReader).read === 'function';
@@ -49,7 +51,8 @@ function planOf(opts: AssemblerOptions): MappingPlan {
 export function createAssembler(opts: AssemblerOptions): Assembler {
   const plan = planOf(opts);
   const reader = isReader(opts.state) ? opts.state : sentStateReader(opts.state);
-  const settings = { plan, onCustomerDelete: opts.config.sync.onCustomerDelete, onPolicyDelete: opts.config.sync.onPolicyDelete };
+  const sync = opts.config.sync;
+  const settings = { plan, onCustomerDelete: sync.onCustomerDelete, onPolicyDelete: sync.onPolicyDelete, nullValues: sync.nullValues, onInvalidOptional: sync.onInvalidOptional };
   const log = opts.log;
   // Prepared: the CRM is the source database, a direct connection (see ../state/prepared.ts).
   const customerSql = customerQuery(plan.customers);
@@ -98,6 +101,10 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
         const result = decide({ key, row: customers.get(key), policyRows: policies.get(key) ?? [], sent: sent.get(key), moved }, settings);
         if (result.verdict === 'deleted') log?.info({ key, action: result.deleteAction, records: result.records.length }, 'customer deleted or outside customers.where');
         else if (result.verdict === 'invalid') log?.debug({ key, issues: result.issues }, 'record invalid');
+        if (result.omitted) {
+          log?.warn({ key, omitted: result.omitted }, 'fields left out of the record because their values were refused (sync.onInvalidOptional: omit)');
+          opts.onOmitted?.(result.omitted);
+        }
         return result;
       });
     },

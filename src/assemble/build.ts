@@ -42,8 +42,26 @@ function orderOf(fields: readonly FieldPlan[]): number[] {
   return order;
 }
 
+/**
+ * Fields whose refused value always dead-letters the customer, even with
+ * sync.onInvalidOptional: omit: the required ones, the identifiers CareCycle matches by (leaving
+ * one out could match another customer or policy), and the TCPA location.
+ */
+export const NEVER_OMITTED: ReadonlySet<string> = new Set([
+  'firstName', 'lastName', 'phoneNumber', 'externalId', 'healthSherpaCustomerId', 'carrierAssignedCustomerId',
+  'postalCode', 'timezone', 'healthSherpaPolicyId', 'carrierAssignedPolicyId',
+]);
+
+/**
+ * How a refused value is handled: `omitted` null → an issue (the customer is dead-lettered);
+ * otherwise an optional field's refusal is left out and listed there instead.
+ */
+export interface BuildOptions extends TransformOptions {
+  omitted?: Issue[] | null;
+}
+
 /** The mapped values of one row, in config order (null: absent); issues in the same order. */
-function mapValues(fields: readonly FieldPlan[], row: Row, offset: number, opts: TransformOptions, prefix: string, issues: Issue[]): Array<AcaValue | null> {
+function mapValues(fields: readonly FieldPlan[], row: Row, offset: number, opts: BuildOptions, prefix: string, issues: Issue[], custom = false): Array<AcaValue | null> {
   const values = new Array<AcaValue | null>(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
@@ -51,7 +69,9 @@ function mapValues(fields: readonly FieldPlan[], row: Row, offset: number, opts:
     if (r.ok) values[i] = r.value;
     else {
       values[i] = null;
-      issues.push({ path: `${prefix}${f.target}`, reason: withSource(r.reason, f) });
+      const issue = { path: `${prefix}${f.target}`, reason: withSource(r.reason, f) };
+      if (opts.omitted && (custom || !NEVER_OMITTED.has(f.target))) opts.omitted.push(issue);
+      else issues.push(issue);
     }
   }
   return values;
@@ -68,19 +88,23 @@ function inNameOrder(fields: readonly FieldPlan[], values: ReadonlyArray<AcaValu
 }
 
 /**
- * The customer part of the record. NULL columns are left out rather than sent as null: whether
- * an explicit null erases a value in CareCycle is not documented (open question 8), and we do
- * not erase what we cannot restore. `externalId` is the CRM key unless fields.externalId maps it.
+ * The customer part of the record. NULL (and blank) columns are left out here: this null-free
+ * form is what the payload hash covers. The explicit nulls that clear a field CareCycle last got
+ * a value for are added to the records sent (see ./clears.ts), so a field sent as null once and
+ * absent afterwards hashes the same. `externalId` is the CRM key unless fields.externalId maps it.
  */
-export function buildCustomer(plan: CustomerPlan, key: string, row: Row, opts: TransformOptions): { customer: CustomerPart; issues: Issue[] } {
+export function buildCustomer(plan: CustomerPlan, key: string, row: Row, opts: BuildOptions): { customer: CustomerPart; issues: Issue[] } {
   const issues: Issue[] = [];
   let customer: CustomerPart = inNameOrder(plan.fields, mapValues(plan.fields, row, 0, opts, '', issues));
-  if (!plan.fields.some((f) => f.target === 'externalId')) customer = withKey(customer, 'externalId', key);
+  if (!plan.fields.some((f) => f.target === 'externalId')) {
+    if (key.trim() === '') issues.push({ path: 'externalId', reason: `the customer key is blank; every record must carry externalId (customers.key)` });
+    else customer = withKey(customer, 'externalId', key);
+  }
   else if (customer.externalId === undefined && !issues.some((i) => i.path === 'externalId')) {
     issues.push({ path: 'externalId', reason: 'is empty; every record must carry externalId (customers.fields.externalId)' });
   }
   // Custom fields stay in config order: it is the order of the array sent (and hashed).
-  const custom = mapValues(plan.customFields, row, plan.fields.length, opts, 'customFields.', issues);
+  const custom = mapValues(plan.customFields, row, plan.fields.length, opts, 'customFields.', issues, true);
   const customFields: AcaCustomField[] = [];
   custom.forEach((v, i) => {
     if (v !== null && v !== undefined) customFields.push({ fieldKey: plan.customFields[i]!.target, value: String(v) });
@@ -96,7 +120,7 @@ export interface BuiltPolicy {
 }
 
 /** One policy; `index` is its position in the customer's full policy list (for issue paths). */
-export function buildPolicy(plan: PolicyPlan, row: Row, index: number, opts: TransformOptions): { built: BuiltPolicy; issues: Issue[] } {
+export function buildPolicy(plan: PolicyPlan, row: Row, index: number, opts: BuildOptions): { built: BuiltPolicy; issues: Issue[] } {
   const issues: Issue[] = [];
   const prefix = `policies[${index}].`;
   const policy = inNameOrder(plan.fields, mapValues(plan.fields, row, 0, opts, prefix, issues)) as AcaPolicy;

@@ -11,10 +11,11 @@ export async function applyCommit(db: Kysely<StateTables>, customerKey: string, 
   const now = new Date();
   if (commit.hash !== null) {
     const identity = commit.identity === null ? null : JSON.stringify(commit.identity);
+    const valued = commit.valued == null ? null : JSON.stringify(commit.valued);
     await db
       .insertInto('sent')
-      .values({ customer_key: customerKey, payload_hash: commit.hash, identity, sent_at: now })
-      .onConflict((oc) => oc.column('customer_key').doUpdateSet({ payload_hash: commit.hash!, identity, sent_at: now }))
+      .values({ customer_key: customerKey, payload_hash: commit.hash, identity, valued, sent_at: now })
+      .onConflict((oc) => oc.column('customer_key').doUpdateSet({ payload_hash: commit.hash!, identity, valued, sent_at: now }))
       .execute();
   }
   if (commit.forgetPolicies.length > 0) {
@@ -29,6 +30,7 @@ export async function applyCommit(db: Kysely<StateTables>, customerKey: string, 
           customer_key: customerKey,
           identifiers: JSON.stringify(p.identifiers),
           status: p.status,
+          valued: p.valued == null ? null : JSON.stringify(p.valued),
           sent_at: now,
         })),
       )
@@ -37,6 +39,7 @@ export async function applyCommit(db: Kysely<StateTables>, customerKey: string, 
           customer_key: eb.ref('excluded.customer_key'),
           identifiers: eb.ref('excluded.identifiers'),
           status: eb.ref('excluded.status'),
+          valued: eb.ref('excluded.valued'),
           sent_at: eb.ref('excluded.sent_at'),
         })),
       )

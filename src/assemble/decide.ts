@@ -1,8 +1,9 @@
 import { validateRecord, type AcaRecord } from '../carecycle/schema.js';
 import type { Config } from '../config/schema.js';
 import type { MappingPlan } from './mapping.js';
-import { buildCustomer, buildPolicy, identityOf, type Issue, type Row } from './build.js';
-import { decideVanished, hasIdentifier, payloadHash, splitPolicies, unsplitPath, vanishedPolicies, type SentPolicy } from './records.js';
+import { buildCustomer, buildPolicy, identityOf, type BuildOptions, type BuiltPolicy, type CustomerPart, type Issue, type Row } from './build.js';
+import { CUSTOM_PREFIX, fieldsToClear, rememberValued, valuedOfCustomer, valuedOfPolicy, withNulls, type Valued } from './clears.js';
+import { decideVanished, hasIdentifier, payloadHash, sameCareCyclePolicy, splitPolicies, unsplitPath, vanishedPolicies, type SentPolicy } from './records.js';
 import type { SentState } from './sent-state.js';
 
 /**
@@ -23,6 +24,8 @@ export type Verdict = 'send' | 'unchanged' | 'invalid' | 'deleted';
 export interface Commit {
   hash: string | null;
   identity: Record<string, unknown> | null;
+  /** Customer fields last sent with a value (see ./clears.ts); null: not known. */
+  valued?: readonly string[] | null;
   policies: SentPolicy[];
   forgetPolicies: string[];
 }
@@ -42,6 +45,8 @@ export interface AssembleResult {
   vanished: string[];
   /** This send restores policies CareCycle terminated by itself after the last one (see RESTORE_PREFIX). */
   restoring?: boolean;
+  /** sync.onInvalidOptional: omit: optional fields left out because their value was refused. */
+  omitted?: Issue[];
 }
 
 /**
@@ -51,6 +56,17 @@ export interface AssembleResult {
  * it terminates nothing). The rest of the value is the payload's hash.
  */
 export const RESTORE_PREFIX = 'restore:';
+
+/**
+ * Prefix of a `sent.payload_hash` written just before a request whose outcome is not known yet
+ * (see deliver/in-doubt.ts): never equal to a payload's hash, so a crash, a dropped connection
+ * or a refused part of a split customer can never make the next pass take CareCycle's state for
+ * the one last confirmed. It may be followed by RESTORE_PREFIX.
+ */
+export const UNKNOWN_PREFIX = 'unknown:';
+
+const isRestoring = (hash: string | null | undefined): boolean =>
+  !!hash && (hash.startsWith(RESTORE_PREFIX) || hash.startsWith(UNKNOWN_PREFIX + RESTORE_PREFIX));
 
 export interface DecideInput {
   key: string;
@@ -66,6 +82,10 @@ export interface DecideSettings {
   plan: MappingPlan;
   onCustomerDelete: Config['sync']['onCustomerDelete'];
   onPolicyDelete: string;
+  /** Default `clear`. */
+  nullValues?: Config['sync']['nullValues'];
+  /** Default `dead-letter`. */
+  onInvalidOptional?: Config['sync']['onInvalidOptional'];
 }
 
 const CANCELLED = 'Cancelled';
@@ -99,35 +119,92 @@ function decideDeleted(input: DecideInput, s: DecideSettings): AssembleResult {
   const out = splitPolicies(identity, toCancel.map((p) => ({ ...p.identifiers, status: CANCELLED })));
   const { valid, issues } = validate(out);
   if (issues.length) return { ...invalid(input.key, issues, out, vanished), deleteAction: s.onCustomerDelete };
-  return { ...base, records: valid, vanished, commit: { hash: payloadHash(valid), identity, policies: [], forgetPolicies: vanished } };
+  const commit = { hash: payloadHash(valid), identity, valued: input.sent?.valued ?? null, policies: [], forgetPolicies: vanished };
+  return { ...base, records: valid, vanished, commit };
+}
+
+interface Built {
+  customer: CustomerPart;
+  policies: Array<{ built: BuiltPolicy; issues: Issue[] }>;
+  issues: Issue[];
+  omitted: Issue[] | null;
+}
+
+function build(input: DecideInput, row: Row, s: DecideSettings): Built {
+  const omitted = s.onInvalidOptional === 'omit' ? [] : null;
+  const { plan } = s;
+  const copts: BuildOptions = { dateFormat: plan.dateFormat, timeZone: plan.timeZone, omitted };
+  const popts: BuildOptions = { dateFormat: plan.policyDateFormat, timeZone: plan.timeZone, omitted };
+  const { customer, issues } = buildCustomer(plan.customers, input.key, row, copts);
+  const policies = plan.policies ? input.policyRows.map((r, i) => buildPolicy(plan.policies!, r, i, popts)) : [];
+  for (const p of policies) issues.push(...p.issues);
+  return { customer, policies, issues, omitted };
+}
+
+/** Omitted targets of the customer part, or of policy `index`. */
+function omittedOf(omitted: Issue[] | null, index?: number): string[] {
+  if (!omitted || omitted.length === 0) return [];
+  const prefix = index === undefined ? undefined : `policies[${index}].`;
+  return omitted
+    .filter((o) => (prefix === undefined ? !o.path.startsWith('policies[') : o.path.startsWith(prefix)))
+    .map((o) => (prefix === undefined ? o.path : o.path.slice(prefix.length)));
+}
+
+/** The remembered send of each current policy: by key, or by CareCycle identifiers (delete + re-insert). */
+function previousPolicies(b: Built, remembered: readonly SentPolicy[]): Array<SentPolicy | undefined> {
+  if (remembered.length === 0) return b.policies.map(() => undefined);
+  const byKey = new Map(remembered.map((p) => [p.policyKey, p]));
+  return b.policies.map((p) => byKey.get(p.built.policyKey) ?? remembered.find((r) => !byKey.has(p.built.policyKey) && sameCareCyclePolicy(r.identifiers, p.built.identifiers)));
+}
+
+/** The records to send with explicit nulls for what CareCycle last got a value for (sync.nullValues: clear). */
+function recordsWithClears(b: Built, s: DecideSettings, prevCustomer: Valued, prev: ReadonlyArray<SentPolicy | undefined>, extra: readonly object[]): AcaRecord[] | undefined {
+  const customerMapped = [...s.plan.customers.fields.map((f) => f.target), ...s.plan.customers.customFields.map((f) => CUSTOM_PREFIX + f.target)];
+  const customerClears = fieldsToClear(customerMapped, new Set(valuedOfCustomer(b.customer)), prevCustomer, omittedOf(b.omitted));
+  const policyMapped = s.plan.policies?.fields.map((f) => f.target) ?? [];
+  let any = customerClears.length > 0;
+  const policyClears = b.policies.map((p, i) => {
+    const c = fieldsToClear(policyMapped, new Set(valuedOfPolicy(p.built.policy)), prev[i]?.valued, omittedOf(b.omitted, i));
+    if (c.length > 0) any = true;
+    return c;
+  });
+  if (!any) return undefined;
+  const steady = b.policies.map((p, i) => withNulls(p.built.policy, policyClears[i]!));
+  return splitPolicies(withNulls(b.customer, customerClears), [...steady, ...extra]) as AcaRecord[];
 }
 
 function decidePresent(input: DecideInput, row: Row, s: DecideSettings): AssembleResult {
-  const opts = { dateFormat: s.plan.dateFormat };
-  const { customer, issues } = buildCustomer(s.plan.customers, input.key, row, opts);
-  const policies = s.plan.policies ? input.policyRows.map((r, i) => buildPolicy(s.plan.policies!, r, i, opts)) : [];
-  for (const p of policies) issues.push(...p.issues);
+  const b = build(input, row, s);
+  const { customer, policies, issues } = b;
   const remembered = input.sent?.policies ?? [];
   const vanished = remembered.length ? vanishedPolicies(remembered, new Set(policies.map((p) => p.built.policyKey))) : [];
-  const decision = decideVanished(vanished, s.onPolicyDelete, input.moved);
+  const decision = decideVanished(vanished, s.onPolicyDelete, input.moved, policies.map((p) => p.built.identifiers));
   const steady = policies.map((p) => p.built.policy);
   const out = splitPolicies(customer, decision.send.length ? [...steady, ...decision.send] : steady);
   const vanishedKeys = vanished.map((p) => p.policyKey);
   if (issues.length) return invalid(input.key, issues, out, vanishedKeys);
   const checked = validate(out);
   if (checked.issues.length) return invalid(input.key, checked.issues, out, vanishedKeys);
-  // The hash covers the steady payload only (not the one-off cancellations), so the send after
-  // a vanished policy was forgotten is recognised as unchanged.
+  // The hash covers the steady, null-free payload only (not the one-off cancellations, not the
+  // explicit nulls), so the pass after a vanished policy was forgotten or a cleared field was
+  // sent as null is recognised as unchanged.
   const hash = payloadHash(decision.send.length ? splitPolicies(customer, steady) : out);
-  const sentPolicies: SentPolicy[] = policies.map((p) => ({
+  const prev = previousPolicies(b, remembered);
+  const sentPolicies: SentPolicy[] = policies.map((p, i) => ({
     policyKey: p.built.policyKey,
     identifiers: p.built.identifiers,
     status: typeof p.built.policy.status === 'string' ? p.built.policy.status : null,
+    valued: rememberValued(valuedOfPolicy(p.built.policy), omittedOf(b.omitted, i), prev[i]?.valued),
   }));
-  const commit: Commit = { hash, identity: identityOf(customer), policies: sentPolicies, forgetPolicies: decision.forget };
+  const prevValued = input.sent?.valued;
+  const valued = rememberValued(valuedOfCustomer(customer), omittedOf(b.omitted), prevValued);
+  const commit: Commit = { hash, identity: identityOf(customer), valued, policies: sentPolicies, forgetPolicies: decision.forget };
   const unchanged = decision.send.length === 0 && input.sent?.hash === hash;
-  const result: AssembleResult = { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records: unchanged ? [] : checked.valid, commit, issues: [], vanished: vanishedKeys };
-  if (input.sent?.hash?.startsWith(RESTORE_PREFIX)) result.restoring = true;
+  let records = unchanged ? [] : checked.valid;
+  if (!unchanged && s.nullValues !== 'omit') records = recordsWithClears(b, s, prevValued, prev, decision.send) ?? records;
+  const result: AssembleResult = { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records, commit, issues: [], vanished: vanishedKeys };
+  if (isRestoring(input.sent?.hash)) result.restoring = true;
+  if (b.omitted && b.omitted.length > 0) result.omitted = b.omitted;
   return result;
 }
 

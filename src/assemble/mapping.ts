@@ -2,7 +2,7 @@ import type { Config, FieldSpec } from '../config/schema.js';
 import { CUSTOMER_FIELDS, ENUM_FIELDS, MAX_CUSTOM_FIELDS_PER_RECORD, POLICY_FIELDS } from '../carecycle/enums.js';
 import type { AcaValue, DateFormat } from './transforms.js';
 import { enumNoun, fieldKind, type FieldKind } from './field-kinds.js';
-import { coerce, type FieldPlan } from './values.js';
+import { coerce, mapKey, type FieldPlan } from './values.js';
 import { splitTableName, type MappingCatalog, type MappingTable } from './catalog.js';
 
 /**
@@ -31,6 +31,10 @@ export interface MappingPlan {
   customers: CustomerPlan;
   policies?: PolicyPlan;
   dateFormat: DateFormat;
+  /** sync.policyDateFormat, else sync.dateFormat. */
+  policyDateFormat: DateFormat;
+  /** sync.timeZone: the zone whose day a timestamptz mapped to a date takes. */
+  timeZone: string;
 }
 
 export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
@@ -56,6 +60,8 @@ export function conventionFields(names: readonly string[], table: MappingTable):
 interface Ctx {
   problems: string[];
   dateFormat: DateFormat;
+  policyDateFormat: DateFormat;
+  relaxedMaps: boolean;
 }
 
 function lookupTable(catalog: MappingCatalog, name: string, path: string, ctx: Ctx): MappingTable | undefined {
@@ -80,7 +86,7 @@ function checkTarget(target: string, kind: FieldKind, value: AcaValue, path: str
     ctx.problems.push(`${path}: ${JSON.stringify(value)} is not a ${enumNoun(target)}; expected one of ${allowed.join(', ')}`);
     return;
   }
-  const r = coerce(kind, value, { dateFormat: ctx.dateFormat });
+  const r = coerce(kind, value, { dateFormat: path.startsWith('policies.') ? ctx.policyDateFormat : ctx.dateFormat });
   if (!r.ok) ctx.problems.push(`${path}: ${r.reason}`);
 }
 
@@ -96,9 +102,30 @@ function resolveField(target: string, spec: FieldSpec, kind: FieldKind, path: st
   const plan: FieldPlan = { target, path, kind, column: spec.column, expr: quoteIdent(spec.column) };
   if (sqlType) plan.sqlType = sqlType;
   if (spec.transform) plan.transform = spec.transform;
-  if (spec.map) plan.map = spec.map;
+  if (spec.map) {
+    plan.map = spec.map;
+    if (ctx.relaxedMaps) {
+      plan.map = relaxedMap(spec.map, `${path}.map`, ctx);
+      plan.mapRelaxed = true;
+    }
+  }
   if (spec.default !== undefined) plan.default = spec.default;
   return plan;
+}
+
+/** A map with normalised keys (sync.mapMatching: relaxed); two keys that become one are a problem. */
+function relaxedMap(map: Readonly<Record<string, string>>, path: string, ctx: Ctx): Record<string, string> {
+  const out: Record<string, string> = {};
+  const from: Record<string, string> = {};
+  for (const [k, v] of Object.entries(map)) {
+    const n = mapKey(k);
+    if (Object.hasOwn(out, n) && out[n] !== v) {
+      ctx.problems.push(`${path}: ${JSON.stringify(from[n])} and ${JSON.stringify(k)} are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values`);
+    }
+    out[n] = v;
+    from[n] = k;
+  }
+  return out;
 }
 
 function resolveFields(names: readonly string[], given: Record<string, FieldSpec> | undefined, section: string, table: MappingTable, ctx: Ctx): FieldPlan[] {
@@ -168,12 +195,14 @@ function checkWatch(config: Config, catalog: MappingCatalog, ctx: Ctx): void {
  * tables themselves exist (the SQL checks of ./check.ts need it).
  */
 export function resolveMapping(config: Config, catalog: MappingCatalog): { plan?: MappingPlan; problems: string[] } {
-  const ctx: Ctx = { problems: [], dateFormat: config.sync.dateFormat };
+  const sync = config.sync;
+  const policyDateFormat = sync.policyDateFormat ?? sync.dateFormat;
+  const ctx: Ctx = { problems: [], dateFormat: sync.dateFormat, policyDateFormat, relaxedMaps: sync.mapMatching === 'relaxed' };
   const customers = resolveCustomers(config, catalog, ctx);
   const policies = resolvePolicies(config, catalog, ctx);
   checkWatch(config, catalog, ctx);
   if (!customers || (config.policies && !policies)) return { problems: ctx.problems };
-  const plan: MappingPlan = { customers, dateFormat: config.sync.dateFormat };
+  const plan: MappingPlan = { customers, dateFormat: sync.dateFormat, policyDateFormat, timeZone: sync.timeZone ?? 'UTC' };
   if (policies) plan.policies = policies;
   return { plan, problems: ctx.problems };
 }

@@ -102,6 +102,8 @@ export interface SentPolicy {
   policyKey: string;
   identifiers: PolicyIdentifiers;
   status: string | null;
+  /** Its fields last sent with a value (see ./clears.ts); null: not known; absent: not read. */
+  valued?: readonly string[] | null;
 }
 export interface PolicyIdentifiers {
   healthSherpaPolicyId?: string;
@@ -124,16 +126,33 @@ export interface VanishedDecision {
 }
 
 /**
+ * True when CareCycle would match the two policies to one: they share a healthSherpaPolicyId or
+ * a carrierAssignedPolicyId.
+ */
+export const sameCareCyclePolicy = (a: PolicyIdentifiers, b: PolicyIdentifiers): boolean =>
+  (Boolean(a.healthSherpaPolicyId) && a.healthSherpaPolicyId === b.healthSherpaPolicyId) ||
+  (Boolean(a.carrierAssignedPolicyId) && a.carrierAssignedPolicyId === b.carrierAssignedPolicyId);
+
+/**
  * What to do with vanished policies (DESIGN §1 "Deletes"): each is sent once more with
  * `onPolicyDelete` as its status using the remembered identifiers, then forgotten. Nothing is
  * sent for a policy that moved to another customer (its new owner's record carries it), one
- * already last sent with that status, one without identifiers, or when the setting is `ignore`.
+ * already last sent with that status, one without identifiers, or when the setting is `ignore`,
+ * nor for one whose identifiers a current policy carries: a CRM that saves an edit as delete +
+ * insert gives the policy a new key, and CareCycle matches the new row to the same policy, which
+ * must keep the new row's status.
  */
-export function decideVanished(vanished: readonly SentPolicy[], onPolicyDelete: string, movedKeys: ReadonlySet<string> = new Set()): VanishedDecision {
+export function decideVanished(
+  vanished: readonly SentPolicy[],
+  onPolicyDelete: string,
+  movedKeys: ReadonlySet<string> = new Set(),
+  current: readonly PolicyIdentifiers[] = [],
+): VanishedDecision {
   const send: VanishedDecision['send'] = [];
   for (const p of vanished) {
     if (onPolicyDelete === 'ignore' || movedKeys.has(p.policyKey)) continue;
     if (p.status === onPolicyDelete || !hasIdentifier(p.identifiers)) continue;
+    if (current.some((c) => sameCareCyclePolicy(c, p.identifiers))) continue;
     send.push({ ...p.identifiers, status: onPolicyDelete });
   }
   return { send, forget: vanished.map((p) => p.policyKey) };

@@ -7,6 +7,8 @@ export interface SentState {
   /** Payload hash of the last send; null when only policies are remembered. */
   hash: string | null;
   identity: Record<string, unknown> | null;
+  /** Customer fields last sent with a value; null: not known (older state); undefined: never sent. */
+  valued?: readonly string[] | null;
   policies: SentPolicy[];
 }
 
@@ -20,8 +22,8 @@ export interface SentStateReader {
  * with neither are left out.
  */
 const READ_SQL = `
-SELECT k AS customer_key, s.payload_hash, s.identity,
-       (SELECT json_agg(json_build_array(sp.policy_key, sp.identifiers, sp.status) ORDER BY sp.policy_key)
+SELECT k AS customer_key, s.payload_hash, s.identity, s.valued,
+       (SELECT json_agg(json_build_array(sp.policy_key, sp.identifiers, sp.status, sp.valued) ORDER BY sp.policy_key)
           FROM sent_policies sp WHERE sp.customer_key = k) AS policies
   FROM unnest($1::text[]) AS k LEFT JOIN sent s ON s.customer_key = k`;
 
@@ -29,7 +31,8 @@ interface ReadRow {
   customer_key: string;
   payload_hash: string | null;
   identity: Record<string, unknown> | null;
-  policies: Array<[string, PolicyIdentifiers, string | null]> | null;
+  valued: string[] | null;
+  policies: Array<[string, PolicyIdentifiers, string | null, string[] | null]> | null;
 }
 
 export function sentStateReader(state: StateDb): SentStateReader {
@@ -40,11 +43,14 @@ export function sentStateReader(state: StateDb): SentStateReader {
       const { rows } = await state.pool.query<ReadRow>(hotQuery(READ_SQL, [keys], state.prepared));
       for (const r of rows) {
         if (r.payload_hash === null && r.policies === null) continue;
-        out.set(r.customer_key, {
+        const state: SentState = {
           hash: r.payload_hash,
           identity: r.identity ?? null,
-          policies: (r.policies ?? []).map(([policyKey, identifiers, status]) => ({ policyKey, identifiers, status })),
-        });
+          policies: (r.policies ?? []).map(([policyKey, identifiers, status, valued]) => ({ policyKey, identifiers, status, valued: valued ?? null })),
+        };
+        // No sent row (only policies remembered): the customer fields were never sent.
+        if (r.payload_hash !== null) state.valued = r.valued ?? null;
+        out.set(r.customer_key, state);
       }
       return out;
     },

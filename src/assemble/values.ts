@@ -15,17 +15,26 @@ export interface FieldPlan {
   sqlType?: string;
   transform?: Transform;
   map?: Readonly<Record<string, string>>;
+  /** sync.mapMatching relaxed: `map`'s keys are normalised (see mapKey) and so is each value looked up. */
+  mapRelaxed?: boolean;
   default?: AcaValue;
   kind: FieldKind;
 }
 
+/** The lookup key of a relaxed map: case and whitespace ignored (`" In  Force "` → `inforce`). */
+export const mapKey = (v: string): string => v.replace(/\s+/g, '').toLowerCase();
+
+/** True for text that counts as NULL: empty or whitespace only. */
+export const isBlank = (raw: string): boolean => raw.length === 0 || (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() === '' : false);
+
 /**
- * CRM text → ACA value, in the order a user reads the config: NULL takes the default; otherwise
- * the transform, then the map (so `upper` + `{M: Male}` accepts "m"); finally the value is
- * coerced to the field's JSON type (boolean, integer, date, money). A failure names the reason.
+ * CRM text → ACA value, in the order a user reads the config: NULL (or blank text, which counts
+ * as NULL, so an identifier is never sent as "") takes the default; otherwise the transform,
+ * then the map (so `upper` + `{M: Male}` accepts "m"); finally the value is coerced to the
+ * field's JSON type (boolean, integer, date, money). A failure names the reason.
  */
 export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOptions): TransformResult {
-  if (raw === null) return field.default === undefined ? { ok: true, value: null } : coerce(field.kind, field.default, opts);
+  if (raw === null || isBlank(raw)) return field.default === undefined ? { ok: true, value: null } : coerce(field.kind, field.default, opts);
   let value: AcaValue | null = raw;
   if (field.transform) {
     const r = applyTransform(field.transform, value, opts);
@@ -35,10 +44,12 @@ export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOp
     value = r.value;
   }
   if (field.map) {
-    const mapped = Object.hasOwn(field.map, String(value)) ? field.map[String(value)] : undefined;
+    const key = field.mapRelaxed ? mapKey(String(value)) : String(value);
+    const mapped = Object.hasOwn(field.map, key) ? field.map[key] : undefined;
     if (mapped === undefined) {
       const known = Object.keys(field.map).map((k) => JSON.stringify(k)).join(', ');
-      return { ok: false, reason: `${JSON.stringify(String(value))} has no entry in ${field.path}.map (known: ${known})` };
+      const how = field.mapRelaxed ? ', case and spaces ignored' : '';
+      return { ok: false, reason: `${JSON.stringify(String(value))} has no entry in ${field.path}.map (known: ${known}${how})` };
     }
     value = mapped;
   }

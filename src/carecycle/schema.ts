@@ -37,9 +37,9 @@ export const DATE_OF_BIRTH_PATTERN = /^(0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])[
 /**
  * Policy dates (effectiveDate, terminationDate, …): the format is NOT documented (§6 q9). We
  * accept the one date format the API does document, dateOfBirth's MM-DD-YYYY / MM/DD/YYYY, and
- * the assembler sends exactly that; ISO YYYY-MM-DD is refused so a wrong mapping shows up early.
+ * ISO YYYY-MM-DD, which sync.policyDateFormat can choose; the assembler sends the one configured.
  */
-export const POLICY_DATE_PATTERN = DATE_OF_BIRTH_PATTERN;
+export const POLICY_DATE_PATTERN = /^(?:(0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])[-/]\d{4}|\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))$/;
 
 /**
  * Money strings (monthlyPremium, commissions, subsidyAmount, …): the format is NOT documented
@@ -62,7 +62,7 @@ const opt = <T extends z.ZodType>(t: T) => t.nullable().optional();
 const unknownStr = () => opt(str(255));
 const int32 = () => opt(z.int32('must be a 32-bit integer'));
 const bool = () => opt(z.boolean());
-const policyDate = () => opt(z.string().regex(POLICY_DATE_PATTERN, 'must be a date as MM-DD-YYYY or MM/DD/YYYY'));
+const policyDate = () => opt(z.string().regex(POLICY_DATE_PATTERN, 'must be a date as MM-DD-YYYY, MM/DD/YYYY or YYYY-MM-DD'));
 const money = () => opt(z.string().regex(MONEY_PATTERN, 'must be a decimal amount like 123.45 (no $ or commas)'));
 
 const timezone = z

@@ -43,6 +43,16 @@ const proxyUrl = z
   .url()
   .refine((u) => /^https?:\/\//i.test(u), 'an http:// or https:// proxy URL');
 
+/** An IANA zone name that this Node's Intl knows (America/Los_Angeles, UTC, Europe/Berlin). */
+const ianaZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone name such as UTC or America/New_York');
+
 const scalarDefault = z.union([z.string(), z.number(), z.boolean()]);
 
 export const columnField = z
@@ -153,9 +163,31 @@ export const configSchema = z
           .boolean()
           .default(true)
           .describe('When `run` starts with a different mapping (tables, fields, transforms, filters, custom fields, delete rules, other record-shaping `sync` keys), re-assemble every customer at backfill priority and send only the records that differ. Off: the new mapping reaches a customer only when it changes.'),
+        nullValues: z
+          .enum(['clear', 'omit'])
+          .default('clear')
+          .describe('A field last sent with a value that is now NULL or blank: `clear` sends an explicit null so CareCycle clears it; `omit` leaves it out (CareCycle keeps the old value). A field never sent with a value is always left out.'),
+        timeZone: ianaZone
+          .default('UTC')
+          .describe('IANA time zone whose calendar day a date-time with a time zone (timestamptz) takes when mapped with the `date` transform or to a date field.'),
+        policyDateFormat: z
+          .enum(['MM-DD-YYYY', 'MM/DD/YYYY', 'YYYY-MM-DD'])
+          .optional()
+          .describe('Format of policy dates (effectiveDate, terminationDate, ...); default: sync.dateFormat.'),
+        onInvalidOptional: z
+          .enum(['dead-letter', 'omit'])
+          .default('dead-letter')
+          .describe('A value of an optional field that its transform or map refuses: `dead-letter` the customer, or `omit` the field (logged, counted in fields_omitted_total).'),
+        mapMatching: z
+          .enum(['exact', 'relaxed'])
+          .default('exact')
+          .describe('How CRM values are looked up in a field\'s `map`: `exact`, or `relaxed` (case and whitespace ignored: "ACTIVE ", "active" and "Active" are one key).'),
       })
       .strict()
-      .default({ onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100, safety: {}, reconcileOnMappingChange: true }),
+      .default({
+        onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', dateFormat: 'MM-DD-YYYY', flushIntervalMs: 200, flushMaxKeys: 5000, batchSize: 100, safety: {},
+        reconcileOnMappingChange: true, nullValues: 'clear', timeZone: 'UTC', onInvalidOptional: 'dead-letter', mapMatching: 'exact',
+      }),
     customers: z
       .object({
         table: tableName,

@@ -29,7 +29,7 @@ import { readinessOf } from './readiness.js';
 import { daemonConsole } from '../ops/console/index.js';
 import { startMonitor } from '../ops/alerts/index.js';
 import { collectStatus } from '../ops/status/collect.js';
-import { batchObserver, captureMirror, requestObserver, whileActive } from './wiring.js';
+import { batchObserver, captureMirror, omittedObserver, requestObserver, whileActive } from './wiring.js';
 import { pgConfig } from '../config/pg-connection.js';
 
 export interface DaemonOptions {
@@ -102,7 +102,7 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
     state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
     concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
-    assembler: createAssembler({ config, crm, state, plan, log }),
+    assembler: createAssembler({ config, crm, state, plan, log, onOmitted: omittedObserver(metrics) }),
     client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
     // Only the holder of the slot lock delivers: a standby must not spend the budget, and an
     // instance that lost the lock must not record anything over the new holder's sends.

@@ -30,6 +30,13 @@ export function batchObserver(metrics: Metrics) {
   };
 }
 
+/** Counts the fields left out under sync.onInvalidOptional: omit, by path (`policies[].status`). */
+export function omittedObserver(metrics: Metrics) {
+  return (omitted: ReadonlyArray<{ path: string }>): void => {
+    for (const f of omitted) metrics.fieldsOmitted.inc({ field: f.path.replace(/\[\d+\]/g, '[]') });
+  };
+}
+
 /** Mirrors the capture counters into Prometheus (counters only go up: add the difference). */
 export function captureMirror(metrics: Metrics, capture: Capture): () => void {
   let seen = 0;

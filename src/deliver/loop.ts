@@ -17,6 +17,7 @@ import type { Safety, SafetyVerdict } from './safety.js';
 import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 import { assembleIsolating } from './isolate.js';
+import { markInDoubt } from './in-doubt.js';
 
 export interface DeliveryLoopOptions {
   state: StateDb;
@@ -205,6 +206,8 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       // answer), or the loss of the lease: a newer holder sends these customers now.
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
       if (items.length) await recordBeforeSend(o.state, results, lease);
+      // The outcome of a request is unknown until it is answered: say so first (see ./in-doubt.ts).
+      if (items.length) await markInDoubt(o.state, results);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = [...verdictsFor(results, outcomes), ...failed];
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());
@@ -212,7 +215,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       st.lastProgressAt = Date.now();
       st.waitingSince = inFlight.size > claimed.length ? Date.now() : null;
       if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
-      for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true);
+      for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true && !v.createdPolicies);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
       if ((st.keyRejected || st.blocked) && items.length > 0) await clearKeyRejected();

@@ -31,6 +31,8 @@ export type RecordOutcome =
        * or CareCycle id. Absent when there were none.
        */
       autoTerminated?: string[];
+      /** Policies this record created (previousStatus null in the echo); absent when none. */
+      createdPolicies?: number;
     })
   | (OutcomeBase & { status: 'rejected'; reason: string; fieldPath?: string; httpStatus?: number });
 
@@ -148,7 +150,11 @@ function record(items: readonly DeliveryItem[], batch: readonly number[], body: 
     const rec = (items[i] as DeliveryItem).record;
     const result = rec.externalId ? results.get(rec.externalId) : undefined;
     const terminated = result ? autoTerminated(rec, result) : [];
-    outcomes[i] = { ...base(items, i), status: 'delivered', ...(result ? { customerId: result.id } : {}), ...(terminated.length ? { autoTerminated: terminated } : {}) };
+    const created = result?.policies?.filter((p) => p.previousStatus === null).length ?? 0;
+    outcomes[i] = {
+      ...base(items, i), status: 'delivered', ...(result ? { customerId: result.id } : {}),
+      ...(terminated.length ? { autoTerminated: terminated } : {}), ...(created ? { createdPolicies: created } : {}),
+    };
   });
 }
 

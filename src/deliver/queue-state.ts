@@ -74,7 +74,7 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
   // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
   const restore = new Set(plan.restore);
   const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
-  const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation, oldestInFlight];
+  const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation, oldestInFlight, plan.restore];
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
   const fenced: SettleCounts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0, fenced: true };
   const run = async (client: pg.ClientBase | pg.Pool) => {
@@ -174,16 +174,20 @@ dead AS (
 ), resolved AS (
   DELETE FROM dead_letters WHERE customer_key = ANY($2::text[]) AND EXISTS (SELECT 1 FROM fence)
 ), sent_rows AS (
-  INSERT INTO sent (customer_key, payload_hash, identity, sent_at)
-  SELECT t.k, t.h, t.i, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb)
+  INSERT INTO sent (customer_key, payload_hash, identity, valued, sent_at)
+  SELECT t.k, t.h, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb, v jsonb)
    WHERE EXISTS (SELECT 1 FROM fence)
-  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity, sent_at = now()
+  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity,
+    valued = EXCLUDED.valued, sent_at = now()
 ), policy_rows AS (
-  INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, sent_at)
-  SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, s text)
+  INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, valued, sent_at)
+  SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, s text, v jsonb)
    WHERE EXISTS (SELECT 1 FROM fence)
   ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
-    identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, sent_at = now()
+    identifiers = EXCLUDED.identifiers, status = EXCLUDED.status, valued = EXCLUDED.valued, sent_at = now()
+), restore_live AS (
+  -- A restore re-send goes at live priority, whatever brought the customer here (a backfill).
+  UPDATE pending SET priority = 0 WHERE customer_key = ANY($8::text[]) AND priority <> 0 AND EXISTS (SELECT 1 FROM fence)
 ), consumed AS (
   DELETE FROM unresolved_policy_changes u USING doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text)
    WHERE u.policy_key = t.p AND EXISTS (SELECT 1 FROM fence)
@@ -201,12 +205,12 @@ dead AS (
 )
 SELECT (SELECT count(*) FROM removed)::int AS removed, EXISTS (SELECT 1 FROM fence) AS held`;
 
-/** The parameters of SETTLE_SQL, in its order. */
+/** The parameters $1–$4 of SETTLE_SQL, in its order (then the lease's, and $8: the keys to restore). */
 function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string[], versionOf: (key: string) => string): unknown[] {
   const doc = {
     dead: plan.dead.map((d) => ({ k: d.key, payload: d.payload ?? null, reason: d.reason, path: d.fieldPath, status: d.httpStatus })),
-    sent: plan.commits.filter((c) => c.commit.hash !== null).map((c) => ({ k: c.key, h: c.commit.hash, i: c.commit.identity })),
-    policies: plan.commits.flatMap((c) => c.commit.policies.map((p) => ({ p: p.policyKey, c: c.key, i: p.identifiers, s: p.status }))),
+    sent: plan.commits.filter((c) => c.commit.hash !== null).map((c) => ({ k: c.key, h: c.commit.hash, i: c.commit.identity, v: c.commit.valued ?? null })),
+    policies: plan.commits.flatMap((c) => c.commit.policies.map((p) => ({ p: p.policyKey, c: c.key, i: p.identifiers, s: p.status, v: p.valued ?? null }))),
   };
   return [JSON.stringify(doc), plan.resolvedKeys, keys, keys.map(versionOf)];
 }
@@ -233,7 +237,10 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
     let commit = v.result.commit;
     if (v.kind === 'delivered') counts.autoTerminated += v.autoTerminated.length;
     // Once only: if the restoring send itself saw terminations, CareCycle keeps doing it; stop.
-    if (v.kind === 'delivered' && v.autoTerminated.length > 0 && !v.result.restoring && commit?.hash) {
+    // Unless that send created a policy itself (one added to the CRM meanwhile): its creation is
+    // what terminated them, and the next send creates nothing.
+    const again = v.kind === 'delivered' && (!v.result.restoring || (v.createdPolicies ?? 0) > 0);
+    if (v.kind === 'delivered' && v.autoTerminated.length > 0 && again && commit?.hash) {
       commit = { ...commit, hash: RESTORE_PREFIX + commit.hash };
       restore.push(v.key);
     }

@@ -9,7 +9,7 @@ import type { RecordOutcome } from './outcomes.js';
 
 export type KeyVerdict =
   /** `autoTerminated`: policies CareCycle terminated by itself meanwhile (see RecordOutcome). */
-  | { kind: 'delivered'; key: string; result: AssembleResult; records: number; autoTerminated: string[] }
+  | { kind: 'delivered'; key: string; result: AssembleResult; records: number; autoTerminated: string[]; createdPolicies?: number }
   /** Nothing to send (unchanged payload, or a delete that needs no request): commit and drop. */
   | { kind: 'skipped'; key: string; result: AssembleResult; reason: 'unchanged' | 'deleted' }
   | { kind: 'dead'; key: string; reason: string; fieldPath: string | null; httpStatus: number | null; payload: unknown };
@@ -43,6 +43,7 @@ export function verdictsFor(results: readonly AssembleResult[], outcomes: readon
       return { kind: 'dead', key: r.key, reason: refused.reason, fieldPath: refused.fieldPath ?? null, httpStatus: refused.httpStatus ?? null, payload: r.records };
     }
     const autoTerminated = mine.flatMap((o) => (o.status === 'delivered' ? (o.autoTerminated ?? []) : []));
-    return { kind: 'delivered', key: r.key, result: r, records: r.records.length, autoTerminated };
+    const createdPolicies = mine.reduce((n, o) => n + (o.status === 'delivered' ? (o.createdPolicies ?? 0) : 0), 0);
+    return { kind: 'delivered', key: r.key, result: r, records: r.records.length, autoTerminated, ...(createdPolicies ? { createdPolicies } : {}) };
   });
 }

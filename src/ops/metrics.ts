@@ -41,6 +41,7 @@ export interface Metrics {
   readonly recordsDelivered: Counter;
   readonly recordsFailed: Counter<'stage'>;
   readonly recordsSkipped: Counter<'reason'>;
+  readonly fieldsOmitted: Counter<'field'>;
   readonly policiesAutoTerminated: Counter;
   readonly requests: Counter<'status'>;
   readonly requestDuration: Histogram<'status'>;
@@ -103,6 +104,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     recordsDelivered: counter('records_delivered_total', 'Records accepted by CareCycle.'),
     recordsFailed: new Counter({ name: n('records_failed_total'), help: 'Records dead-lettered, by stage: validation (never sent) or api (rejected by CareCycle).', labelNames: ['stage'] as const, registers }),
     recordsSkipped: new Counter({ name: n('records_skipped_total'), help: 'Records not sent, by reason: unchanged (same hash as the last send), deleted (customer delete ignored).', labelNames: ['reason'] as const, registers }),
+    fieldsOmitted: new Counter({ name: n('fields_omitted_total'), help: 'Optional fields left out of a record because their value was refused (sync.onInvalidOptional: omit), by field path.', labelNames: ['field'] as const, registers }),
     policiesAutoTerminated: counter('policies_auto_terminated_total', 'Policies CareCycle terminated by itself (a new policy ends year-old ones); their customers are sent once more to restore the CRM status.'),
     requests: new Counter({ name: n('requests_total'), help: 'Requests to CareCycle by HTTP status ("error" for network failures and timeouts).', labelNames: ['status'] as const, registers }),
     requestDuration: new Histogram({ name: n('request_duration_seconds'), help: 'Latency of requests to CareCycle, seconds, by HTTP status.', labelNames: ['status'] as const, buckets: LATENCY_BUCKETS, registers }),

@@ -30,6 +30,8 @@ export interface SentTable {
   sent_at: Timestamp;
   /** Identifying fields of the last record sent (migration 002), for cancel-policies. */
   identity: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** Customer fields the last send carried with a value (migration 003); null: not known. */
+  valued: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 
 export interface SentPoliciesTable {
@@ -38,6 +40,8 @@ export interface SentPoliciesTable {
   identifiers: ColumnType<Record<string, string>, string, string>;
   status: string | null;
   sent_at: Timestamp;
+  /** Policy fields the last send carried with a value (migration 003); null: not known. */
+  valued: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 
 export interface DeadLettersTable {

@@ -13,12 +13,34 @@ describe('phone', () => {
     ['+1 555 123 4567', '(555) 123-4567'],
     ['15551234567', '(555) 123-4567'],
     [' 1-555-123-4567 ', '(555) 123-4567'],
+    // Extensions are dropped: CareCycle has no field for them.
+    ['555 123 4567 x12', '(555) 123-4567'],
+    ['555-123-4567x123', '(555) 123-4567'],
+    ['(555) 123-4567 ext. 12', '(555) 123-4567'],
+    ['555.123.4567 ext 9', '(555) 123-4567'],
+    ['555-123-4567 Extension 42', '(555) 123-4567'],
+    ['+1 555 123 4567 #7', '(555) 123-4567'],
+    ['555-123-4567, x5', '(555) 123-4567'],
   ])('%s → %s', (input, out) => expect(okValue(phone(input))).toBe(out));
 
-  it.each(['555-1234', '25551234567', '555123456789', '555-CALL-NOW', '555 123 4567 x12', ''])('rejects %j with a reason', (input) => {
+  it.each(['555-1234', '25551234567', '555123456789', '555-CALL-NOW', '555 123 4567 x', '555 123 4567 ext. twelve'])('rejects %j with a reason', (input) => {
     const r = phone(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toContain('not a phone number');
+  });
+
+  it.each([
+    ['+49 30 123456', 'not a US phone number'],
+    ['+44 20 7946 0958', 'not a US phone number'],
+    ['+52 55 1234 5678', 'not a US phone number'],
+    ['0049 30 1234567', 'not a US phone number'],
+    ['011 49 30 123456', 'not a US phone number'],
+    ['0301234567', 'area code never starts with 0 or 1'],
+    ['1301234567', 'area code never starts with 0 or 1'],
+  ])('refuses the non-US number %j instead of mangling it', (input, reason) => {
+    const r = phone(input);
+    expect(r).toMatchObject({ ok: false });
+    if (!r.ok) expect(r.reason).toContain(reason);
   });
 });
 
@@ -26,15 +48,40 @@ describe('date', () => {
   it.each([
     ['1990-07-04', '07-04-1990'],
     ['1990-07-04T00:00:00', '07-04-1990'],
-    ['1990-07-04T23:30:00-08:00', '07-04-1990'],
+    // A timestamptz takes its day in sync.timeZone (default UTC), whatever offset it was written with.
+    ['1990-07-04T23:30:00-08:00', '07-05-1990'],
+    ['1990-07-04T16:30:00-08:00', '07-05-1990'],
+    ['1990-07-04T15:59:59.5-08:00', '07-04-1990'],
+    ['1990-07-05T08:30:00+09:00', '07-04-1990'],
     ['1990-07-04 23:30:00+00', '07-04-1990'],
+    ['1990-07-04T23:30:00Z', '07-04-1990'],
+    ['1990-07-04T23:30:00+05:30', '07-04-1990'],
     ['07/04/1990', '07-04-1990'],
     ['07-04-1990', '07-04-1990'],
     ['2024-02-29', '02-29-2024'],
   ])('%s → %s', (input, out) => expect(okValue(date(input, mdy))).toBe(out));
 
-  it('honours sync.dateFormat MM/DD/YYYY', () => {
+  it('honours sync.dateFormat MM/DD/YYYY and sync.policyDateFormat YYYY-MM-DD', () => {
     expect(okValue(date('1990-07-04', { dateFormat: 'MM/DD/YYYY' }))).toBe('07/04/1990');
+    expect(okValue(date('1990-07-04', { dateFormat: 'YYYY-MM-DD' }))).toBe('1990-07-04');
+    expect(okValue(date('07/04/1990', { dateFormat: 'YYYY-MM-DD' }))).toBe('1990-07-04');
+    expect(okValue(date('1990-07-04T23:30:00-08:00', { dateFormat: 'YYYY-MM-DD' }))).toBe('1990-07-05');
+  });
+
+  it.each([
+    ['UTC', '1990-07-04T23:30:00-08:00', '07-05-1990'],
+    ['America/Los_Angeles', '1990-07-04T23:30:00-07:00', '07-04-1990'],
+    ['America/Los_Angeles', '1990-01-04T23:30:00-08:00', '01-04-1990'],
+    ['America/Los_Angeles', '1990-07-05T06:59:00+00:00', '07-04-1990'],
+    ['America/Los_Angeles', '1990-07-05T07:00:00+00:00', '07-05-1990'],
+    ['Asia/Tokyo', '1990-07-04T15:00:00+00', '07-05-1990'],
+    ['Asia/Tokyo', '1990-07-04 14:59:59+00', '07-04-1990'],
+    ['Pacific/Kiritimati', '2024-12-31T10:00:00Z', '01-01-2025'],
+    // A date or a timestamp without time zone keeps its own day in any zone.
+    ['Asia/Tokyo', '1990-07-04', '07-04-1990'],
+    ['Pacific/Kiritimati', '1990-07-04T23:30:00', '07-04-1990'],
+  ])('sync.timeZone %s: %s → %s', (timeZone, input, out) => {
+    expect(okValue(date(input, { ...mdy, timeZone }))).toBe(out);
   });
 
   it.each(['2023-02-29', '1990-13-01', '1990-04-31', 'July 4th', '19900704', 'infinity', '0099-01-01'])('rejects %j', (input) => {

@@ -68,7 +68,7 @@ describe('ACA record schema', () => {
   it('reports nested policy paths, dates and money formats', () => {
     const ok = { status: 'Active', effectiveDate: '01/01/2025', monthlyPremium: '123.45', metalLevel: 'Silver' };
     expect(validateRecord({ ...base, policies: [ok] }).ok).toBe(true);
-    const bad = { ...ok, effectiveDate: '2025-01-01', monthlyPremium: '$1,200.00', status: 'Lapsed', planState: 'ILL' };
+    const bad = { ...ok, effectiveDate: '2025-13-01', monthlyPremium: '$1,200.00', status: 'Lapsed', planState: 'ILL' };
     expect(issuesOf({ ...base, policies: [ok, bad] }).map((i) => i.split(':')[0]).sort()).toEqual([
       'policies[1].effectiveDate',
       'policies[1].monthlyPremium',

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { Faults } from './faults.js';
 import { phraseAnswer } from './answer-shapes.js';
-import { StandInStore } from './store.js';
+import { StandInStore, type NullHandling } from './store.js';
 import { RollingWindow } from './rate-window.js';
 import { authorize, errorReply, parseJsonBody, parseSyncBody, processRecords, rateLimitReply, type Reply } from './handler.js';
 
@@ -29,6 +29,8 @@ export interface StandInOptions {
   random?: () => number;
   /** Largest accepted body, bytes (undocumented; default 10 MB). */
   maxBodyBytes?: number;
+  /** What an explicit null in a record does: `clear` the stored value (default) or `ignore` it. */
+  nullValues?: NullHandling;
   /** Called once per answered (or dropped) request, e.g. to print a line. */
   onRequest?: (entry: RequestLogEntry) => void;
 }
@@ -61,7 +63,7 @@ export interface StandIn {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function startStandIn(opts: StandInOptions): Promise<StandIn> {
-  const store = new StandInStore();
+  const store = new StandInStore(opts.nullValues);
   const faults = new Faults(opts.random);
   const window = new RollingWindow(opts.rpm ?? 60, opts.windowMs ?? 60_000);
   const requests: RequestLogEntry[] = [];

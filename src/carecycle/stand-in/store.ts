@@ -4,7 +4,9 @@
  * the first identifier *present* decides, and if it matches nothing a new customer is created
  * (open question §6 q7: we do not fall through). Policy = healthSherpaPolicyId →
  * carrierAssignedPolicyId within the customer; a policy with neither is new on every send (§6 q6).
- * Omitted fields keep their stored value, explicit nulls clear it (our reading of §6 q8).
+ * Omitted fields keep their stored value, explicit nulls clear it (our reading of §6 q8): a
+ * cleared field is removed, and so is a custom field sent with a null value. `nullValues:
+ * 'ignore'` plays the other reading, an API that ignores nulls like omitted fields.
  */
 import { randomUUID } from 'node:crypto';
 import type { AcaPolicy, AcaRecord } from '../schema.js';
@@ -50,15 +52,21 @@ function nameKey(r: Partial<AcaRecord>): string {
   return [r.firstName, r.lastName, dob, phone].join('|');
 }
 
-/** Parses MM-DD-YYYY or MM/DD/YYYY to epoch ms (UTC), or undefined. */
+/** Parses MM-DD-YYYY, MM/DD/YYYY or YYYY-MM-DD to epoch ms (UTC), or undefined. */
 export function parseUsDate(v: unknown): number | undefined {
   if (typeof v !== 'string') return undefined;
   const m = /^(\d{2})[-/](\d{2})[-/](\d{4})$/.exec(v);
-  return m ? Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2])) : undefined;
+  if (m) return Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]));
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
+  return iso ? Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3])) : undefined;
 }
+
+/** What an explicit null does: clears the stored value (default), or nothing. */
+export type NullHandling = 'clear' | 'ignore';
 
 export class StandInStore {
   readonly customers = new Map<string, StoredCustomer>();
+  constructor(public nullValues: NullHandling = 'clear') {}
   private readonly indices = { hs: new Map<string, string>(), ext: new Map<string, string>(), carrier: new Map<string, string>(), name: new Map<string, string>() };
 
   /** The customer stored under this externalId, with its policies. */
@@ -88,11 +96,11 @@ export class StandInStore {
       this.customers.set(customer.id, customer);
     }
     this.unindex(customer);
-    mergeFields(customer.fields, fields);
-    if (customFields) customer.fields.customFields = mergeCustomFields(customer.fields.customFields, customFields);
+    mergeFields(customer.fields, fields, this.nullValues);
+    if (customFields) customer.fields.customFields = mergeCustomFields(customer.fields.customFields, customFields, this.nullValues);
     customer.updatedAt = now;
     this.index(customer);
-    const changedPolicies = applyPolicies(customer, policies ?? [], now);
+    const changedPolicies = applyPolicies(customer, policies ?? [], now, this.nullValues);
     return { customer, created, changedPolicies };
   }
 
@@ -119,14 +127,21 @@ export class StandInStore {
   }
 }
 
-function mergeFields(target: Record<string, unknown>, source: Record<string, unknown>): void {
-  for (const [k, v] of Object.entries(source)) if (v !== undefined) target[k] = v;
+function mergeFields(target: Record<string, unknown>, source: Record<string, unknown>, nulls: NullHandling): void {
+  for (const [k, v] of Object.entries(source)) {
+    if (v === undefined) continue;
+    if (v !== null) target[k] = v;
+    else if (nulls === 'clear') delete target[k];
+  }
 }
 
-function mergeCustomFields(stored: unknown, incoming: NonNullable<AcaRecord['customFields']>): Array<{ fieldKey: string; value: string | null }> {
+function mergeCustomFields(stored: unknown, incoming: NonNullable<AcaRecord['customFields']>, nulls: NullHandling): Array<{ fieldKey: string; value: string | null }> {
   const byKey = new Map<string, string | null>();
   for (const cf of (stored as Array<{ fieldKey: string; value: string | null }> | undefined) ?? []) byKey.set(cf.fieldKey, cf.value);
-  for (const cf of incoming) byKey.set(cf.fieldKey, cf.value);
+  for (const cf of incoming) {
+    if (cf.value !== null) byKey.set(cf.fieldKey, cf.value);
+    else if (nulls === 'clear') byKey.delete(cf.fieldKey);
+  }
   return [...byKey].map(([fieldKey, value]) => ({ fieldKey, value }));
 }
 
@@ -137,7 +152,7 @@ function findPolicy(c: StoredCustomer, p: AcaPolicy): StoredPolicy | undefined {
 }
 
 /** Creates or updates the record's policies; a creation auto-terminates year-old ones (§2.4). */
-function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: number): ChangedPolicy[] {
+function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: number, nulls: NullHandling): ChangedPolicy[] {
   const changed: ChangedPolicy[] = [];
   const touched = new Set<string>();
   let createdAny = false;
@@ -149,7 +164,7 @@ function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: n
       c.policies.push(stored);
       createdAny = true;
     }
-    mergeFields(stored.fields, p);
+    mergeFields(stored.fields, p, nulls);
     if (stored.fields.status == null) stored.fields.status = 'Active';
     touched.add(stored.id);
     changed.push({ ...stored.fields, id: stored.id, policyType: 'ACA', previousStatus });

@@ -23,6 +23,7 @@ interface StandInCliOptions {
   proxyStatus: number;
   poison: string[];
   dropAfterProcessing: boolean;
+  ignoreNulls?: boolean;
 }
 
 const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--proxy-status <n>', 'HTTP status of those pages (400 or 403)', int('--proxy-status'), 400)
     .option('--poison <externalId>', 'every request carrying this externalId gets 500 (repeatable)', collect, [] as string[])
     .option('--drop-after-processing', 'with --drop: store the records, then drop the connection (the answer is lost, the work is not)')
+    .option('--ignore-nulls', 'treat an explicit null like an omitted field (keep the stored value) instead of clearing it')
     .action(action(runStandIn));
 }
 
@@ -78,6 +80,7 @@ async function runStandIn(opts: StandInCliOptions): Promise<number> {
     port: opts.port,
     host: opts.host,
     validationStatus: opts.validationStatus,
+    nullValues: opts.ignoreNulls ? 'ignore' : 'clear',
     onRequest: (e) =>
       process.stdout.write(`${new Date(e.at).toISOString()} ${e.status || 'dropped'} records=${e.records}${e.fault ? ` fault=${e.fault}` : ''}\n`),
   });
