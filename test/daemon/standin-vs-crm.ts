@@ -41,21 +41,28 @@ function phone(v: string | null): string | null {
   return `(${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)}`;
 }
 
+/** Blank text counts as NULL: the daemon sends neither, and clears what it sent before. */
+const text = (v: string | null): string | null => (v === null || v.trim() === '' ? null : v);
+
 /** config/demo.yaml's mapping of one CRM customer, as CareCycle should store it. */
 function expectedCustomer(c: CrmCustomer): Record<string, unknown> {
+  const leadSource = text(c.lead_source);
   return {
     externalId: c.key,
     firstName: c.first_name,
     lastName: c.last_name,
     phoneNumber: phone(c.phone),
-    email: c.email,
+    email: text(c.email),
     postalCode: c.zip,
     dateOfBirth: c.dob,
     gender: c.sex === null ? null : GENDER[c.sex],
     doNotCall: c.dnc,
-    customFields: [{ fieldKey: 'lead_source', value: c.lead_source }],
+    customFields: leadSource === null ? [] : [{ fieldKey: 'lead_source', value: leadSource }],
   };
 }
+
+/** A stored custom field without a value is one CareCycle does not have. */
+const storedCustomFields = (v: unknown) => ((v as Array<{ value: unknown }> | undefined) ?? []).filter((cf) => cf.value !== null);
 
 function expectedPolicy(p: CrmPolicy): Record<string, unknown> {
   return { healthSherpaPolicyId: p.hs, carrierAssignedPolicyId: p.carrier, status: STATUS[p.status] ?? p.status, effectiveDate: p.eff, monthlyPremium: p.premium };
@@ -68,7 +75,7 @@ function customerDiffs(c: CrmCustomer, stored: StoredCustomer | undefined, polic
   if (!stored) return [`customer ${c.key}: not in the stand-in`];
   const out: string[] = [];
   const want = expectedCustomer(c);
-  const got = pick(stored.fields, Object.keys(want));
+  const got = { ...pick(stored.fields, Object.keys(want)), customFields: storedCustomFields(stored.fields.customFields) };
   if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`customer ${c.key}: stored ${JSON.stringify(got)}, CRM says ${JSON.stringify(want)}`);
   const mine = new Set<string>();
   for (const p of policies) {
