@@ -6,3 +6,7 @@
 -- means "not known" (written by a version that did not record it): see the README, Upgrading.
 ALTER TABLE sent ADD COLUMN valued jsonb;
 ALTER TABLE sent_policies ADD COLUMN valued jsonb;
+
+-- Every customer already sent is looked at once more, at backfill priority: one whose record
+-- is unchanged costs no request and gets its list recorded; one that changed is sent anyway.
+INSERT INTO pending (customer_key, priority) SELECT customer_key, 1 FROM sent ON CONFLICT (customer_key) DO NOTHING;
