@@ -4,7 +4,7 @@
  * the first identifier *present* decides, and if it matches nothing a new customer is created
  * (open question §6 q7: we do not fall through). Policy = healthSherpaPolicyId →
  * carrierAssignedPolicyId within the customer; a policy with neither is new on every send (§6 q6).
- * Omitted fields keep their stored value, explicit nulls clear it (our reading of §6 q8): a
+ * Omitted fields keep their stored value, explicit nulls clear it (undocumented; our reading): a
  * cleared field is removed, and so is a custom field sent with a null value. `nullValues:
  * 'ignore'` plays the other reading, an API that ignores nulls like omitted fields.
  */
