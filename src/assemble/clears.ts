@@ -41,10 +41,11 @@ export function valuedOfPolicy(policy: object): string[] {
  * because their value was refused (sync.onInvalidOptional: omit) and that CareCycle still holds
  * from before (they were not cleared).
  */
-export function rememberValued(present: string[], omitted: readonly string[], previous: Valued): string[] {
+export function rememberValued(present: readonly string[], omitted: readonly string[], previous: Valued): readonly string[] {
   if (omitted.length === 0 || previous === undefined) return present;
-  for (const f of omitted) if ((previous === null || previous.includes(f)) && !present.includes(f)) present.push(f);
-  return present;
+  const out = [...present];
+  for (const f of omitted) if ((previous === null || previous.includes(f)) && !out.includes(f)) out.push(f);
+  return out;
 }
 
 /**
@@ -52,11 +53,11 @@ export function rememberValued(present: string[], omitted: readonly string[], pr
  * sent with a value (every one when that is unknown; none when the customer or policy was never
  * sent).
  */
-export function fieldsToClear(mapped: readonly string[], present: ReadonlySet<string>, previous: Valued, omitted: readonly string[] = []): string[] {
+export function fieldsToClear(mapped: readonly string[], present: readonly string[], previous: Valued, omitted: readonly string[] = []): string[] {
   if (previous === undefined) return [];
   const out: string[] = [];
   for (const f of mapped) {
-    if (present.has(f) || omitted.includes(f)) continue;
+    if (present.includes(f) || omitted.includes(f)) continue;
     if (previous === null || previous.includes(f)) out.push(f);
   }
   return out;

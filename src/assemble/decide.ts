@@ -47,6 +47,12 @@ export interface AssembleResult {
   restoring?: boolean;
   /** sync.onInvalidOptional: omit: optional fields left out because their value was refused. */
   omitted?: Issue[];
+  /**
+   * Policies of `commit` that must be remembered before the request goes out, in case its
+   * outcome stays unknown (deliver/in-doubt.ts): those new, or changed in status, identifiers or
+   * fields with a value since their last confirmed send. Absent: all of them.
+   */
+  inDoubtPolicies?: SentPolicy[];
 }
 
 /**
@@ -157,14 +163,43 @@ function previousPolicies(b: Built, remembered: readonly SentPolicy[]): Array<Se
   return b.policies.map((p) => byKey.get(p.built.policyKey) ?? remembered.find((r) => !byKey.has(p.built.policyKey) && sameCareCyclePolicy(r.identifiers, p.built.identifiers)));
 }
 
+/** True when a lost request carrying `p` could leave CareCycle other than its remembered `prev`. */
+function changedSince(p: SentPolicy, prev: SentPolicy | undefined): boolean {
+  if (!prev || prev.policyKey !== p.policyKey || prev.status !== p.status) return true;
+  if (prev.identifiers.healthSherpaPolicyId !== p.identifiers.healthSherpaPolicyId) return true;
+  if (prev.identifiers.carrierAssignedPolicyId !== p.identifiers.carrierAssignedPolicyId) return true;
+  if (prev.valued === null || prev.valued === undefined) return false;
+  return (p.valued ?? []).some((f) => !prev.valued!.includes(f));
+}
+
+/** Per plan: the mapped customer fields (custom ones as customFields.<key>) and policy fields. */
+const mappedOf = new WeakMap<MappingPlan, { customer: string[]; policy: string[] }>();
+function mapped(plan: MappingPlan) {
+  let m = mappedOf.get(plan);
+  if (!m) {
+    m = {
+      customer: [...plan.customers.fields.map((f) => f.target), ...plan.customers.customFields.map((f) => CUSTOM_PREFIX + f.target)],
+      policy: plan.policies?.fields.map((f) => f.target) ?? [],
+    };
+    mappedOf.set(plan, m);
+  }
+  return m;
+}
+
+interface Present {
+  customer: string[];
+  policies: string[][];
+}
+
 /** The records to send with explicit nulls for what CareCycle last got a value for (sync.nullValues: clear). */
-function recordsWithClears(b: Built, s: DecideSettings, prevCustomer: Valued, prev: ReadonlyArray<SentPolicy | undefined>, extra: readonly object[]): AcaRecord[] | undefined {
-  const customerMapped = [...s.plan.customers.fields.map((f) => f.target), ...s.plan.customers.customFields.map((f) => CUSTOM_PREFIX + f.target)];
-  const customerClears = fieldsToClear(customerMapped, new Set(valuedOfCustomer(b.customer)), prevCustomer, omittedOf(b.omitted));
-  const policyMapped = s.plan.policies?.fields.map((f) => f.target) ?? [];
+function recordsWithClears(b: Built, s: DecideSettings, present: Present, prevCustomer: Valued, prev: ReadonlyArray<SentPolicy | undefined>, extra: readonly object[]): AcaRecord[] | undefined {
+  // Never sent: nothing of it can be stale (a first send, most of a backfill).
+  if (prevCustomer === undefined && prev.every((p) => p === undefined)) return undefined;
+  const m = mapped(s.plan);
+  const customerClears = fieldsToClear(m.customer, present.customer, prevCustomer, omittedOf(b.omitted));
   let any = customerClears.length > 0;
-  const policyClears = b.policies.map((p, i) => {
-    const c = fieldsToClear(policyMapped, new Set(valuedOfPolicy(p.built.policy)), prev[i]?.valued, omittedOf(b.omitted, i));
+  const policyClears = b.policies.map((_, i) => {
+    const c = fieldsToClear(m.policy, present.policies[i]!, prev[i]?.valued, omittedOf(b.omitted, i));
     if (c.length > 0) any = true;
     return c;
   });
@@ -190,21 +225,23 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   // sent as null is recognised as unchanged.
   const hash = payloadHash(decision.send.length ? splitPolicies(customer, steady) : out);
   const prev = previousPolicies(b, remembered);
+  const present: Present = { customer: valuedOfCustomer(customer), policies: policies.map((p) => valuedOfPolicy(p.built.policy)) };
   const sentPolicies: SentPolicy[] = policies.map((p, i) => ({
     policyKey: p.built.policyKey,
     identifiers: p.built.identifiers,
     status: typeof p.built.policy.status === 'string' ? p.built.policy.status : null,
-    valued: rememberValued(valuedOfPolicy(p.built.policy), omittedOf(b.omitted, i), prev[i]?.valued),
+    valued: rememberValued(present.policies[i]!, omittedOf(b.omitted, i), prev[i]?.valued),
   }));
   const prevValued = input.sent?.valued;
-  const valued = rememberValued(valuedOfCustomer(customer), omittedOf(b.omitted), prevValued);
+  const valued = rememberValued(present.customer, omittedOf(b.omitted), prevValued);
   const commit: Commit = { hash, identity: identityOf(customer), valued, policies: sentPolicies, forgetPolicies: decision.forget };
   const unchanged = decision.send.length === 0 && input.sent?.hash === hash;
   let records = unchanged ? [] : checked.valid;
-  if (!unchanged && s.nullValues !== 'omit') records = recordsWithClears(b, s, prevValued, prev, decision.send) ?? records;
+  if (!unchanged && s.nullValues !== 'omit') records = recordsWithClears(b, s, present, prevValued, prev, decision.send) ?? records;
   const result: AssembleResult = { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records, commit, issues: [], vanished: vanishedKeys };
   if (isRestoring(input.sent?.hash)) result.restoring = true;
   if (b.omitted && b.omitted.length > 0) result.omitted = b.omitted;
+  if (!unchanged && remembered.length > 0) result.inDoubtPolicies = sentPolicies.filter((p, i) => changedSince(p, prev[i]));
   return result;
 }
 

@@ -146,6 +146,24 @@ describe('an unknown outcome is not a success', () => {
     expect(await pass(['4'])).toMatchObject({ delivered: 0, skipped: 1 });
   });
 
+  it('a policy that a lost request created is cancelled when it vanishes from the CRM', async () => {
+    expect(await pass(['5'])).toMatchObject({ delivered: 1 });
+    const [p] = await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES (5, 'HS-LOST-1', 'CP-LOST-1', 'active', current_date, 50) RETURNING id`);
+    standIn.faults.set({ dropConnections: 1, dropAfterProcessing: true });
+    const mark = standIn.requests.length;
+    const hard = new AbortController();
+    await enqueueKeys(state, ['5'], 0);
+    const lost = loop.once(undefined, hard.signal);
+    await waitFor('the stand-in to store the policy and drop the connection', () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'), 10_000, 5);
+    hard.abort(new Error('drain deadline'));
+    await expect(lost).rejects.toThrow('drain deadline');
+    const policy = () => stored('5').policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-LOST-1')?.fields.status;
+    expect(policy()).toBe('Active');
+    await q(`DELETE FROM policies WHERE id = $1`, [p!.id]);
+    expect(await pass(['5'])).toMatchObject({ delivered: 1 });
+    expect(policy()).toBe('Cancelled');
+  });
+
   it('a split customer with one part accepted and the other refused is sent whole again', async () => {
     const [c] = await q(`INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Sam', 'Split', '555-010-3131', '02134', '1970-01-01', 'M') RETURNING id::text AS id`);
     const key = c!.id as string;
