@@ -223,7 +223,10 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   // The hash covers the steady, null-free payload only (not the one-off cancellations, not the
   // explicit nulls), so the pass after a vanished policy was forgotten or a cleared field was
   // sent as null is recognised as unchanged.
-  const hash = payloadHash(decision.send.length ? splitPolicies(customer, steady) : out);
+  // A field left out because its value was refused is part of the state too: when it turns
+  // from refused to NULL, the customer changed (its old value in CareCycle must be cleared).
+  const hashed = decision.send.length ? splitPolicies(customer, steady) : out;
+  const hash = payloadHash(b.omitted?.length ? { omitted: b.omitted.map((o) => o.path), records: hashed } : hashed);
   const prev = previousPolicies(b, remembered);
   const present: Present = { customer: valuedOfCustomer(customer), policies: policies.map((p) => valuedOfPolicy(p.built.policy)) };
   const sentPolicies: SentPolicy[] = policies.map((p, i) => ({

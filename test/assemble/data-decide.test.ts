@@ -137,6 +137,11 @@ describe('sync.onInvalidOptional', () => {
     expect(r.verdict).toBe('send');
     expect('gender' in r.records[0]!).toBe(false);
     expect(r.commit!.valued).toContain('gender');
+    // Refused, then emptied: the value CareCycle kept from before is cleared now.
+    const emptied = run(customer({ v5: null }), [], sentOf(r), s);
+    expect(emptied.verdict).toBe('send');
+    expect(emptied.records[0]!.gender).toBeNull();
+    expect(run(customer({ v5: null }), [], sentOf(emptied), s).verdict).toBe('unchanged');
   });
 });
 
