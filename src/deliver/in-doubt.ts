@@ -18,6 +18,7 @@
 import { RESTORE_PREFIX, UNKNOWN_PREFIX, type AssembleResult } from '../assemble/index.js';
 import type { StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
+import { leaseHeld, type Lease } from '../queue/lease.js';
 
 const UNION = (old: string, add: string) =>
   `CASE WHEN ${old} IS NULL THEN NULL ELSE coalesce((SELECT jsonb_agg(DISTINCT u.e ORDER BY u.e) FROM (SELECT jsonb_array_elements_text(${old}) UNION SELECT jsonb_array_elements_text(coalesce(${add}, '[]'::jsonb))) AS u(e)), '[]'::jsonb) END`;
@@ -27,11 +28,13 @@ WITH doc AS (SELECT $1::jsonb AS j),
 sent_rows AS (
   INSERT INTO sent AS s (customer_key, payload_hash, identity, valued, sent_at)
   SELECT t.k, t.h, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb, v jsonb)
+   WHERE ${leaseHeld('$2', '$3')}
   ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash,
     identity = coalesce(s.identity, EXCLUDED.identity), valued = ${UNION('s.valued', 'EXCLUDED.valued')}
 )
 INSERT INTO sent_policies AS sp (policy_key, customer_key, identifiers, status, valued, sent_at)
 SELECT DISTINCT ON (t.p) t.p, t.c, t.i, NULL, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, v jsonb)
+ WHERE ${leaseHeld('$2', '$3')}
 ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key, status = NULL,
   valued = ${UNION('sp.valued', 'EXCLUDED.valued')}`;
 
@@ -48,9 +51,12 @@ export function inDoubtDoc(results: readonly AssembleResult[]) {
   return { sent, policies };
 }
 
-/** Marks the customers of a batch about to be sent as "outcome unknown" (see the header). */
-export async function markInDoubt(state: StateDb, results: readonly AssembleResult[]): Promise<void> {
+/**
+ * Marks the customers of a batch about to be sent as "outcome unknown" (see the header); like
+ * every write of the delivery loop, only while `lease` is the current one.
+ */
+export async function markInDoubt(state: StateDb, results: readonly AssembleResult[], lease: Lease): Promise<void> {
   const doc = inDoubtDoc(results);
   if (doc.sent.length === 0) return;
-  await state.pool.query(hotQuery(MARK_SQL, [JSON.stringify(doc)], state.prepared));
+  await state.pool.query(hotQuery(MARK_SQL, [JSON.stringify(doc), lease.slot, lease.generation], state.prepared));
 }

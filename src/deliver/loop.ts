@@ -207,7 +207,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
       if (items.length) await recordBeforeSend(o.state, results, lease);
       // The outcome of a request is unknown until it is answered: say so first (see ./in-doubt.ts).
-      if (items.length) await markInDoubt(o.state, results);
+      if (items.length) await markInDoubt(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = [...verdictsFor(results, outcomes), ...failed];
       const counts = lease.lost.aborted ? { ...NOTHING, fenced: true } : await settle(o.state, settling, verdicts, lease, oldestClaim());

@@ -11,6 +11,7 @@ import type { AcaRecord } from '../../src/carecycle/schema.js';
 import { mappedTables, prepareAssembler } from '../../src/assemble/index.js';
 import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
+import { takeHeldLease } from '../../src/queue/lease.js';
 import { readCatalog } from '../../src/ops/catalog.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
@@ -50,7 +51,8 @@ beforeAll(async () => {
   };
   client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 6000, timeoutMs: 10_000, log: silentLogger() });
   const assembler = await prepareAssembler({ config, crm, state, catalog: await readCatalog(crm, mappedTables(config)) });
-  loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100 });
+  const { lease } = await takeHeldLease(state, config.source.slot);
+  loop = createDeliveryLoop({ state, assembler, client, log: silentLogger(), batchSize: 100, lease: () => lease });
 });
 
 afterAll(async () => {
