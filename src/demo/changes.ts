@@ -2,7 +2,8 @@
  * The kinds of change the demo's generator makes to the sample CRM, how often, and the SQL of
  * each. Every kind exercises one path of the pipeline (DESIGN §4): a mapped field re-sends the
  * customer, an unmapped column is skipped as unchanged, a deleted policy is sent once as
- * Cancelled, a soft-deleted customer leaves `customers.where`, and a bad row is dead-lettered.
+ * Cancelled, a soft-deleted customer leaves `customers.where`, a bad row is dead-lettered, and
+ * an email or lead source removed in the CRM is cleared in CareCycle (sent once as null).
  */
 
 export const CHANGE_KINDS = [
@@ -14,19 +15,21 @@ export const CHANGE_KINDS = [
   'customer-soft-delete',
   'phone-added',
   'bad-row',
+  'field-cleared',
 ] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** Relative frequency of each kind (sums to 100, so they read as percentages). */
 export const CHANGE_WEIGHTS: Readonly<Record<ChangeKind, number>> = {
   'insert-customer': 15,
-  'update-mapped': 30,
+  'update-mapped': 25,
   'update-unmapped': 15,
   'policy-status': 15,
   'policy-delete': 5,
   'customer-soft-delete': 5,
   'phone-added': 10,
   'bad-row': 5,
+  'field-cleared': 5,
 };
 
 /** Pure: the kind chosen by a uniform draw r in [0, 1). */
@@ -99,5 +102,10 @@ export function changeStatement(kind: ChangeKind, r: () => number): ChangeStatem
       return { text: `INSERT INTO customer_phones (customer_id, phone) SELECT id, $1 FROM customers WHERE id = ${LIVE_CUSTOMER}`, values: [`555${digits(r, 7)}`] };
     case 'bad-row':
       return insertCustomer(r, r() < 0.5 ? 'phone' : 'sex');
+    case 'field-cleared': {
+      // NULL or blank: both are empty, and both clear what CareCycle got before.
+      const [column, value] = pick(r, [['email', null], ['email', ''], ['lead_source', null], ['lead_source', '  ']] as const);
+      return { text: `UPDATE customers SET ${column} = $1, updated_at = now() WHERE id = ${LIVE_CUSTOMER}`, values: [value] };
+    }
   }
 }

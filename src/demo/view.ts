@@ -30,6 +30,7 @@ const KIND_LABELS: Record<ChangeKind, string> = {
   'customer-soft-delete': 'soft deletes',
   'phone-added': 'extra phones',
   'bad-row': 'bad rows',
+  'field-cleared': 'cleared fields',
 };
 
 function changesLine(s: DemoSnapshot): string {

@@ -39,6 +39,13 @@ describe('demo change kinds', () => {
     expect(['M', 'F']).toContain(good[6]);
   });
 
+  it('a cleared field is an email or lead source set to NULL or blank', () => {
+    const r = seeded(3);
+    const all = Array.from({ length: 40 }, () => changeStatement('field-cleared', r));
+    for (const c of all) expect(c.text).toMatch(/^UPDATE customers SET (email|lead_source) = \$1, updated_at = now\(\) WHERE/);
+    expect(new Set(all.map((c) => c.values[0]))).toEqual(new Set([null, '', '  ']));
+  });
+
   it('the unmapped update touches only notes', () => {
     expect(changeStatement('update-unmapped', seeded(2)).text).toMatch(/^UPDATE customers SET notes = \$1 WHERE/);
   });
