@@ -24,8 +24,8 @@ export interface FieldPlan {
 /** The lookup key of a relaxed map: case and whitespace ignored (`" In  Force "` → `inforce`). */
 export const mapKey = (v: string): string => v.replace(/\s+/g, '').toLowerCase();
 
-/** True for text that counts as NULL: empty or whitespace only. */
-export const isBlank = (raw: string): boolean => raw.length === 0 || (raw.charCodeAt(0) <= 32 || raw.charCodeAt(raw.length - 1) <= 32 ? raw.trim() === '' : false);
+/** True for text that counts as NULL: empty or whitespace only (only text starting with a space can be). */
+export const isBlank = (raw: string): boolean => raw.length === 0 || (/^\s/.test(raw) && raw.trim() === '');
 
 /**
  * CRM text → ACA value, in the order a user reads the config: NULL (or blank text, which counts

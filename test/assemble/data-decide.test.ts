@@ -5,6 +5,7 @@ import { resolveMapping } from '../../src/assemble/mapping.js';
 import { decide, type AssembleResult, type DecideSettings } from '../../src/assemble/decide.js';
 import type { SentState } from '../../src/assemble/sent-state.js';
 import type { Row } from '../../src/assemble/build.js';
+import { isBlank } from '../../src/assemble/values.js';
 
 const cols = (names: string[]) => new Map(names.map((n) => [n, { name: n, type: n === 'id' || n === 'customer_id' ? 'bigint' : 'text' }]));
 const catalog = catalogOf([
@@ -174,6 +175,11 @@ describe('sync.mapMatching and sync.policyDateFormat', () => {
 });
 
 describe('blank values', () => {
+  it.each([['', true], [' ', true], ['\t\n', true], ['\u00a0', true], ['  \r\n  ', true], ['a', false], [' a ', false], ['a ', false], ['0', false], ['-', false]])(
+    'isBlank(%j) is %s',
+    (text, blank) => expect(isBlank(text as string)).toBe(blank),
+  );
+
   it('blank text in an optional field counts as NULL, and an identifier is never sent as ""', () => {
     const r = run(customer({ v4: ' ', v7: '\t' }), [policy({ v2: '' })], undefined, settings());
     expect(r.verdict).toBe('send');
