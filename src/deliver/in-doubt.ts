@@ -11,8 +11,13 @@
  *   auto-terminated policies), which no payload hashes to: the next pass sends again;
  * - `sent.valued` becomes the union of what was last confirmed and what this request carries,
  *   so a field the lost request may have set is cleared when the CRM no longer has it;
- * - each policy of the request is remembered (a policy it may have created is cancelled if it
- *   vanishes), with status NULL, which never equals the delete status, and the same union.
+ * - each policy of the request that is new, or changed since its last confirmed send, is
+ *   remembered. A new one gets the status being sent: if the process dies or the state database
+ *   goes away between CareCycle applying the request and the settle, a later hard delete (which
+ *   names only the policy key) still resolves to its customer, and the policy is sent with
+ *   sync.onPolicyDelete (CareCycle gets it once, already cancelled, if the request never
+ *   landed). One whose status changes gets NULL: CareCycle holds either status, and NULL never
+ *   equals the delete status. Its field list becomes the same union.
  * A confirmed outcome (settle) overwrites all of it. Unknown-before (`valued` NULL) stays unknown.
  */
 import { RESTORE_PREFIX, UNKNOWN_PREFIX, type AssembleResult } from '../assemble/index.js';
@@ -33,20 +38,21 @@ sent_rows AS (
     identity = coalesce(s.identity, EXCLUDED.identity), valued = ${UNION('s.valued', 'EXCLUDED.valued')}
 )
 INSERT INTO sent_policies AS sp (policy_key, customer_key, identifiers, status, valued, sent_at)
-SELECT DISTINCT ON (t.p) t.p, t.c, t.i, NULL, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, v jsonb)
+SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, s text, v jsonb)
  WHERE ${leaseHeld('$2', '$3')}
-ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key, status = NULL,
+ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
+  status = CASE WHEN sp.status IS NOT DISTINCT FROM EXCLUDED.status THEN sp.status END,
   valued = ${UNION('sp.valued', 'EXCLUDED.valued')}`;
 
 /** Pure: the JSON document of MARK_SQL for the results that have records to send. */
 export function inDoubtDoc(results: readonly AssembleResult[]) {
   const sent: Array<{ k: string; h: string; i: unknown; v: unknown }> = [];
-  const policies: Array<{ p: string; c: string; i: unknown; v: unknown }> = [];
+  const policies: Array<{ p: string; c: string; i: unknown; s: string | null; v: unknown }> = [];
   for (const r of results) {
     if (r.verdict === 'invalid' || r.records.length === 0 || !r.commit) continue;
     const h = UNKNOWN_PREFIX + (r.restoring ? RESTORE_PREFIX : '');
     sent.push({ k: r.key, h, i: r.commit.identity, v: r.commit.valued ?? null });
-    for (const p of r.inDoubtPolicies ?? r.commit.policies) policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, v: p.valued ?? null });
+    for (const p of r.inDoubtPolicies ?? r.commit.policies) policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status, v: p.valued ?? null });
   }
   return { sent, policies };
 }

@@ -14,7 +14,7 @@ import type { DeliveryClient } from './client.js';
 import { ApiKeyRejectedError } from './errors.js';
 import type { Lease, LeaseSource } from '../queue/lease.js';
 import type { Safety, SafetyVerdict } from './safety.js';
-import { claimPending, leaveForHolder, recordBeforeSend, settle, type Claimed, type SettleCounts } from './queue-state.js';
+import { claimPending, leaveForHolder, settle, type Claimed, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 import { assembleIsolating } from './isolate.js';
 import { markInDoubt } from './in-doubt.js';
@@ -205,8 +205,8 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       // Once keys are claimed, only the hard signal stops the request (a drain waits for its
       // answer), or the loss of the lease: a newer holder sends these customers now.
       const stop = hard ? AbortSignal.any([hard, lease.lost]) : lease.lost;
-      if (items.length) await recordBeforeSend(o.state, results, lease);
-      // The outcome of a request is unknown until it is answered: say so first (see ./in-doubt.ts).
+      // The outcome of a request is unknown until it is answered: say so first, and record the
+      // policies it may create (see ./in-doubt.ts).
       if (items.length) await markInDoubt(o.state, results, lease);
       const outcomes = items.length ? await o.client.deliver(items, stop) : [];
       const verdicts = [...verdictsFor(results, outcomes), ...failed];

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
-import { RESTORE_PREFIX, type AssembleResult, type Commit } from '../assemble/index.js';
+import { RESTORE_PREFIX, type Commit } from '../assemble/index.js';
 import { leaseHeld, type Lease } from '../queue/lease.js';
 import type { KeyVerdict } from './verdicts.js';
 
@@ -94,32 +94,6 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
     );
     return run(client);
   });
-}
-
-/**
- * Before a request goes out, the policies it carries that were never recorded are recorded as
- * sent (with the status being sent). If the process dies, or the state database goes away,
- * between CareCycle applying the request and the settle, CareCycle holds those policies while
- * nothing here would know them: a later hard delete (which names only the policy key) could not
- * be resolved to its customer, and the customer's next record would not list the policy as
- * vanished, so it would stay Active in CareCycle for good. Recorded first, the delete resolves
- * and the policy is sent with sync.onPolicyDelete even when that first request never landed
- * (then CareCycle gets it once, already cancelled). Rows already there are left alone: the
- * settle updates them.
- */
-export async function recordBeforeSend(state: StateDb, results: readonly AssembleResult[], lease: Lease): Promise<void> {
-  const rows = results.flatMap((r) => (r.verdict === 'send' && r.commit ? r.commit.policies.map((p) => ({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status })) : []));
-  if (rows.length === 0) return;
-  await state.pool.query(
-    hotQuery(
-      `INSERT INTO sent_policies (policy_key, customer_key, identifiers, status)
-       SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s FROM jsonb_to_recordset($1::jsonb) AS t(p text, c text, i jsonb, s text)
-        WHERE ${leaseHeld('$2', '$3')}
-       ON CONFLICT (policy_key) DO NOTHING`,
-      [JSON.stringify(rows), lease.slot, lease.generation],
-      state.prepared,
-    ),
-  );
 }
 
 /**
