@@ -166,6 +166,27 @@ describe('an unknown outcome is not a success', () => {
     expect(policy()).toBe('Cancelled');
   });
 
+  it('a policy whose status a lost request changed is cancelled when it vanishes', async () => {
+    const [p] = await q(`UPDATE policies SET status = 'cancelled' WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 6) RETURNING id, hs_policy_id AS hs`);
+    expect(await pass(['6'])).toMatchObject({ delivered: 1 });
+    const status = () => stored('6').policies.find((x) => x.fields.healthSherpaPolicyId === p!.hs)!.fields.status;
+    expect(status()).toBe('Cancelled');
+    // Reactivated; CareCycle applies it, but the answer is lost.
+    await q(`UPDATE policies SET status = 'active' WHERE id = $1`, [p!.id]);
+    standIn.faults.set({ dropConnections: 1, dropAfterProcessing: true });
+    const mark = standIn.requests.length;
+    const hard = new AbortController();
+    await enqueueKeys(state, ['6'], 0);
+    const lost = loop.once(undefined, hard.signal);
+    await waitFor('the stand-in to store it and drop the connection', () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'), 10_000, 5);
+    hard.abort(new Error('drain deadline'));
+    await expect(lost).rejects.toThrow('drain deadline');
+    expect(status()).toBe('Active');
+    await q(`DELETE FROM policies WHERE id = $1`, [p!.id]);
+    expect(await pass(['6'])).toMatchObject({ delivered: 1 });
+    expect(status()).toBe('Cancelled');
+  });
+
   it('a split customer with one part accepted and the other refused is sent whole again', async () => {
     const [c] = await q(`INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Sam', 'Split', '555-010-3131', '02134', '1970-01-01', 'M') RETURNING id::text AS id`);
     const key = c!.id as string;
