@@ -37,6 +37,7 @@ export function previewJson(results: readonly AssembleResult[]): object {
       ...(r.verdict === 'invalid' ? { issues: r.issues, payload: r.payload } : {}),
       ...(r.deleteAction ? { deleteAction: r.deleteAction } : {}),
       ...(r.vanished.length ? { vanishedPolicies: r.vanished } : {}),
+      ...(r.omitted ? { omitted: r.omitted } : {}),
     })),
   };
 }
@@ -72,6 +73,7 @@ export function renderPreview(results: readonly AssembleResult[], note?: string)
       for (const i of r.issues) out.push(`  - ${i.path || '(record)'}: ${i.reason}`);
       out.push(json(r.payload));
     } else if (r.records.length) {
+      for (const o of r.omitted ?? []) out.push(`  - left out (sync.onInvalidOptional: omit) ${o.path}: ${o.reason}`);
       out.push(json(r.records.length === 1 ? r.records[0] : r.records));
     }
     out.push('');
