@@ -140,7 +140,7 @@ function build(input: DecideInput, row: Row, s: DecideSettings): Built {
   const omitted = s.onInvalidOptional === 'omit' ? [] : null;
   const { plan } = s;
   const copts: BuildOptions = { dateFormat: plan.dateFormat, timeZone: plan.timeZone, omitted };
-  const popts: BuildOptions = { dateFormat: plan.policyDateFormat, timeZone: plan.timeZone, omitted };
+  const popts: BuildOptions = { dateFormat: plan.policyDateFormat ?? plan.dateFormat, timeZone: plan.timeZone, omitted };
   const { customer, issues } = buildCustomer(plan.customers, input.key, row, copts);
   const policies = plan.policies ? input.policyRows.map((r, i) => buildPolicy(plan.policies!, r, i, popts)) : [];
   for (const p of policies) issues.push(...p.issues);

@@ -31,8 +31,8 @@ export interface MappingPlan {
   customers: CustomerPlan;
   policies?: PolicyPlan;
   dateFormat: DateFormat;
-  /** sync.policyDateFormat, else sync.dateFormat. */
-  policyDateFormat: DateFormat;
+  /** sync.policyDateFormat when set; policy dates use dateFormat otherwise. */
+  policyDateFormat?: DateFormat;
   /** sync.timeZone: the zone whose day a timestamptz mapped to a date takes. */
   timeZone: string;
 }
@@ -202,7 +202,8 @@ export function resolveMapping(config: Config, catalog: MappingCatalog): { plan?
   const policies = resolvePolicies(config, catalog, ctx);
   checkWatch(config, catalog, ctx);
   if (!customers || (config.policies && !policies)) return { problems: ctx.problems };
-  const plan: MappingPlan = { customers, dateFormat: sync.dateFormat, policyDateFormat, timeZone: sync.timeZone ?? 'UTC' };
+  const plan: MappingPlan = { customers, dateFormat: sync.dateFormat, timeZone: sync.timeZone ?? 'UTC' };
+  if (sync.policyDateFormat) plan.policyDateFormat = sync.policyDateFormat;
   if (policies) plan.policies = policies;
   return { plan, problems: ctx.problems };
 }
