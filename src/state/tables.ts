@@ -30,7 +30,7 @@ export interface SentTable {
   sent_at: Timestamp;
   /** Identifying fields of the last record sent (migration 002), for cancel-policies. */
   identity: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
-  /** Customer fields the last send carried with a value (migration 005); null: not known. */
+  /** Customer fields the last send carried with a value (migration 006); null: not known. */
   valued: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 
@@ -40,7 +40,7 @@ export interface SentPoliciesTable {
   identifiers: ColumnType<Record<string, string>, string, string>;
   status: string | null;
   sent_at: Timestamp;
-  /** Policy fields the last send carried with a value (migration 005); null: not known. */
+  /** Policy fields the last send carried with a value (migration 006); null: not known. */
   valued: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Upgrading state written before the daemon remembered which fields it sent with a value
- * (migration 005): the stored hashes stay valid, so unchanged customers cost no request; each
+ * (migration 006): the stored hashes stay valid, so unchanged customers cost no request; each
  * one is looked at once and learns its field list; a customer whose value was cleared while the
  * daemon was stopped is cleared in CareCycle.
  */
@@ -46,13 +46,13 @@ afterAll(async () => {
   await crm?.end();
 });
 
-describe('upgrade to remembered field lists (migration 005)', () => {
+describe('upgrade to remembered field lists (migration 006)', () => {
   it('re-sends nothing unchanged, learns the lists, and clears what was cleared meanwhile', async () => {
     await enqueueKeys(state, KEYS, 0);
     expect(await loop.once()).toMatchObject({ delivered: 6 });
-    // What an older version leaves behind: the same hashes, no field lists, no migration 005.
+    // What an older version leaves behind: the same hashes, no field lists, no migration 006.
     await sql(url, `ALTER TABLE carecycle_sync.sent DROP COLUMN valued; ALTER TABLE carecycle_sync.sent_policies DROP COLUMN valued;
-                    DELETE FROM carecycle_sync.schema_migrations WHERE version = 5`);
+                    DELETE FROM carecycle_sync.schema_migrations WHERE version = 6`);
     // While it was stopped, customer 2's email was removed in the CRM (and queued).
     await sql(url, `UPDATE customers SET email = NULL WHERE id = 2`);
     await enqueueKeys(state, ['2'], 0);

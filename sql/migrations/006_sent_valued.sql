@@ -1,4 +1,4 @@
--- carecycle-sync state schema, version 5.
+-- carecycle-sync state schema, version 6.
 -- Which fields the last send carried with a value: customer fields by name, custom fields as
 -- `customFields.<key>` (sent.valued), each policy's fields (sent_policies.valued). A field that
 -- is NULL or blank in the CRM now is sent as an explicit null (sync.nullValues: clear) only when
