@@ -72,6 +72,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
 const reasonOf = (s: AbortSignal) => (s.reason instanceof Error ? s.reason.message : 'stop');
 
+/** The answer forms the demo's stand-in uses: today's, the older one without `results`, and one with fields renamed or added. */
+const DEMO_ANSWER_SHAPES = ['current', 'legacy', 'drifted'] as const;
+
 interface Started {
   warnings: () => string[];
   startedAt: number;
@@ -87,8 +90,11 @@ async function startParts(o: DemoOptions, parts: Parts, screen: Screen): Promise
   if (o.stop.aborted) return undefined;
   const apiKey = demoApiKey();
   parts.standIn = await startStandIn({ apiKey, rpm: o.rpm });
+  // CareCycle's documented answers come in more than one form; each demo run meets one of them.
+  const shape = DEMO_ANSWER_SHAPES[Math.floor(Math.random() * DEMO_ANSWER_SHAPES.length)]!;
+  parts.standIn.faults.set({ answerShape: shape });
   const { config, path } = demoConfig({ databaseUrl: db.url, standInUrl: parts.standIn.url, apiKey, requestsPerMinute: o.rpm });
-  screen.message(`  CareCycle stand-in: ${parts.standIn.url} (${o.rpm} requests/min)`);
+  screen.message(`  CareCycle stand-in: ${parts.standIn.url} (${o.rpm} requests/min, answering in the ${shape} form)`);
   // On a terminal the daemon's warnings go into the panel; elsewhere to stderr as usual.
   const ring = logRing(20, o.out.isTTY ? undefined : o.err);
   const log = createLogger({ level: 'warn', destination: ring });
