@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import pg from 'pg';
+import { reachableBinDir } from './reachable-binaries.js';
 
 /**
  * A throwaway Postgres cluster with wal_level=logical, run from server binaries in `binDir`
@@ -88,8 +89,11 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
   const dataDir = join(root, 'data');
   if (ids) chownSync(root, ids.uid, ids.gid);
   const user = ids ? 'postgres' : userInfo().username;
+  let binDir = opts.binDir;
   try {
-    execFileSync(join(opts.binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+    // As root the server runs as `postgres`, who may not be able to enter the checkout (see reachable-binaries.ts).
+    if (ids) binDir = reachableBinDir(opts.binDir, ids, root);
+    execFileSync(join(binDir, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       ...(ids ?? {}),
     });
@@ -110,7 +114,7 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
     const args = ['-D', dataDir, '-p', String(port), '-k', root];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
     stderrTail = '';
-    const c = spawn(join(opts.binDir, 'postgres'), args, {
+    const c = spawn(join(binDir, 'postgres'), args, {
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: opts.ownProcessGroup === true,
       ...(ids ?? {}),
