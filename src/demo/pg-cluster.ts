@@ -101,7 +101,7 @@ export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
     rmSync(root, { recursive: true, force: true });
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
     const hint = ids ? ` (as root the server runs as \`postgres\`, which must be able to read ${opts.binDir} and write /tmp)` : '';
-    throw new Error(`initdb in ${opts.binDir} failed (as ${user}): ${stderr.trim() || (err as Error).message}${hint}`);
+    throw new Error(`initdb in ${opts.binDir} failed (as ${user}): ${stderr.trim() || (err as Error).message}${hint}`, { cause: err });
   }
   writeFileSync(join(dataDir, 'postgresql.auto.conf'), '');
   const settings = { ...DEFAULT_SETTINGS, ...(opts.settings ?? {}) };

@@ -31,6 +31,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     provided = await providePostgres(source, dbPrefix);
   } catch (err) {
     // No `cause`: vitest would print the same message twice.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`Postgres for the ${project.name} tests: ${(err as Error).message}`);
   }
   process.stdout.write(`postgres ${project.name}: ${provided.description}\n`);

@@ -65,7 +65,7 @@ export async function checkServer(url: string): Promise<string> {
   try {
     await c.connect();
   } catch (err) {
-    throw new Error(`${where} is not reachable: ${(err as Error).message}. Fix the URL or start that server, or unset PG_TEST_URL to let the tests start their own Postgres.`);
+    throw new Error(`${where} is not reachable: ${(err as Error).message}. Fix the URL or start that server, or unset PG_TEST_URL to let the tests start their own Postgres.`, { cause: err });
   }
   try {
     const r = await c.query<{ wal_level: string; super: boolean; createdb: boolean; repl: boolean }>(
