@@ -159,7 +159,7 @@ async function oursConsume(config: Config, end: string): Promise<{ ms: number; k
   const done = capture.run(ac.signal);
   const c = new pg.Client({ connectionString: config.source.url });
   await c.connect();
-  let ms = 0;
+  let ms: number;
   try {
     for (;;) {
       const r = await c.query(`SELECT lsn >= $2::pg_lsn AS ok FROM carecycle_sync.checkpoint WHERE slot = $1`, [config.source.slot, end]);

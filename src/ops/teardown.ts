@@ -35,7 +35,7 @@ export interface TeardownResult {
 
 export async function runTeardown(config: Config, opts: TeardownOptions): Promise<TeardownResult> {
   const lines: string[] = [];
-  let incomplete = false;
+  let incomplete: boolean;
   const source = new pg.Client(pgConfig(config, 'source', { application_name: 'carecycle-sync teardown' }));
   await source.connect();
   try {
