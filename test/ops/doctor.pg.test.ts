@@ -174,7 +174,7 @@ describe('doctor on a server with wal_level=replica', () => {
     const wal = check(r, 'wal_level')!;
     expect(wal.ok).toBe(false);
     expect(wal.detail).toBe('wal_level is replica; logical replication needs logical');
-    expect(wal.fix).toMatch(/^ALTER SYSTEM SET wal_level = logical;  -- then restart Postgres/);
+    expect(wal.fix).toMatch(/^ALTER SYSTEM SET wal_level = logical; {2}-- then restart Postgres/);
     expect(formatReport(r)).toMatch(/\[FAIL\] wal_level/);
   });
 });

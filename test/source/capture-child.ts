@@ -23,7 +23,7 @@ const timer = setInterval(() => {
   said = now || said;
 }, 20);
 
-capture
+void capture
   .run(ac.signal)
   .then(() => 0, (err: unknown) => {
     process.stderr.write(`capture failed: ${(err as Error).message}\n`);
