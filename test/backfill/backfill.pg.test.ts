@@ -6,7 +6,7 @@ import { UsageError } from '../../src/errors.js';
 import {
   ensureInitialBackfill, resumeOrStartBackfill, runBackfill, startBackfill, waitForDrain, getRun,
 } from '../../src/backfill/index.js';
-import { crmWithState, demoConfig, migrateState, seedCrm } from './fixture.js';
+import { crmWithState, demoConfig, migrateState, seedCrm } from '../harness/fixtures.js';
 
 const open: Array<{ end(): Promise<void> } | StateDb> = [];
 afterEach(async () => {

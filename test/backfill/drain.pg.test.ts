@@ -12,7 +12,7 @@ import { takeHeldLease } from '../../src/queue/lease.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
 import { PRIORITY } from '../../src/state/tables.js';
 import { runBackfill, startBackfill } from '../../src/backfill/index.js';
-import { crmWithState, demoConfig } from './fixture.js';
+import { crmWithState, demoConfig } from '../harness/fixtures.js';
 
 // Issue 6 asks for 20,000 customers; the default keeps the suite fast on 2 shared cores.
 const CUSTOMERS = Number(process.env.BACKFILL_DRAIN_CUSTOMERS ?? 2000);

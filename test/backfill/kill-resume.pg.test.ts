@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { sql } from '../harness/db.js';
-import { cli, crmWithState, demoRaw, writeConfig } from './fixture.js';
+import { cli, crmWithState, demoRaw, writeConfig } from '../harness/fixtures.js';
 
 const CUSTOMERS = 10_000;
 

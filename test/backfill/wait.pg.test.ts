@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { sql } from '../harness/db.js';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
-import { cli, crmWithState, demoRaw, writeConfig } from './fixture.js';
+import { cli, crmWithState, demoRaw, writeConfig } from '../harness/fixtures.js';
 
 const API_KEY = 'cc_test_wait_key_123';
 let standIn: StandIn | undefined;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { freshDatabase, sql } from '../harness/db.js';
-import { cli, demoRaw, migrateState, writeConfig } from '../backfill/fixture.js';
+import { cli, demoRaw, migrateState, writeConfig } from '../harness/fixtures.js';
 
 async function setupWithDeadLetters() {
   const url = await freshDatabase('dead-letters');

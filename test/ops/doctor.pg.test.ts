@@ -1,8 +1,8 @@
 import { describe, it, expect, inject, afterAll, beforeAll } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { freshDatabase, sql } from '../harness/db.js';
+import { sql } from '../harness/db.js';
+import { crmDatabase, crmSchemaSql } from '../harness/fixtures.js';
 import { startCluster, type PgCluster } from '../harness/pg-cluster.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -12,19 +12,12 @@ import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.j
 import { cliArgs } from '../harness/cli-bundle.js';
 
 const KEY = 'cc_doctor_test_key_123';
-const crmSchema = readFileSync('sql/crm/schema.sql', 'utf8');
 
 function configFor(url: string, baseUrl = 'http://127.0.0.1:9', extra: NodeJS.ProcessEnv = {}): Config {
   return loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: baseUrl, ...extra } }).config;
 }
 const check = (r: DoctorReport, name: string) => r.checks.find((c) => c.name === name);
 const failed = (r: DoctorReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
-
-async function crmDatabase(name: string): Promise<string> {
-  const url = await freshDatabase(name);
-  await sql(url, crmSchema);
-  return url;
-}
 
 let standIn: StandIn;
 const roles: string[] = [];
@@ -169,7 +162,7 @@ describe('doctor on a server with wal_level=replica', () => {
 
   it('reports wal_level with the ALTER SYSTEM fix', { timeout: 60_000 }, async () => {
     cluster = await startCluster({ binDir: inject('pgBinDir'), settings: { wal_level: 'replica' } });
-    await sql(cluster.url, crmSchema);
+    await sql(cluster.url, crmSchemaSql());
     const r = await runDoctor(configFor(cluster.url), { skipApi: true });
     const wal = check(r, 'wal_level')!;
     expect(wal.ok).toBe(false);

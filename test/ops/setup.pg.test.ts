@@ -8,7 +8,7 @@ import { runTeardown } from '../../src/ops/teardown.js';
 import { listMigrations, migrate } from '../../src/state/migrate.js';
 import { ConfigError } from '../../src/errors.js';
 import { sql } from '../harness/db.js';
-import { crmDatabase, demoConfig, slotFor } from '../source/fixtures.js';
+import { crmDatabase, slotFor, streamingConfig } from '../harness/fixtures.js';
 import { testTempDir } from '../harness/tmp.js';
 
 const slotOf = (url: string, slot = slotFor(url)) =>
@@ -25,7 +25,7 @@ function cli(args: string[], env: Record<string, string>) {
 describe('setup', { timeout: 60_000 }, () => {
   it('creates state schema, publication and slot, records the new slot, and is idempotent', async () => {
     const url = await crmDatabase('setup-basic');
-    const config = demoConfig(url);
+    const config = streamingConfig(url);
     const first = await runSetup(config);
     expect(first.slotCreated).toBe(true);
     expect((await slotOf(url))[0]?.plugin).toBe('pgoutput');
@@ -45,7 +45,7 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('names the missing table or column by its config key and creates nothing', async () => {
     const url = await crmDatabase('setup-missing');
-    const config = demoConfig(url, (c) => {
+    const config = streamingConfig(url, (c) => {
       c.policies!.customerKey = 'client_id';
       c.watch = [{ table: 'public.no_such_table', customerKey: 'customer_id' }];
     });
@@ -60,7 +60,7 @@ describe('setup', { timeout: 60_000 }, () => {
   it('refuses a table without primary key or replica identity (publishing it would break the CRM updates)', async () => {
     const url = await crmDatabase('setup-noident');
     await sql(url, 'CREATE TABLE notes (customer_id bigint, body text)');
-    const config = demoConfig(url, (c) => {
+    const config = streamingConfig(url, (c) => {
       c.watch = [{ table: 'notes', customerKey: 'customer_id' }];
     });
     const err = (await runSetup(config).catch((e: unknown) => e)) as ConfigError;
@@ -69,16 +69,16 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('follows a config change: a new watch table is added to the publication', async () => {
     const url = await crmDatabase('setup-follow');
-    await runSetup(demoConfig(url, (c) => { c.watch = []; }));
+    await runSetup(streamingConfig(url, (c) => { c.watch = []; }));
     expect((await pubTables(url)).map((r) => r.t)).toEqual(['public.customers', 'public.policies']);
-    const again = await runSetup(demoConfig(url));
+    const again = await runSetup(streamingConfig(url));
     expect(again.actions.join('\n')).toMatch(/added public\.customer_phones/);
     expect((await pubTables(url)).map((r) => r.t)).toContain('public.customer_phones');
   });
 
   it('is safe when two instances run it at once', async () => {
     const url = await crmDatabase('setup-race');
-    const config = demoConfig(url);
+    const config = streamingConfig(url);
     const results = await Promise.all([runSetup(config), runSetup(config), runSetup(config)]);
     expect(results.filter((r) => r.slotCreated)).toHaveLength(1);
     expect(await slotOf(url)).toHaveLength(1);
@@ -100,7 +100,7 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('--print-sql prints SQL that a DBA can run to the same effect', async () => {
     const url = await crmDatabase('setup-printsql');
-    const config = demoConfig(url);
+    const config = streamingConfig(url);
     // psql runs each statement on its own; a multi-statement query would be one transaction,
     // in which Postgres refuses to create a slot. Run each numbered section separately.
     for (const section of setupSql(config).split(/^(?=-- \d\. )/m)) await sql(url, section);
@@ -113,7 +113,7 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('teardown drops slot and publication, and the state schema with dropState', async () => {
     const url = await crmDatabase('teardown');
-    const config = demoConfig(url);
+    const config = streamingConfig(url);
     await runSetup(config);
     const done = await runTeardown(config, { dropState: false });
     expect(done.incomplete).toBe(false);
@@ -133,7 +133,7 @@ describe('setup', { timeout: 60_000 }, () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/customers\.key: column "customer_no" does not exist in public\.customers/);
 
-    await runSetup(demoConfig(url));
+    await runSetup(streamingConfig(url));
     const refuse = cli(['teardown', '--config', file, '--drop-state'], {});
     expect(refuse.code).toBe(2);
     expect(refuse.err).toMatch(/would drop[\s\S]*replication slot "\w+"[\s\S]*state schema "carecycle_sync"/);

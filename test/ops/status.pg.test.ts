@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { freshDatabase, sql } from '../harness/db.js';
-import { cli, demoRaw, migrateState, seedCrm, writeConfig } from '../backfill/fixture.js';
+import { cli, demoRaw, migrateState, seedCrm, writeConfig } from '../harness/fixtures.js';
 
 const PASSWORD = 'pw-s3cret-status';
 const slots: Array<{ url: string; slot: string }> = [];
