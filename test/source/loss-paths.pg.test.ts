@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import pg from 'pg';
 import { sql } from '../harness/db.js';
 import { crmDatabase, demoConfig } from './fixtures.js';
 import { armPendingInsertFault, armedInserts } from './faults.js';
