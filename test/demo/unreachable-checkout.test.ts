@@ -31,9 +31,10 @@ describe.skipIf(!asRoot || !embedded)('a checkout the postgres user cannot enter
     // As a umask of 077 would leave it: the server binary private to root (it must be copied, not linked).
     chmodSync(join(binDir, 'postgres'), 0o700);
 
-    const cluster = await startCluster({ binDir });
-    const clusterDir = dirname(cluster.dataDir);
-    try {
+    let clusterDir: string;
+    {
+      await using cluster = await startCluster({ binDir });
+      clusterDir = dirname(cluster.dataDir);
       const c = new pg.Client({ connectionString: cluster.url });
       await c.connect();
       try {
@@ -47,9 +48,8 @@ describe.skipIf(!asRoot || !embedded)('a checkout the postgres user cannot enter
       } finally {
         await c.end();
       }
-    } finally {
-      await cluster.destroy();
     }
+    // Leaving the block destroyed the cluster: its directory (data and mirrored binaries) is gone.
     expect(existsSync(clusterDir)).toBe(false);
     // The checkout itself is left as it was: still closed to everyone but root.
     expect(statSync(home).mode & 0o777).toBe(0o700);

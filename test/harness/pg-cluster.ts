@@ -8,18 +8,19 @@ export * from '../../src/demo/pg-cluster.js';
  * SIGTERM): nothing on these machines reaps orphans, so a server left behind keeps its port and
  * temp dir until someone kills it by hand. (`process.exit` is covered in src/demo/pg-cluster.ts.)
  * Only here, not in the demo, which drains its daemon on Ctrl-C before stopping its server.
+ *
+ * The cluster is also disposable: `await using cluster = await startCluster(…)` destroys it when
+ * the block is left, however it is left.
  */
-export async function startCluster(opts: ClusterOptions): Promise<PgCluster> {
+export async function startCluster(opts: ClusterOptions): Promise<PgCluster & AsyncDisposable> {
   const cluster = await startDemoCluster(opts);
   track(cluster);
-  return {
-    ...cluster,
-    destroy: async () => {
-      live.delete(cluster);
-      if (live.size === 0) unlisten();
-      await cluster.destroy();
-    },
+  const destroy = async () => {
+    live.delete(cluster);
+    if (live.size === 0) unlisten();
+    await cluster.destroy();
   };
+  return { ...cluster, destroy, [Symbol.asyncDispose]: destroy };
 }
 
 const live = new Set<PgCluster>();

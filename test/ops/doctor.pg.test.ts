@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sql } from '../harness/db.js';
 import { crmDatabase, crmSchemaSql } from '../harness/fixtures.js';
-import { startCluster, type PgCluster } from '../harness/pg-cluster.js';
+import { startCluster } from '../harness/pg-cluster.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { runSetup } from '../../src/ops/setup.js';
@@ -155,13 +155,8 @@ describe('doctor', () => {
 });
 
 describe('doctor on a server with wal_level=replica', () => {
-  let cluster: PgCluster | undefined;
-  afterAll(async () => {
-    await cluster?.destroy();
-  });
-
   it('reports wal_level with the ALTER SYSTEM fix', { timeout: 60_000 }, async () => {
-    cluster = await startCluster({ binDir: inject('pgBinDir'), settings: { wal_level: 'replica' } });
+    await using cluster = await startCluster({ binDir: inject('pgBinDir'), settings: { wal_level: 'replica' } });
     await sql(cluster.url, crmSchemaSql());
     const r = await runDoctor(configFor(cluster.url), { skipApi: true });
     const wal = check(r, 'wal_level')!;
