@@ -25,6 +25,8 @@ export default defineConfig(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
+      // `let { a, b } = …` where only `a` is reassigned stays as it is (one declaration, not two).
+      'prefer-const': ['error', { destructuring: 'all' }],
       // A leading underscore marks a binding kept on purpose (a rest sibling, an interface's argument).
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
