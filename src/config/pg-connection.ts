@@ -54,7 +54,7 @@ export function readTlsFiles(t: TlsSettings): TlsFiles {
     try {
       out[f] = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`${t.origin[f]}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new Error(`${t.origin[f]}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
     }
   }
   return out;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { FatalError, TransientError } from '../errors.js';
+import { TransientError } from '../errors.js';
 import { writeBatch } from '../queue/enqueue.js';
 import type { StateDb } from '../state/db.js';
 import { PRIORITY } from '../state/tables.js';
