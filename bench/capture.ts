@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- capture`: capture throughput against the library's raw rate, and peak RSS on
- * one huge transaction (DESIGN §2 "memory stays bounded").
+ * one huge transaction (docs/architecture.md, "Guarantees": memory stays bounded).
  *
  * 1. 200,000 single-row updates in 2,000 transactions (half customers, half policies) are
  *    committed while nobody consumes; then two slots that both saw them are drained:

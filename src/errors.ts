@@ -1,5 +1,5 @@
 /**
- * The small error taxonomy of the daemon (STYLE.md "Errors"). Classifiers elsewhere decide by
+ * The small error taxonomy of the daemon. Classifiers elsewhere decide by
  * SQLSTATE or HTTP status and body code, never by message text; these classes carry the verdict.
  */
 

@@ -1,4 +1,4 @@
--- carecycle-sync state schema, version 1 (DESIGN §5).
+-- carecycle-sync state schema, version 1 (docs/state-tables.md).
 -- Applied by `setup` inside the configured schema (search_path is set to it), in one
 -- transaction, under an advisory lock, and recorded in schema_migrations.
 

@@ -13,7 +13,8 @@ import type { Issue, Row } from './build.js';
 import { sentStateReader, type SentState, type SentStateReader } from './sent-state.js';
 
 /**
- * Stage 3 of the pipeline (DESIGN §1.3): customer keys in, one verdict per key out. Reads the
+ * Stage 3 of the pipeline (docs/architecture.md, "Assemble"): customer keys in, one verdict per key
+ * out. Reads the
  * *current* rows (so replica identity, TOAST and change order do not matter), two or three
  * queries per batch whatever its size, and leaves every decision to ./decide.ts.
  */

@@ -6,10 +6,10 @@ import { customerQuery, policyQuery, tableRef } from './query.js';
 import type { MappingCatalog } from './catalog.js';
 
 /**
- * Startup check of the mapping (DESIGN §4): names against the catalog (./mapping.ts), then every
- * `where` and `{sql}` expression prepared against the real table, and finally the assembler's
- * own queries run with no keys. Statements run in a READ ONLY transaction and select no rows
- * (`LIMIT 0`), so a volatile expression is never executed for real.
+ * Startup check of the mapping (docs/config-reference.md): names against the catalog
+ * (./mapping.ts), then every `where` and `{sql}` expression prepared against the real table, and
+ * finally the assembler's own queries run with no keys. Statements run in a READ ONLY transaction
+ * and select no rows (`LIMIT 0`), so a volatile expression is never executed for real.
  */
 interface SqlCheck {
   path: string;

@@ -57,7 +57,7 @@ export interface AssembleResult {
 
 /**
  * Prefix of a `sent.payload_hash` stored for a send after which CareCycle terminated policies
- * by itself (carecycle-api.md §2.4): never equal to a payload's hash, so the customer is sent
+ * by itself (docs/carecycle-api.md, A17): never equal to a payload's hash, so the customer is sent
  * once more, which sets those policies back to their CRM status (that send creates nothing, so
  * it terminates nothing). The rest of the value is the payload's hash.
  */

@@ -2,10 +2,10 @@ import type { Transform } from '../config/schema.js';
 import { ENUM_FIELDS } from '../carecycle/enums.js';
 
 /**
- * The JSON type CareCycle expects for each ACA field (reference/carecycle-api.md §2.6–§2.7).
- * The assembler coerces a mapped value to it after any configured transform and map, so a
- * boolean column or `{sql: "dnc_flag = 'Y'"}` becomes `true`, a date column "MM-DD-YYYY", a phone
- * "(XXX) XXX-XXXX".
+ * The JSON type CareCycle expects for each ACA field (docs/carecycle-api.md, "Customer fields" and
+ * "Policy fields"). The assembler coerces a mapped value to it after any configured transform and
+ * map, so a boolean column or `{sql: "dnc_flag = 'Y'"}` becomes `true`, a date column "MM-DD-YYYY",
+ * a phone "(XXX) XXX-XXXX".
  */
 export type FieldKind = 'string' | 'integer' | 'boolean' | 'date' | 'money' | 'enum' | 'phone' | 'zip';
 
@@ -14,7 +14,7 @@ const BOOLEAN = [
   'isDecisionMaker', 'medicaid', 'veteran', 'socialSecurityDisability', 'doNotCall', 'doNotSMS',
   'doNotEmail', 'doNotMail', 'sepDocumentationReceived', 'wasAgent', 'isRewrite', 'usingSubsidy',
 ];
-// Only dateOfBirth has a documented format; policy dates use the same one (open question 9).
+// Only dateOfBirth has a documented format; policy dates use the same one (docs/carecycle-api.md, A10).
 const DATE = [
   'dateOfBirth', 'effectiveDate', 'enrollmentDate', 'applicationApprovalDate', 'terminationDate',
   'renewalDate', 'cancelledDate', 'sepStartDate', 'sepEndDate', 'sepDocumentationDate',

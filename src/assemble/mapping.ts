@@ -6,9 +6,9 @@ import { coerce, mapKey, type FieldPlan } from './values.js';
 import { splitTableName, type MappingCatalog, type MappingTable } from './catalog.js';
 
 /**
- * DESIGN §4 mapping, resolved against the catalog into a plan the query builder and the record
- * builder use. Every problem is reported with its config key path, so a wrong name fails at
- * startup (exit 2) instead of at the first change.
+ * The config's mapping (docs/config-reference.md), resolved against the catalog into a plan the
+ * query builder and the record builder use. Every problem is reported with its config key path, so
+ * a wrong name fails at startup (exit 2) instead of at the first change.
  */
 export interface TablePlan {
   schema: string;

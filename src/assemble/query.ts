@@ -9,10 +9,10 @@ import type { FieldPlan } from './values.js';
  * Every mapped value is read as `to_jsonb(expr) #>> '{}'` (or as `::text` where that is the same, see PLAIN_TEXT_TYPES): text, in the ISO formats of JSON
  * (dates `YYYY-MM-DD`, timestamps `YYYY-MM-DDTHH:MM:SS±hh:mm`) whatever the session's DateStyle,
  * numerics with all their digits, booleans `true`/`false`. So the pg driver never turns a date
- * into a JS Date at local midnight (pitfalls.md #15), and the transforms see exact values.
+ * into a JS Date at local midnight (docs/replication.md, trap 10), and the transforms see exact values.
  *
- * The table is read under its own name, without an alias (DESIGN §4), so a `{sql}` subquery can
- * refer to the row as `customers.id`.
+ * The table is read under its own name, without an alias (docs/config-reference.md, `{sql}`
+ * fields), so a `{sql}` subquery can refer to the row as `customers.id`.
  */
 export const KEY_ALIAS = '__key';
 export const CUSTOMER_ALIAS = '__customer';

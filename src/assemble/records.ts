@@ -67,9 +67,9 @@ export function payloadHash(value: unknown): string {
 
 /**
  * One record per ≤10 policies, each carrying the same customer fields and identifiers
- * (CareCycle accepts at most 10 policies per record, reference §2.6 #33). A customer with no
+ * (CareCycle accepts at most 10 policies per record, docs/carecycle-api.md, "Request"). A customer with no
  * policies is one record without a `policies` array: whether an empty array deletes anything
- * is not documented (open question 8), so we never send one.
+ * is not documented (docs/carecycle-api.md, A8), so we never send one.
  */
 export function splitPolicies<C extends object, P>(customer: C, policies: readonly P[], max = MAX_POLICIES_PER_RECORD): Array<C & { policies?: P[] }> {
   if (policies.length === 0) return [{ ...customer }];
@@ -134,7 +134,7 @@ export const sameCareCyclePolicy = (a: PolicyIdentifiers, b: PolicyIdentifiers):
   (Boolean(a.carrierAssignedPolicyId) && a.carrierAssignedPolicyId === b.carrierAssignedPolicyId);
 
 /**
- * What to do with vanished policies (DESIGN §1 "Deletes"): each is sent once more with
+ * What to do with vanished policies (docs/architecture.md, "Deletes"): each is sent once more with
  * `onPolicyDelete` as its status using the remembered identifiers, then forgotten. Nothing is
  * sent for a policy that moved to another customer (its new owner's record carries it), one
  * already last sent with that status, one without identifiers, or when the setting is `ignore`,

@@ -1,10 +1,11 @@
 import type { Transform } from '../config/schema.js';
 
 /**
- * The value transforms of DESIGN §4, as pure functions over the text Postgres gives us.
+ * The value transforms of the config (docs/config-reference.md), as pure functions over the text
+ * Postgres gives us.
  *
  * Every value is read from SQL as text (`to_jsonb(expr) #>> '{}'`, see ./query.ts), so a date
- * never becomes a JS Date at local midnight (reference/pitfalls.md #15) and a numeric keeps its
+ * never becomes a JS Date at local midnight (docs/replication.md, trap 10) and a numeric keeps its
  * digits. A transform either returns the ACA value or a reason the record cannot be valid.
  */
 export type AcaValue = string | number | boolean;
@@ -25,11 +26,11 @@ const show = (v: unknown) => JSON.stringify(v);
 const PHONE_EXTENSION = /\s*(?:,|;)?\s*(?:x|ext\.?|extn\.?|extension|#)\s*\d{1,6}$/i;
 
 /**
- * Phone → `(XXX) XXX-XXXX`, one of the three formats CareCycle accepts (reference §2.6 #3).
- * Punctuation and spaces are dropped; 11 digits are fine when the first is the country code 1.
- * An extension is dropped (CareCycle has no field for it). A number written with another
- * country code (`+49 30 123456`) is refused rather than read as ten US digits, and so is one
- * whose area code cannot be North American (it never starts with 0 or 1).
+ * Phone → `(XXX) XXX-XXXX`, one of the three formats CareCycle accepts (docs/carecycle-api.md,
+ * "Customer fields"). Punctuation and spaces are dropped; 11 digits are fine when the first is the
+ * country code 1. An extension is dropped (CareCycle has no field for it). A number written with
+ * another country code (`+49 30 123456`) is refused rather than read as ten US digits, and so is
+ * one whose area code cannot be North American (it never starts with 0 or 1).
  */
 export function phone(input: AcaValue): TransformResult {
   const text = String(input).trim();

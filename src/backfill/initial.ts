@@ -5,8 +5,8 @@ import { anyRunExists, INITIAL_BACKFILL_DOC, unfinishedRun } from './runs.js';
 import { BackfillBusyError, runBackfill, startBackfill, withBackfillLock, type RunOptions, type RunResult } from './run.js';
 
 /**
- * For `run`: "a first run on a new slot backfills automatically" (DESIGN §1.5), and a daemon
- * killed while enqueueing finishes the job.
+ * For `run`: "a first run on a new slot backfills automatically" (docs/architecture.md,
+ * "Backfill"), and a daemon killed while enqueueing finishes the job.
  *
  * Contract with `setup` (src/ops/setup.ts): creating a NEW slot writes the runtime document
  * `initial_backfill` = {slot, slotLsn, createdAt, status: 'requested'} (`setup --print-sql` has

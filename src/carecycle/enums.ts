@@ -1,6 +1,6 @@
 /**
  * Enumerations and field names of the CareCycle ACA sync contract, as `as const` arrays.
- * Source: ../shared/reference/carecycle-api.md §2.6–§2.7 and §1.4. The zod schemas in
+ * Source: docs/carecycle-api.md ("Customer fields", "Policy fields", "Errors"). The zod schemas in
  * `schema.ts`, the config validation and the stand-in all derive from these arrays.
  */
 
@@ -65,13 +65,13 @@ export const MAX_RECORDS_PER_REQUEST = 100;
 export const MAX_POLICIES_PER_RECORD = 10;
 export const MAX_CUSTOM_FIELDS_PER_RECORD = 50;
 
-/** Time-zone abbreviations the API accepts besides IANA names (§2.6 row 6). */
+/** Time-zone abbreviations the API accepts besides IANA names (docs/carecycle-api.md, "Customer fields"). */
 export const TIMEZONE_ABBREVIATIONS = ['EST', 'CST', 'MST', 'PST'] as const;
 export type TimezoneAbbreviation = (typeof TIMEZONE_ABBREVIATIONS)[number];
 
 /**
- * Enum-like policy fields whose full value lists are NOT FOUND (§6 q11): only these documented
- * example values are known. The schema accepts any string ≤ 255 for them.
+ * Enum-like policy fields whose full value lists are not documented (docs/carecycle-api.md, A12):
+ * only these documented example values are known. The schema accepts any string ≤ 255 for them.
  */
 export const KNOWN_ENUM_EXAMPLES = {
   electionPeriod: ['IEP'],

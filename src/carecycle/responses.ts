@@ -1,12 +1,13 @@
 /**
- * Response and error bodies of `POST /v2/sync/aca` (carecycle-api.md §1.3–§1.4, §2.8). Part of
- * the contract module: import them through `schema.ts`. Unknown keys pass (kept, or dropped where said), since
- * the newer response's exact JSON is NOT FOUND and the API may add fields.
+ * Response and error bodies of `POST /v2/sync/aca` (docs/carecycle-api.md, "Rate limit", "Errors",
+ * "Responses"). Part of the contract module: import them through `schema.ts`. Unknown keys pass (kept, or
+ * dropped where said), since the newer response's exact JSON is not documented (A18) and the API may add
+ * fields.
  */
 import { z } from 'zod';
 import { API_ERROR_CODES } from './enums.js';
 
-/** §2.8(a): one failed record. What `id` is, and whether it can be null, is NOT FOUND. */
+/** docs/carecycle-api.md "Responses": one failed record. What `id` is, and whether it can be null, is unknown. */
 export const syncErrorItemSchema = z.looseObject({
   id: z.string().nullable().optional(),
   externalId: z.string().nullable().optional(),
@@ -14,9 +15,9 @@ export const syncErrorItemSchema = z.looseObject({
 });
 
 /**
- * §2.8(b): a policy the request changed; `previousStatus` null means it was just created.
- * Results echo whole customers and policies: other keys pass but are dropped from the parsed
- * value, which saves copying every echoed field of 100 results per response.
+ * docs/carecycle-api.md "Responses": a policy the request changed; `previousStatus` null means it
+ * was just created. Results echo whole customers and policies: other keys pass but are dropped from
+ * the parsed value, which saves copying every echoed field of 100 results per response.
  */
 export const resultPolicySchema = z.object({
   id: z.string().optional(),
@@ -29,8 +30,9 @@ export const resultPolicySchema = z.object({
 });
 
 /**
- * §2.8(b): a full customer record (webhook payload shape, §4.6) plus the policies changed.
- * The exact key names are NOT FOUND; extra fields pass (dropped, as above). Our stand-in uses `policies`.
+ * The newer shape: a full customer record (the webhook payload's shape) plus the policies changed.
+ * The exact key names are not documented; extra fields pass (dropped, as above). Our stand-in uses
+ * `policies`.
  */
 export const syncResultSchema = z.object({
   id: z.string(),
@@ -86,19 +88,19 @@ export function readSyncAnswer(json: unknown): SyncAnswer | undefined {
   return answer;
 }
 
-/** §1.4: every error body. */
+/** docs/carecycle-api.md "Errors": every error body. */
 export const apiErrorBodySchema = z.looseObject({
   message: z.string(),
   code: z.string(),
 });
 
-/** §1.3: the 429 body; `retryAfter` in seconds. */
+/** docs/carecycle-api.md "Rate limit": the 429 body; `retryAfter` in seconds. */
 export const rateLimitBodySchema = apiErrorBodySchema.extend({
   code: z.literal('RATE_LIMIT_EXCEEDED'),
   retryAfter: z.number().nonnegative(),
 });
 
-/** §1.4: one validation issue, laid out like a zod issue. */
+/** docs/carecycle-api.md "Errors": one validation issue, laid out like a zod issue. */
 export const validationIssueSchema = z.looseObject({
   path: z.array(z.union([z.string(), z.number()])),
   message: z.string(),

@@ -1,16 +1,16 @@
 /**
  * The CareCycle `POST /v2/sync/aca` contract as zod schemas: the one module the assembler, the
- * delivery client and the stand-in all import. Facts: ../shared/reference/carecycle-api.md §1.4
- * (error bodies), §2.5–§2.8 (request, customer and policy fields, responses).
+ * delivery client and the stand-in all import. Facts and assumptions: docs/carecycle-api.md
+ * ("Errors", "Request", "Customer fields", "Policy fields", "Responses", and the assumptions).
  *
- * Where the fact sheet says a constraint is NOT FOUND, the field is kept and accepts a string of
+ * Where a constraint is not documented, the field is kept and accepts a string of
  * at most 255 characters (our strict stand-in then catches anything absurd). Where it documents
  * one, we enforce it exactly, choosing the stricter reading when two snapshots disagree
  * (postalCode: exactly 5 characters, from the old fumadocs snapshot).
  *
  * Objects are strict (unknown keys rejected): a mapping typo such as `clientCustomerId` or
  * `policyType` must fail here, before it costs an API call, instead of being silently dropped.
- * Optional fields also accept `null` (the fact sheet marks customer fields nullable; for policy
+ * Optional fields also accept `null` (the documentation marks customer fields nullable; for policy
  * fields nullability is not documented, and a NULL CRM column has to be sendable somehow).
  */
 import { z } from 'zod';
@@ -28,14 +28,14 @@ import { objectCheck } from './quick-check.js';
 
 // ---------------------------------------------------------------- field formats
 
-/** §2.6 row 3: the three accepted phone formats, nothing else (no dashes-only, no spaces). */
+/** "Customer fields": the three accepted phone formats, nothing else (no dashes-only, no spaces). */
 export const PHONE_PATTERN = /^(?:\+1\d{10}|\d{10}|\(\d{3}\) \d{3}-\d{4})$/;
 
-/** §2.6 row 12, verbatim: each separator checked on its own, days not checked against months. */
+/** "Customer fields" regex, verbatim: each separator checked on its own, days not checked against months. */
 export const DATE_OF_BIRTH_PATTERN = /^(0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])[-/]\d{4}$/;
 
 /**
- * Policy dates (effectiveDate, terminationDate, …): the format is NOT documented (§6 q9). We
+ * Policy dates (effectiveDate, terminationDate, …): the format is not documented (A10). We
  * accept the one date format the API does document, dateOfBirth's MM-DD-YYYY / MM/DD/YYYY, and
  * ISO YYYY-MM-DD, which sync.policyDateFormat can choose; the assembler sends the one configured.
  */
@@ -43,13 +43,13 @@ export const POLICY_DATE_PATTERN = /^(?:(0[1-9]|1[0-2])[-/](0[1-9]|[12]\d|3[01])
 
 /**
  * Money strings (monthlyPremium, commissions, subsidyAmount, …): the format is NOT documented
- * (§6 q10). We choose plain decimal: optional minus, digits, at most two decimals ("123.45",
+ * (A11). We choose plain decimal: optional minus, digits, at most two decimals ("123.45",
  * "-5", "0.5"); no currency sign, no thousands separator, no exponent.
  */
 export const MONEY_PATTERN = /^-?\d+(\.\d{1,2})?$/;
 
 /**
- * §2.6 row 6: an IANA zone name (Area/Location, e.g. America/Argentina/Buenos_Aires) or one of
+ * "Customer fields": an IANA zone name (Area/Location, e.g. America/Argentina/Buenos_Aires) or one of
  * the four documented abbreviations. "UTC" and Alaska/Hawaii abbreviations are not documented.
  */
 export const IANA_TIMEZONE_PATTERN = /^[A-Z][A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+$/;
@@ -75,7 +75,7 @@ const timezone = z
 
 // ---------------------------------------------------------------- request
 
-/** §2.7: one ACA policy. No policy field is documented as required. */
+/** "Policy fields": one ACA policy. No policy field is documented as required. */
 export const acaPolicySchema = z.strictObject({
   planName: unknownStr(),
   planCode: unknownStr(),
@@ -90,7 +90,7 @@ export const acaPolicySchema = z.strictObject({
   planState: opt(str(2)),
   planCounty: unknownStr(),
   carrierAssignedPolicyId: unknownStr(),
-  /** Omitted → the server stores `Active` (§2.1). */
+  /** Omitted → the server stores `Active` ("Request"). */
   status: opt(z.enum(POLICY_STATUSES)),
   applicationApprovalDate: policyDate(),
   terminationDate: policyDate(),
@@ -118,7 +118,7 @@ export const acaPolicySchema = z.strictObject({
   wasAgent: bool(),
   /** Enum with an unknown list; `New Business` is the one documented value. */
   writtenAs: unknownStr(),
-  /** A string in the documented example, not a boolean (§2.7 row 39). */
+  /** A string in the documented example, not a boolean ("Policy fields"). */
   isReplacing: unknownStr(),
   isRewrite: bool(),
   reasonForPurchase: unknownStr(),
@@ -140,7 +140,7 @@ export const acaPolicySchema = z.strictObject({
   exchangeStatus: unknownStr(),
 });
 
-/** §2.6 row 32: `{fieldKey, value}`; lengths and required-ness NOT FOUND, so strings ≤ 255. */
+/** "Request": `{fieldKey, value}`; lengths and required-ness not documented (A13), so strings ≤ 255. */
 export const customFieldSchema = z.strictObject({
   fieldKey: str(255).min(1, 'must not be empty'),
   value: z.string().max(255, 'at most 255 characters').nullable(),
@@ -177,13 +177,13 @@ const customerShape = z.strictObject({
   doNotEmail: bool(),
   doNotMail: bool(),
   healthSherpaCustomerId: opt(str(255)),
-  /** Length NOT FOUND; the stored clientCustomerId is ≤ 255 (CUS-U). */
+  /** Length not documented (A13); the stored clientCustomerId is ≤ 255 on the customer PATCH endpoint. */
   externalId: opt(str(255).min(1, 'must not be empty')),
   customFields: opt(z.array(customFieldSchema).max(MAX_CUSTOM_FIELDS_PER_RECORD, `at most ${MAX_CUSTOM_FIELDS_PER_RECORD} custom fields`)),
   policies: opt(z.array(acaPolicySchema).max(MAX_POLICIES_PER_RECORD, `at most ${MAX_POLICIES_PER_RECORD} policies`)),
 });
 
-/** TCPA: postalCode or timezone must be given (§2.6 rows 5–6). */
+/** TCPA: postalCode or timezone must be given ("Customer fields"). */
 export const hasTcpaLocation = (r: { postalCode?: unknown; timezone?: unknown }): boolean =>
   (r.postalCode ?? null) !== null || (r.timezone ?? null) !== null;
 
@@ -211,7 +211,7 @@ export function quickSyncRequest(body: unknown): body is SyncRequest {
   return true;
 }
 
-/** §2.5: `{ records: [...] }`, 1–100 records. */
+/** "Request": `{ records: [...] }`, 1–100 records. */
 export const syncRequestSchema = z.strictObject({
   records: z
     .array(acaRecordSchema)

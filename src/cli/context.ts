@@ -28,8 +28,9 @@ export function withConfigOption(cmd: Command): Command {
 }
 
 /**
- * Wraps a command action: prints errors without secrets, and sets the exit code of DESIGN §3
- * (0 ok, 1 runtime failure, 2 usage or config). An action may return a number to choose its code.
+ * Wraps a command action: prints errors without secrets, and sets the exit code
+ * (docs/architecture.md, "External contract") (0 ok, 1 runtime failure, 2 usage or config). An
+ * action may return a number to choose its code.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void) {
   return async (...args: A): Promise<void> => {

@@ -1,5 +1,5 @@
 /**
- * `${VAR}` and `${VAR:-default}` interpolation over a parsed YAML tree (DESIGN §4). Working on
+ * `${VAR}` and `${VAR:-default}` interpolation over a parsed YAML tree (docs/config-reference.md). Working on
  * the tree, not the text, keeps key paths for error messages and means a value can never inject
  * YAML. A string that is exactly `${VAR}` with VAR unset becomes absent, and the variable is
  * remembered so a "required" error can say which variable to set. A value that is exactly one

@@ -23,7 +23,7 @@ export interface LoadedConfig {
 }
 
 /**
- * Reads, interpolates, applies environment overrides (DESIGN §3) and validates the config.
+ * Reads, interpolates, applies environment overrides (docs/config-reference.md) and validates the config.
  * Throws ConfigError (exit 2) listing every problem as `file: key.path: expected …, found …`.
  */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {

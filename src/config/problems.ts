@@ -3,10 +3,10 @@ import type { z } from 'zod';
 /**
  * Turns zod issues into the lines an operator reads: `file: key.path: what was expected, found
  * what`, naming the environment variable a value came from or could come from. Values of secret
- * keys are described, never shown (DESIGN §2: the API key never appears in output).
+ * keys are described, never shown (docs/architecture.md, "Guarantees": the API key never appears in output).
  */
 
-/** Config keys the environment can set (DESIGN §3). */
+/** Config keys the environment can set (docs/architecture.md, "External contract"). */
 export const ENV_FOR_KEY: Readonly<Record<string, string>> = {
   'source.url': 'DATABASE_URL',
   'state.url': 'STATE_DATABASE_URL',

@@ -4,7 +4,7 @@ import { SSL_MODES } from './pg-tls.js';
 import { ALERT_EVENTS } from '../ops/alerts/conditions.js';
 
 /**
- * The one config schema (DESIGN §4). Every field is described: the README's config reference is
+ * The one config schema. Every field is described: the README's config reference is
  * generated from these descriptions. Parsed once by `loadConfig`, then passed down.
  */
 

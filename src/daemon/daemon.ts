@@ -1,5 +1,5 @@
 /**
- * The composition root of `carecycle-sync run` (DESIGN §1, STYLE "one composition root"):
+ * The composition root of `carecycle-sync run` (docs/architecture.md, "The pipeline"):
  * setup (idempotent) → mapping checked against the catalog → capture and delivery as services
  * → health and metrics → the initial backfill of a new slot. Resources are released in reverse
  * order of acquisition.

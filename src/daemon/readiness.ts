@@ -1,7 +1,8 @@
 /**
- * Readiness means "data flows" (pitfalls #3): the replication stream is connected, the state
- * database answers, our own heartbeat came back through the stream recently, and CareCycle is
- * not rejecting the key. A green /readyz on a stalled daemon is what we refuse to ship.
+ * Readiness means "data flows" (docs/architecture.md, "External contract"): the replication stream
+ * is connected, the state database answers, our own heartbeat came back through the stream
+ * recently, and CareCycle is not rejecting the key. A green /readyz on a stalled daemon is what we
+ * refuse to ship.
  */
 import type { Readiness } from '../ops/health.js';
 import type { CaptureStatus } from '../source/capture.js';

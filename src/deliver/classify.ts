@@ -1,7 +1,7 @@
 /**
- * Pure verdict on one HTTP answer from `/v2/sync/aca` (STYLE.md: classify HTTP by status and
+ * Pure verdict on one HTTP answer from `/v2/sync/aca` (classified by status and
  * body `code`, never by message text). The status numbers of error bodies are NOT documented
- * (carecycle-api.md §1.5), so the body `code` counts as much as the status.
+ * (docs/carecycle-api.md, A1), so the body `code` counts as much as the status.
  */
 import { apiErrorBodySchema, readSyncAnswer, validationIssueSchema, type SyncAnswer, type ValidationIssue } from '../carecycle/schema.js';
 import { scrub } from '../log/secrets.js';

@@ -1,8 +1,8 @@
 /**
- * The CareCycle delivery client (DESIGN §1.4): turns records into `/v2/sync/aca` requests of at
- * most 100 records, inside the rate limit, and returns one typed outcome per record. It knows
- * nothing about the pending queue; the delivery loop built on top decides what to do with each
- * outcome (remove from pending, dead-letter) and when to call again.
+ * The CareCycle delivery client (docs/architecture.md, "Deliver"): turns records into
+ * `/v2/sync/aca` requests of at most 100 records, inside the rate limit, and returns one typed
+ * outcome per record. It knows nothing about the pending queue; the delivery loop built on top
+ * decides what to do with each outcome (remove from pending, dead-letter) and when to call again.
  */
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/secrets.js';

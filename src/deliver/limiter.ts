@@ -1,6 +1,7 @@
 /**
- * The request limiter (DESIGN §1.4): never more than `limit` requests in any rolling window of
- * `windowMs`, spread evenly under sustained load, a lone request under light load at once.
+ * The request limiter (docs/architecture.md, "Deliver"): never more than `limit` requests in any
+ * rolling window of `windowMs`, spread evenly under sustained load, a lone request under light load
+ * at once.
  *
  * It is a sliding log, not a token bucket: a bucket that starts full lets `limit` through at
  * once and then `limit` more as it refills, i.e. twice the limit inside the first window. Here

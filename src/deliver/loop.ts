@@ -1,8 +1,9 @@
 /**
- * The delivery loop (DESIGN §1.3–§1.4): pending keys → assembled records → CareCycle → settled
- * state. It waits for a request slot *before* claiming keys, so under heavy load the keys that
- * piled up meanwhile travel together and the limiter itself produces full batches, while under
- * light load a change goes out at once. It holds nothing but the keys of one batch.
+ * The delivery loop (docs/architecture.md, "Assemble" and "Deliver"): pending keys → assembled
+ * records → CareCycle → settled state. It waits for a request slot *before* claiming keys, so under
+ * heavy load the keys that piled up meanwhile travel together and the limiter itself produces full
+ * batches, while under light load a change goes out at once. It holds nothing but the keys of one
+ * batch.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Assembler } from '../assemble/index.js';
@@ -251,7 +252,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     log.debug({ keys: claimed.length, records, ...counts }, 'batch settled');
   }
 
-  /** CareCycle terminated policies by itself (a new policy ends year-old ones, carecycle-api.md §2.4). */
+  /** CareCycle terminated policies by itself: a new policy ends year-old ones (docs/carecycle-api.md, A17). */
   function reportAutoTerminated(key: string, policies: string[], restoring: boolean) {
     if (restoring) {
       log.warn({ key, policies }, 'CareCycle terminated these policies again right after we restored them; leaving them as CareCycle has them');

@@ -26,8 +26,8 @@ export type RecordOutcome =
       status: 'delivered';
       customerId?: string;
       /**
-       * Policies CareCycle terminated by itself while applying this record (carecycle-api.md
-       * §2.4: creating a policy terminates the customer's year-old ones), named by identifier
+       * Policies CareCycle terminated by itself while applying this record (docs/carecycle-api.md,
+       * A17: creating a policy terminates the customer's year-old ones), named by identifier
        * or CareCycle id. Absent when there were none.
        */
       autoTerminated?: string[];

@@ -2,7 +2,7 @@
  * The delivery loop's side of the `pending` queue: claim the next keys, and settle their
  * verdicts in one state transaction. A pending row is removed only if its version is the one we
  * claimed: a change captured while the request was in flight bumped it, and the row stays for
- * the next pass (DESIGN §1.4).
+ * the next pass (docs/state-tables.md, `pending`).
  */
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';

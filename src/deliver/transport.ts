@@ -1,6 +1,6 @@
 /**
  * The narrow HTTP interface the delivery client needs, so tests hand it a real stand-in URL
- * and nothing else (STYLE.md "Narrow interfaces"). The production transport is an undici Pool:
+ * and nothing else. The production transport is an undici Pool:
  * keep-alive connections to one origin, connect/headers/body timeouts; or a ProxyAgent when a
  * proxy applies (./dispatcher.ts).
  */

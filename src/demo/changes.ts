@@ -1,6 +1,6 @@
 /**
  * The kinds of change the demo's generator makes to the sample CRM, how often, and the SQL of
- * each. Every kind exercises one path of the pipeline (DESIGN §4): a mapped field re-sends the
+ * each. Every kind exercises one path of the pipeline (docs/architecture.md): a mapped field re-sends the
  * customer, an unmapped column is skipped as unchanged, a deleted policy is sent once as
  * Cancelled, a soft-deleted customer leaves `customers.where`, a bad row is dead-lettered, and
  * an email or lead source removed in the CRM is cleared in CareCycle (sent once as null).

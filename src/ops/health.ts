@@ -5,11 +5,11 @@ import { scrub } from '../log/secrets.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * Health and metrics over HTTP on `PORT` (DESIGN §3):
+ * Health and metrics over HTTP on `PORT` (docs/architecture.md, "External contract"):
  *   /healthz  200 while the process is alive (liveness: restart me only if this stops answering)
  *   /readyz   200 or 503 with the checks as JSON (readiness means "data flows": replication
  *             connected, state DB reachable, heartbeat seen recently, API key not rejected;
- *             see pitfalls.md #3 — a green check on a stalled stream is the failure to avoid)
+ *             a green check on a stalled stream is the failure to avoid)
  *   /metrics  Prometheus text
  * The `run` command supplies the readiness function; this module only serves it.
  */

@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
- * The daemon's Prometheus metrics (DESIGN §3), on a registry of its own rather than prom-client's
- * global one, so that two daemons in one process (tests, the demo) never share counters.
+ * The daemon's Prometheus metrics (docs/architecture.md, "External contract"), on a registry of its
+ * own rather than prom-client's global one, so that two daemons in one process (tests, the demo)
+ * never share counters.
  *
  * Counters and the latency histogram are updated where things happen (source, deliver).
  * Gauges that describe stored state (queue depth, dead letters, slot lag, backfill) are

@@ -2,11 +2,12 @@ import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
 
 /**
- * Writing customer keys into `pending` (DESIGN §1.2). One statement per batch upserts the keys:
- * a new key is inserted; a queued key gets its version bumped (so an in-flight delivery does
- * not delete it), priority = least(old, new) (a live change overtakes a backfill entry), and
- * last_enqueued_at = now(). When a checkpoint is given it is written in the SAME transaction:
- * the LSN becomes durable exactly when its keys do, and is confirmed to Postgres only after.
+ * Writing customer keys into `pending` (docs/architecture.md, "Durability order"). One statement
+ * per batch upserts the keys: a new key is inserted; a queued key gets its version bumped (so an
+ * in-flight delivery does not delete it), priority = least(old, new) (a live change overtakes a
+ * backfill entry), and last_enqueued_at = now(). When a checkpoint is given it is written in the
+ * SAME transaction: the LSN becomes durable exactly when its keys do, and is confirmed to Postgres
+ * only after.
  */
 
 export interface Checkpoint {

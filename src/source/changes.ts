@@ -2,9 +2,10 @@ import type { Config } from '../config/schema.js';
 import { qualifiedName } from '../ops/catalog.js';
 
 /**
- * Which customers a row change touches (DESIGN §1.1): pure functions over the decoded change.
- * Values arrive as Postgres' text output (the stream installs identity parsers), so a key is its
- * canonical text whatever its type: bigint stays "9007199254740993", a date stays "2024-02-29".
+ * Which customers a row change touches (docs/architecture.md, "Source"): pure functions over the
+ * decoded change. Values arrive as Postgres' text output (the stream installs identity parsers), so
+ * a key is its canonical text whatever its type: bigint stays "9007199254740993", a date stays
+ * "2024-02-29".
  */
 
 export type TableRole = 'customers' | 'policies' | 'watch';

@@ -3,7 +3,7 @@ import type { Lsn } from './lsn.js';
 /**
  * The pure decisions of the capture loop: when to flush keys into `pending`, which LSN a flush
  * makes durable, and when a keepalive position may be confirmed. The loop around them only
- * does I/O. Durability order (DESIGN §2): keys and checkpoint commit in one state transaction,
+ * does I/O. Durability order (docs/architecture.md): keys and checkpoint commit in one state transaction,
  * THEN the LSN is confirmed to Postgres.
  */
 

@@ -4,7 +4,8 @@ import type pg from 'pg';
  * The heartbeat: a transactional logical message written into the WAL on an interval. It comes
  * back through our own stream, which proves the stream is alive end to end (readiness), and its
  * commit gives the slot a position to confirm even when the watched tables are idle while others
- * are busy (pitfalls #1). Transactional, so it is decoded in commit order like a change.
+ * are busy (docs/architecture.md, "Durability order"). Transactional, so it is decoded in commit
+ * order like a change.
  */
 export const HEARTBEAT_PREFIX = 'carecycle_sync';
 

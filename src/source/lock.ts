@@ -1,10 +1,10 @@
 import pg from 'pg';
 
 /**
- * One consumer per slot (pitfalls #12): a session-level advisory lock, keyed by the slot name,
- * held on a dedicated connection to the source database for as long as this instance streams.
- * When the process dies its session ends and the lock is free for a standby. The same
- * connection runs capture's small source queries (slot position, heartbeat).
+ * One consumer per slot (docs/architecture.md, "The slot lock"): a session-level advisory lock,
+ * keyed by the slot name, held on a dedicated connection to the source database for as long as this
+ * instance streams. When the process dies its session ends and the lock is free for a standby. The
+ * same connection runs capture's small source queries (slot position, heartbeat).
  */
 export class SlotLock {
   private client: pg.Client | null = null;

@@ -1,7 +1,7 @@
 /**
  * LSNs as BigInt. The library hands them out unpadded ("2/2C3EDB0") from the stream header and
  * zero-padded ("00000002/02C3EDB0", or null for 0/0) inside messages; compared as strings they
- * sort wrongly, so everything here converts to BigInt first (replication.md #11).
+ * sort wrongly, so everything here converts to BigInt first (docs/replication.md, trap 11).
  */
 export type Lsn = bigint;
 

@@ -4,8 +4,8 @@ import { formatLsn, parseLsn, type Lsn } from './lsn.js';
 import type { ClientConfig } from 'pg';
 
 /**
- * The one module that touches pg-logical-replication (STYLE.md "Replication"). Its defaults
- * lose data (replication.md #1–#5), so it is always configured with
+ * The one module that touches pg-logical-replication. Its defaults
+ * lose data (docs/replication.md, traps 1–5), so it is always configured with
  * acknowledge {auto: false, timeoutSeconds: 0} and flowControl on, and the caller sends every
  * standby status update itself, carrying only LSNs whose keys are durable.
  */
@@ -44,7 +44,7 @@ export interface StreamOptions {
 /**
  * Column values are left as Postgres' text output: each Relation message's parsers are replaced
  * by the identity before any tuple of that relation is parsed (parse() runs on arrival, in
- * order). This is the fix for replication.md #10 (a `date` parsed as local midnight shifts with
+ * order). This is the fix for docs/replication.md, trap 10 (a `date` parsed as local midnight shifts with
  * the process timezone) without touching the global pg.types that the rest of the process uses,
  * and it skips parsing values capture never reads. Messages are counted as they arrive.
  */

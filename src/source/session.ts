@@ -35,8 +35,8 @@ export interface SessionOptions {
 /**
  * One replication connection, from START_REPLICATION until it fails or is stopped. Keys go into
  * a KeyBuffer; a flush writes them with the checkpoint in one state transaction and only then
- * confirms the LSN (DESIGN §1.2). At most one flush is in flight while the next buffer fills, so
- * memory stays at ≤ 2 × flushMaxKeys keys whatever the transaction size.
+ * confirms the LSN (docs/architecture.md, "Durability order"). At most one flush is in flight while
+ * the next buffer fills, so memory stays at ≤ 2 × flushMaxKeys keys whatever the transaction size.
  */
 export class CaptureSession {
   private readonly stream: ReplicationStream;

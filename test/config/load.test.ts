@@ -52,7 +52,7 @@ describe('loadConfig', () => {
     expect(message).toContain('CARECYCLE_SYNC_CONFIG');
   });
 
-  it('lets the environment override the file (DESIGN §3)', () => {
+  it('lets the environment override the file', () => {
     const path = file(`
 source: { url: "postgres://file@h/crm" }
 state: { url: "postgres://file@h/state" }

@@ -1,5 +1,5 @@
 /**
- * The daemon's HTTP surface against real failures (issue 7): /readyz turns 503 when Postgres
+ * The daemon's HTTP surface against real failures: /readyz turns 503 when Postgres
  * stops and 200 again by itself when it is back; a key CareCycle rejects turns it 503 until the
  * key works again; /healthz answers throughout; /metrics is Prometheus text whose counters
  * agree with what the stand-in actually received.

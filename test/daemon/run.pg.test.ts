@@ -47,7 +47,7 @@ async function insertCustomer(fields: Record<string, unknown>, policies = 1): Pr
   const [c] = await q(`INSERT INTO customers (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id::text AS id`, Object.values(row));
   const id = c!.id as string;
   // Effective dates within the last year: CareCycle terminates a customer's policies older than
-  // a year whenever it creates a new one (carecycle-api.md §2.4), which a split send would do.
+  // a year whenever it creates a new one (docs/carecycle-api.md, A17), which a split send would do.
   if (policies > 0) {
     await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
              SELECT $1::bigint, 'HS-' || $1::text || '-' || n, 'CP-' || $1::text || '-' || n, 'active', current_date - n, 200 + n

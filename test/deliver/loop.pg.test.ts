@@ -133,7 +133,7 @@ describe('delivery loop', () => {
 
   it('a split customer whose year-old policies CareCycle terminated on its own is sent once more and ends as in the CRM', async () => {
     // 11 policies effective two years ago: two records. The second one creates policy 11,
-    // and CareCycle then terminates the customer's year-old policies (carecycle-api.md §2.4),
+    // and CareCycle then terminates the customer's year-old policies (docs/carecycle-api.md, A17),
     // i.e. the ten of the first record, which the CRM still has as active.
     const [c] = await sql<{ id: string }>(url, `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, dnc_flag, lead_source)
       VALUES ('Olga', 'Old', '555-010-4242', 'olga@example.com', '02134', '1960-05-05', 'F', 'N', 'web') RETURNING id::text AS id`);

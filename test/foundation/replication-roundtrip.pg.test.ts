@@ -5,7 +5,7 @@ import { freshDatabase, sql } from '../harness/db.js';
 /**
  * The harness's Postgres does what the daemon needs, on every major of the matrix: a
  * publication and a pgoutput slot stream an insert to pg-logical-replication (proto v1, manual
- * acknowledgement as STYLE.md prescribes), and the slot moves only when we acknowledge.
+ * acknowledgement, docs/replication.md traps 1–2), and the slot moves only when we acknowledge.
  */
 describe(`logical replication round trip (PostgreSQL ${inject('pgVersion')})`, () => {
   let service: LogicalReplicationService | undefined;

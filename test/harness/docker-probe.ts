@@ -7,7 +7,7 @@ import { join } from 'node:path';
 /**
  * Asks a Docker engine `GET /_ping` with a short deadline before testcontainers is ever touched:
  * testcontainers hangs for minutes on a socket that accepts connections and never answers
- * (../shared/reference/toolchain.md). No endpoint, no answer, or a wrong answer → false.
+ * (docs/testing.md). No endpoint, no answer, or a wrong answer → false.
  */
 
 export interface DockerEndpoint {

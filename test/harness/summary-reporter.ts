@@ -11,7 +11,7 @@ import { runNotes } from './run-notes.js';
  * test (a failed global setup: no Postgres) must never read as "0 passed, 0 failed". So the
  * line is written from process 'exit' (after everything vitest prints), and a run that exits
  * non-zero without a counted failure reports one failure for the run itself.
- * Listed last in vitest.config.ts. See ../shared/reference/toolchain.md "CI and vitest".
+ * Listed last in vitest.config.ts. See docs/testing.md, "The closing line".
  */
 export interface Counts {
   passed: number;

@@ -19,7 +19,7 @@ describe('config reference (docs/config-reference.md)', () => {
     expect(rows.find((r) => r.path === 'customers.table')).toMatchObject({ required: true });
   });
 
-  it('lists the environment overrides of DESIGN §3', () => {
+  it('lists the environment overrides', () => {
     const vars = environmentRows(referenceRows()).map((e) => e.variable);
     expect(vars).toEqual(expect.arrayContaining(['DATABASE_URL', 'STATE_DATABASE_URL', 'CARECYCLE_API_KEY', 'CARECYCLE_API_KEY_FILE', 'CARECYCLE_BASE_URL', 'LOG_LEVEL', 'PORT']));
   });

@@ -3,7 +3,7 @@ import { createMetrics, observeRequest, observeRateLimitWait } from '../../src/o
 import { parsePromText, sampleValue } from './prom-text.js';
 
 describe('createMetrics', () => {
-  it('renders every DESIGN §3 metric as valid Prometheus text, with process metrics', async () => {
+  it('renders every documented metric as valid Prometheus text, with process metrics', async () => {
     const m = createMetrics();
     m.changesReceived.inc({ table: 'public.customers' }, 3);
     m.keysFlushed.inc(2);

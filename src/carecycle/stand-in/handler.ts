@@ -1,7 +1,7 @@
 /**
  * The stand-in's decisions for one request, apart from the HTTP plumbing: authentication,
- * body validation (the whole request is rejected if any part is invalid, carecycle-api.md §6 q2
- * "likely" reading), duplicate externalIds, and applying the records to the store.
+ * body validation (the whole request is rejected if any part is invalid, the likely
+ * reading of docs/carecycle-api.md, A3), duplicate externalIds, and applying the records to the store.
  */
 import { quickSyncRequest, syncRequestSchema, type AcaRecord, type SyncResponse, type SyncErrorItem, type SyncResult, type ValidationIssue } from '../schema.js';
 import type { StandInStore } from './store.js';
@@ -16,7 +16,7 @@ export function errorReply(status: number, code: string, message: string, extra:
   return { status, body: { message, code, ...extra } };
 }
 
-/** 401 unless the header is a `cc_` key equal to the configured one (§1.2). */
+/** 401 unless the header is a `cc_` key equal to the configured one (docs/carecycle-api.md). */
 export function authorize(header: string | string[] | undefined, apiKey: string): Reply | undefined {
   const given = Array.isArray(header) ? header[0] : header;
   if (!given) return errorReply(401, 'UNAUTHORIZED', 'API key missing');
@@ -24,7 +24,7 @@ export function authorize(header: string | string[] | undefined, apiKey: string)
   return undefined;
 }
 
-/** The 429 of §1.3, with the wait in the body (seconds) and/or a `Retry-After` header. */
+/** The documented 429 ("Rate limit"), with the wait in the body (seconds) and/or a `Retry-After` header. */
 export function rateLimitReply(retryAfterSeconds: number, via: 'body' | 'header' | 'both' | 'none' = 'both'): Reply {
   const body: Record<string, unknown> = { message: 'Rate limit exceeded', code: 'RATE_LIMIT_EXCEEDED' };
   if (via === 'body' || via === 'both') body.retryAfter = retryAfterSeconds;
@@ -67,9 +67,9 @@ export function parseSyncBody(json: unknown, validationStatus: number): Parsed {
 }
 
 /**
- * Our stand-in's strict answer to §6 q1: two records with the same externalId in one request
- * are a validation error (each later occurrence is reported), so a client that batches a split
- * customer's parts together is caught by tests instead of racing in production.
+ * Our stand-in's strict answer to docs/carecycle-api.md, A5: two records with the same externalId
+ * in one request are a validation error (each later occurrence is reported), so a client that
+ * batches a split customer's parts together is caught by tests instead of racing in production.
  */
 export function duplicateExternalIds(records: readonly AcaRecord[]): ValidationIssue[] {
   const first = new Map<string, number>();

@@ -2,7 +2,7 @@
  * The stand-in's per-minute limit: a sliding log of the times requests were accepted for
  * processing. A request is refused when the window (now - windowMs, now] already holds `limit`
  * of them, so no rolling window ever holds more than `limit` accepted requests. The real API's
- * window type is NOT FOUND (carecycle-api.md §1.3); a sliding log is the strictest reading.
+ * window type is not documented (docs/carecycle-api.md, A2); a sliding log is the strictest reading.
  */
 export class RollingWindow {
   private readonly times: number[] = [];

@@ -1,6 +1,6 @@
 /**
  * The CareCycle stand-in: a real HTTP server on loopback speaking `POST /v2/sync/aca` like the
- * contract in carecycle-api.md, used by the demo, the tests and the benchmarks (DESIGN §6).
+ * contract in docs/carecycle-api.md, used by the demo, the tests and the benchmarks.
  * Order of checks per request: route → API key (401) → injected 429 burst → per-minute limit
  * (429) → latency → injected drop / 5xx / garbage → body validation (400) → records applied.
  */

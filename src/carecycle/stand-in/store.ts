@@ -1,12 +1,13 @@
 /**
- * What the stand-in accepted, with CareCycle's matching rules (carecycle-api.md §2.2–§2.4):
- * customer = healthSherpaCustomerId → externalId → carrierAssignedCustomerId → name+DOB+phone,
- * the first identifier *present* decides, and if it matches nothing a new customer is created
- * (open question §6 q7: we do not fall through). Policy = healthSherpaPolicyId →
- * carrierAssignedPolicyId within the customer; a policy with neither is new on every send (§6 q6).
- * Omitted fields keep their stored value, explicit nulls clear it (undocumented; our reading): a
- * cleared field is removed, and so is a custom field sent with a null value. `nullValues:
- * 'ignore'` plays the other reading, an API that ignores nulls like omitted fields.
+ * What the stand-in accepted, with CareCycle's matching rules (docs/carecycle-api.md, "Matching"
+ * and "Automatic termination"): customer = healthSherpaCustomerId → externalId →
+ * carrierAssignedCustomerId → name+DOB+phone, the first identifier *present* decides, and if it
+ * matches nothing a new customer is created (A7: we do not fall through). Policy =
+ * healthSherpaPolicyId → carrierAssignedPolicyId within the customer; a policy with neither is new
+ * on every send (A6). Omitted fields keep their stored value, explicit nulls clear it
+ * (undocumented; our reading): a cleared field is removed, and so is a custom field sent with a
+ * null value. `nullValues: 'ignore'` plays the other reading, an API that ignores nulls like
+ * omitted fields.
  */
 import { randomUUID } from 'node:crypto';
 import type { AcaPolicy, AcaRecord } from '../schema.js';
@@ -45,7 +46,7 @@ export function customerMatchKey(r: Partial<AcaRecord>): { index: 'hs' | 'ext' |
   return { index: 'name', value: nameKey(r) };
 }
 
-/** The name+DOB+phone match key (the last resort of §2.2). */
+/** The name+DOB+phone match key (the last resort of "Matching"). */
 function nameKey(r: Partial<AcaRecord>): string {
   const phone = String(r.phoneNumber ?? '').replace(/\D/g, '').slice(-10);
   const dob = String(r.dateOfBirth ?? '').replace(/\//g, '-');
@@ -151,7 +152,7 @@ function findPolicy(c: StoredCustomer, p: AcaPolicy): StoredPolicy | undefined {
   return undefined;
 }
 
-/** Creates or updates the record's policies; a creation auto-terminates year-old ones (§2.4). */
+/** Creates or updates the record's policies; a creation auto-terminates year-old ones ("Automatic termination"). */
 function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: number, nulls: NullHandling): ChangedPolicy[] {
   const changed: ChangedPolicy[] = [];
   const touched = new Set<string>();
@@ -173,7 +174,7 @@ function applyPolicies(c: StoredCustomer, policies: readonly AcaPolicy[], now: n
   return changed;
 }
 
-/** "One year old" is measured from today (§6 q17 is open); terminationDate is left alone. */
+/** "One year old" is measured from today (A17 is open); terminationDate is left alone. */
 function autoTerminate(c: StoredCustomer, touched: Set<string>, now: number): ChangedPolicy[] {
   const out: ChangedPolicy[] = [];
   for (const s of c.policies) {

@@ -3,7 +3,7 @@ import { action, loadContext, withConfigOption, type GlobalOptions } from '../co
 import { formatReport, formatReportJson, runDoctor } from '../../ops/doctor/index.js';
 import { scrub } from '../../log/secrets.js';
 
-/** `carecycle-sync doctor [--json] [--skip-api]` (DESIGN §3): exit 0 when every check passes, else 1. */
+/** `carecycle-sync doctor [--json] [--skip-api]`: exit 0 when every check passes, else 1. */
 export function register(program: Command): void {
   withConfigOption(program.command('doctor'))
     .description(

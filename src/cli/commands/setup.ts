@@ -3,7 +3,7 @@ import { action, loadContext, withConfigOption, type GlobalOptions } from '../co
 import { runSetup, setupSql } from '../../ops/setup.js';
 import { formatProblem } from '../../ops/catalog.js';
 
-/** `carecycle-sync setup [--print-sql]` (DESIGN §3). */
+/** `carecycle-sync setup [--print-sql]`: state schema, publication and slot, idempotent. */
 export function register(program: Command): void {
   withConfigOption(program.command('setup'))
     .description(

@@ -43,7 +43,7 @@ const num = (name: string, max = Infinity) => (v: string) => {
   return n;
 };
 
-/** `carecycle-sync stand-in`: the local CareCycle stand-in, for trying things by hand (DESIGN §3). */
+/** `carecycle-sync stand-in`: the local CareCycle stand-in, for trying things by hand. */
 export function register(program: Command): void {
   program
     .command('stand-in')

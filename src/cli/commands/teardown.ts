@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { action, loadContext, withConfigOption, type GlobalOptions } from '../context.js';
 import { runTeardown, teardownPlan } from '../../ops/teardown.js';
 
-/** `carecycle-sync teardown --yes [--drop-state]` (DESIGN §3). */
+/** `carecycle-sync teardown --yes [--drop-state]`: drops the slot and the publication (and the state). */
 export function register(program: Command): void {
   withConfigOption(program.command('teardown'))
     .description('drop the replication slot and the publication (--drop-state: also the state schema)')

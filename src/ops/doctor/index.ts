@@ -13,7 +13,7 @@ import { explainTlsFailure, judgeTls, readTlsFacts, tlsCheckName } from './tls-c
 import { fail, report, type CheckResult, type DoctorReport } from './types.js';
 
 /**
- * `carecycle-sync doctor` (DESIGN §3): reads the facts, runs the checks, never changes anything.
+ * `carecycle-sync doctor`: reads the facts, runs the checks, never changes anything.
  * A check that cannot even run (connection refused, a catalog view denied) is itself a failed
  * check with the error, so the report is always complete.
  */

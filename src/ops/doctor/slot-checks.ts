@@ -3,8 +3,8 @@ import { fail, pass, warn, type CheckResult } from './types.js';
 
 /**
  * The slot: exists, is ours (pgoutput, this database), is not streamed by someone else, and how
- * much WAL it holds back against max_slot_wal_keep_size (pitfalls.md #1, #2). A lost slot is an
- * error that says what to do, never a silent restart from "now".
+ * much WAL it holds back against max_slot_wal_keep_size (docs/replication.md, "Slots and
+ * snapshots"). A lost slot is an error that says what to do, never a silent restart from "now".
  */
 
 export function formatBytes(n: number): string {

@@ -23,7 +23,7 @@ export function checkSelectGrants(f: SourceFacts): CheckResult[] {
 
 /**
  * DEFAULT (the primary key) is all we need: records are re-read from the current row, so old
- * row images and unchanged TOAST values do not matter (replication.md #9). What breaks is a
+ * row images and unchanged TOAST values do not matter (docs/replication.md, trap 9). What breaks is a
  * table with no identity at all: once published, Postgres refuses the CRM's own UPDATE and
  * DELETE on it ("cannot update table ... does not have a replica identity").
  */
