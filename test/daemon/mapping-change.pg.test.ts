@@ -59,7 +59,7 @@ async function runUntilSettled(config: string, runs: number): Promise<DaemonChil
     d.kill('SIGKILL');
     await d.exited();
     daemon = undefined;
-    throw new Error(`${(err as Error).message}; stderr tail:\n${d.tail()}`);
+    throw new Error(`${(err as Error).message}; stderr tail:\n${d.tail()}`, { cause: err });
   }
   d.kill('SIGTERM');
   await d.exited();

@@ -10,7 +10,6 @@ import { contextCopySources, execForm, parseDockerfile } from './dockerfile.js';
 import { startHealthServer } from '../../src/ops/health.js';
 import { createMetrics } from '../../src/ops/metrics.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { loadConfig } from '../../src/config/load.js';
 
 /**
  * There is no Docker engine on this machine, so the image itself is not built here. These
