@@ -28,7 +28,10 @@ export default defineConfig(
       // `let { a, b } = …` where only `a` is reassigned stays as it is (one declaration, not two).
       'prefer-const': ['error', { destructuring: 'all' }],
       // A leading underscore marks a binding kept on purpose (a rest sibling, an interface's argument).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {

@@ -93,7 +93,16 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
   // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
   const { lease } = await takeHeldLease(state, config.source.slot);
-  const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, lease: () => lease, concurrency: concurrencyFor(1e9), idlePollMs: 20 });
+  const loop = createDeliveryLoop({
+    state,
+    log,
+    batchSize: 100,
+    assembler: createAssembler({ config, crm, state, plan, log }),
+    client,
+    lease: () => lease,
+    concurrency: concurrencyFor(1e9),
+    idlePollMs: 20,
+  });
   const queued = (await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending')).rows[0]!.n;
   const t0 = performance.now();
   const cpu = cpuMeter({ standInPid: standIn.pid, dataDir });
@@ -117,13 +126,19 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
     `  assemble + deliver (unlimited stand-in, 100 records/request): ${keys.toLocaleString('en-US')} keys → ${delivered.toLocaleString('en-US')} delivered, ` +
       `${skipped} skipped, ${dead} dead-lettered in ${secs.toFixed(1)} s → ${rate.toLocaleString('en-US')} records/s ${rate >= 5000 ? '✓ ≥ 5,000' : '✗ below 5,000'}`,
   );
-  console.log(`    ${cpuLine} (${cpus().length} cores: at 5,000 records/s all three together get ${Math.round((cpus().length * 1e6) / 5000)} µs)`);
+  console.log(
+    `    ${cpuLine} (${cpus().length} cores: at 5,000 records/s all three together get ${Math.round((cpus().length * 1e6) / 5000)} µs)`,
+  );
 }
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { customers: { type: 'string', default: '100000' }, chunk: { type: 'string', default: '5000' }, deliver: { type: 'string', default: 'all' } },
+    options: {
+      customers: { type: 'string', default: '100000' },
+      chunk: { type: 'string', default: '5000' },
+      deliver: { type: 'string', default: 'all' },
+    },
   });
   const customers = Number(values.customers);
   const chunk = Number(values.chunk);
@@ -134,7 +149,9 @@ export async function run(args: string[]): Promise<void> {
   const states: StateDb[] = [];
   try {
     // Figures scale with the CPU share we get: print the load so a reader can judge them.
-    console.log(`backfill bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+    console.log(
+      `backfill bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
     const crmUrl = await createDb(cluster.url, 'crm');
     await exec(crmUrl, readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8'));
     const ts = performance.now();
@@ -144,7 +161,9 @@ export async function run(args: string[]): Promise<void> {
     crm.on('error', () => undefined);
     pools.push(crm);
     const policies = (await crm.query<{ n: number }>('SELECT count(*)::int AS n FROM policies')).rows[0]!.n;
-    console.log(`  seeded ${customers.toLocaleString('en-US')} customers, ${policies.toLocaleString('en-US')} policies in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+    console.log(
+      `  seeded ${customers.toLocaleString('en-US')} customers, ${policies.toLocaleString('en-US')} policies in ${((performance.now() - ts) / 1000).toFixed(1)} s`,
+    );
     await migrateState(crmUrl);
     const stateUrl = await createDb(cluster.url, 'state');
     await migrateState(stateUrl);

@@ -41,12 +41,18 @@ export async function run(args: string[]): Promise<void> {
   try {
     console.log(`capture bench on PostgreSQL ${cluster.version}, Node ${process.version}`);
     const tp = await throughput(cluster.url, rows);
-    console.log(`raw pg-logical-replication (flowControl, ack per commit): ${fmt(tp.rawRate)} changes/s (${tp.changes} changes in ${(tp.rawMs / 1000).toFixed(2)} s)`);
-    console.log(`ours (keys durable in pending, slot confirmed):          ${fmt(tp.oursRate)} changes/s (${(tp.oursMs / 1000).toFixed(2)} s, ${tp.keys} distinct keys)`);
+    console.log(
+      `raw pg-logical-replication (flowControl, ack per commit): ${fmt(tp.rawRate)} changes/s (${tp.changes} changes in ${(tp.rawMs / 1000).toFixed(2)} s)`,
+    );
+    console.log(
+      `ours (keys durable in pending, slot confirmed):          ${fmt(tp.oursRate)} changes/s (${(tp.oursMs / 1000).toFixed(2)} s, ${tp.keys} distinct keys)`,
+    );
     console.log(`ratio ours/raw: ${(tp.oursRate / tp.rawRate).toFixed(2)} (target >= 0.5)`);
     if (!args.includes('--skip-rss')) {
       const r = await bigTransaction(cluster.url, big);
-      console.log(`one ${fmt(big)}-row transaction (policies of ${fmt(big / 10)} customers): captured in ${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB (target <= 200 MB)`);
+      console.log(
+        `one ${fmt(big)}-row transaction (policies of ${fmt(big / 10)} customers): captured in ${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB (target <= 200 MB)`,
+      );
     }
   } finally {
     await cluster.destroy();
@@ -77,7 +83,10 @@ async function crmDb(adminUrl: string, name: string, customers: number, policies
   const url = adminUrl.replace(/\/postgres$/, `/${name}`);
   await q(url, readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8'));
   await q(url, `INSERT INTO customers (id, first_name) SELECT g, 'c' || g FROM generate_series(1, ${customers}) g`);
-  await q(url, `INSERT INTO policies (customer_id, premium) SELECT 1 + (g % ${customers}), 100 FROM generate_series(0, ${customers * policiesPerCustomer - 1}) g`);
+  await q(
+    url,
+    `INSERT INTO policies (customer_id, premium) SELECT 1 + (g % ${customers}), 100 FROM generate_series(0, ${customers * policiesPerCustomer - 1}) g`,
+  );
   await q(url, 'VACUUM ANALYZE');
   return url;
 }
@@ -113,7 +122,14 @@ async function throughput(adminUrl: string, rows: number) {
   // Duplicate ids inside one statement update a row once: count what Postgres actually logged.
   const raw = await rawConsume(url, 'bench_raw', end);
   const ours = await oursConsume(config, end);
-  return { changes: raw.changes, rawMs: raw.ms, rawRate: (raw.changes / raw.ms) * 1000, oursMs: ours.ms, oursRate: (raw.changes / ours.ms) * 1000, keys: ours.keys };
+  return {
+    changes: raw.changes,
+    rawMs: raw.ms,
+    rawRate: (raw.changes / raw.ms) * 1000,
+    oursMs: ours.ms,
+    oursRate: (raw.changes / ours.ms) * 1000,
+    keys: ours.keys,
+  };
 }
 
 const lsnValue = (s: string) => {
@@ -123,7 +139,10 @@ const lsnValue = (s: string) => {
 
 /** The library alone, configured safely (no auto/timer acks), acking each commit. */
 async function rawConsume(url: string, slot: string, end: string): Promise<{ changes: number; ms: number }> {
-  const service = new LogicalReplicationService({ connectionString: url }, { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } });
+  const service = new LogicalReplicationService(
+    { connectionString: url },
+    { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+  );
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: ['carecycle_sync'] });
   const target = lsnValue(end);
   let changes = 0;
@@ -169,7 +188,8 @@ async function oursConsume(config: Config, end: string): Promise<{ ms: number; k
     ms = performance.now() - t0;
     const keys = Number((await c.query('SELECT count(*) AS n FROM carecycle_sync.pending')).rows[0].n);
     const st = capture.status();
-    if (process.env.BENCH_VERBOSE) console.error(`  ours: ${st.flushes} flushes, ${Math.round(st.flushMs)} ms writing them, ${st.changesSeen} changes seen`);
+    if (process.env.BENCH_VERBOSE)
+      console.error(`  ours: ${st.flushes} flushes, ${Math.round(st.flushMs)} ms writing them, ${st.changesSeen} changes seen`);
     return { ms, keys };
   } finally {
     ac.abort();
@@ -205,7 +225,9 @@ async function rssChild(): Promise<void> {
   if (process.env.BENCH_VERBOSE) {
     const m = process.memoryUsage();
     const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
-    process.stderr.write(`  rss child at end: rss ${mb(m.rss)}, heapTotal ${mb(m.heapTotal)}, heapUsed ${mb(m.heapUsed)}, external ${mb(m.external)}, arrayBuffers ${mb(m.arrayBuffers)}\n`);
+    process.stderr.write(
+      `  rss child at end: rss ${mb(m.rss)}, heapTotal ${mb(m.heapTotal)}, heapUsed ${mb(m.heapUsed)}, external ${mb(m.external)}, arrayBuffers ${mb(m.arrayBuffers)}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify({ ms, maxRssMb })}\n`);
 }

@@ -18,22 +18,55 @@ function makeItems(n: number, prefix: string): DeliveryItem[] {
   return Array.from({ length: n }, (_, i) => {
     const ext = `${prefix}${i}`;
     const record: AcaRecord = {
-      firstName: 'Maria', lastName: `Garcia${i}`, phoneNumber: '(312) 555-0100', email: `m${i}@example.com`,
-      postalCode: '60601', state: 'IL', city: 'Chicago', dateOfBirth: '04/12/1958', gender: 'Female', externalId: ext,
+      firstName: 'Maria',
+      lastName: `Garcia${i}`,
+      phoneNumber: '(312) 555-0100',
+      email: `m${i}@example.com`,
+      postalCode: '60601',
+      state: 'IL',
+      city: 'Chicago',
+      dateOfBirth: '04/12/1958',
+      gender: 'Female',
+      externalId: ext,
       policies: [
-        { healthSherpaPolicyId: `${ext}-a`, planName: 'Blue Silver 2000', carrierName: 'BCBSIL', effectiveDate: '01/01/2026', status: 'Active', metalLevel: 'Silver', monthlyPremium: '412.50', planState: 'IL' },
-        { healthSherpaPolicyId: `${ext}-b`, planName: 'Dental Basic', carrierName: 'Cigna', effectiveDate: '01/01/2026', status: 'Pending', monthlyPremium: '32.00', planState: 'IL' },
+        {
+          healthSherpaPolicyId: `${ext}-a`,
+          planName: 'Blue Silver 2000',
+          carrierName: 'BCBSIL',
+          effectiveDate: '01/01/2026',
+          status: 'Active',
+          metalLevel: 'Silver',
+          monthlyPremium: '412.50',
+          planState: 'IL',
+        },
+        {
+          healthSherpaPolicyId: `${ext}-b`,
+          planName: 'Dental Basic',
+          carrierName: 'Cigna',
+          effectiveDate: '01/01/2026',
+          status: 'Pending',
+          monthlyPremium: '32.00',
+          planState: 'IL',
+        },
       ],
     };
     return { key: ext, record };
   });
 }
 
-
 async function unlimited(records: number, latencyMs: number): Promise<void> {
   const s = await spawnStandIn(API_KEY, { rpm: 1e9, latencyMs });
   let requests = 0;
-  const client = createDeliveryClient({ baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log: silentLogger(), observer: () => { requests++; } });
+  const client = createDeliveryClient({
+    baseUrl: s.url,
+    apiKey: API_KEY,
+    requestsPerMinute: 1e9,
+    timeoutMs: 30_000,
+    log: silentLogger(),
+    observer: () => {
+      requests++;
+    },
+  });
   const items = makeItems(records, 'u');
   const t0 = performance.now();
   const out = await client.deliver(items);
@@ -41,14 +74,20 @@ async function unlimited(records: number, latencyMs: number): Promise<void> {
   const delivered = out.filter((o) => o.status === 'delivered').length;
   await client.close();
   await s.stop();
-  console.log(`  no rate limit: ${delivered} of ${records} records delivered in ${secs.toFixed(2)} s → ${Math.round(delivered / secs)} records/s (${(requests / secs).toFixed(1)} requests/s)`);
+  console.log(
+    `  no rate limit: ${delivered} of ${records} records delivered in ${secs.toFixed(2)} s → ${Math.round(delivered / secs)} records/s (${(requests / secs).toFixed(1)} requests/s)`,
+  );
 }
 
 async function limited(rpm: number, seconds: number, latencyMs: number): Promise<void> {
   const s = await spawnStandIn(API_KEY, { rpm, latencyMs });
   const sends: Array<{ at: number; status: number; records: number }> = [];
   const client = createDeliveryClient({
-    baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: rpm, timeoutMs: 30_000, log: silentLogger(),
+    baseUrl: s.url,
+    apiKey: API_KEY,
+    requestsPerMinute: rpm,
+    timeoutMs: 30_000,
+    log: silentLogger(),
     observer: (o) => sends.push({ at: Date.now() - o.latencyMs, status: o.status, records: o.records }),
   });
   // More work than fits in the window, so the limiter is the only brake.
@@ -65,7 +104,16 @@ async function limited(rpm: number, seconds: number, latencyMs: number): Promise
   const inWindow = sends.filter((r) => r.at - t0 < seconds * 1000);
   const delivered = inWindow.filter((r) => r.status === 200).reduce((n, r) => n + r.records, 0);
   const got429 = sends.filter((r) => r.status === 429).length;
-  if (process.env.BENCH_DEBUG) console.log("first send after", (sends[0]?.at ?? 0) - t0, "ms; gaps", sends.slice(1).map((r, i) => Math.round(r.at - sends[i]!.at)).join(" "));
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      'first send after',
+      (sends[0]?.at ?? 0) - t0,
+      'ms; gaps',
+      sends
+        .slice(1)
+        .map((r, i) => Math.round(r.at - sends[i]!.at))
+        .join(' '),
+    );
   const perMinute = (delivered * 60) / seconds;
   const ceiling = rpm * 100;
   console.log(
@@ -85,7 +133,9 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   const latencyMs = Number(values['latency-ms']);
-  console.log(`deliver bench: stand-in in its own process on loopback, 100-record requests, 2 policies per record, stand-in latency ${latencyMs} ms`);
+  console.log(
+    `deliver bench: stand-in in its own process on loopback, 100-record requests, 2 policies per record, stand-in latency ${latencyMs} ms`,
+  );
   await unlimited(Number(values.records), latencyMs);
   await limited(Number(values.rpm), Number(values.seconds), latencyMs);
 }

@@ -34,7 +34,8 @@ function configFor(url: string, patch: (raw: any) => void = () => undefined): Co
   return validateConfig(raw);
 }
 
-const planOf = async (config: Config, crm: pg.Pool): Promise<MappingPlan> => loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
+const planOf = async (config: Config, crm: pg.Pool): Promise<MappingPlan> =>
+  loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
 
 /** Records every customer as sent with `config`'s mapping (the hashes a real send would store). */
 async function markAllSent(config: Config, crm: pg.Pool, state: StateDb): Promise<void> {
@@ -45,7 +46,8 @@ async function markAllSent(config: Config, crm: pg.Pool, state: StateDb): Promis
     if (keys.length === 0) break;
     const results = (await assembler.assemble(keys)).filter((r) => r.commit?.hash);
     await state.pool.query('INSERT INTO sent (customer_key, payload_hash) SELECT * FROM unnest($1::text[], $2::text[])', [
-      results.map((r) => r.key), results.map((r) => r.commit!.hash!),
+      results.map((r) => r.key),
+      results.map((r) => r.commit!.hash!),
     ]);
     cursor = keys[keys.length - 1]!;
   }
@@ -60,7 +62,9 @@ export async function run(args: string[]): Promise<void> {
   let crm: pg.Pool | undefined;
   let state: StateDb | undefined;
   try {
-    console.log(`dry-run bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+    console.log(
+      `dry-run bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
     const c = new pg.Client({ connectionString: cluster.url });
     await c.connect();
     await c.query('CREATE DATABASE crm');
@@ -82,11 +86,21 @@ export async function run(args: string[]): Promise<void> {
     const after = configFor(url, (raw) => (raw.customers.customFields.notes = 'notes'));
     const stored = await readMappingDoc(state.pool);
     const t0 = performance.now();
-    const report = await dryRunBackfill({ config: after, crm, plan: await planOf(after, crm), previousPlan: stored?.plan, sent: sentStateReader(state) });
+    const report = await dryRunBackfill({
+      config: after,
+      crm,
+      plan: await planOf(after, crm),
+      previousPlan: stored?.plan,
+      sent: sentStateReader(state),
+    });
     const secs = (performance.now() - t0) / 1000;
     const rate = Math.round(report.customers / secs);
-    console.log(`  ${report.customers.toLocaleString('en-US')} customers in ${secs.toFixed(1)} s → ${rate.toLocaleString('en-US')} customers/s (each assembled twice)`);
-    console.log(`  changed ${report.changed}, unchanged ${report.unchanged}, invalid ${report.invalid}; fields ${JSON.stringify(report.fields)}`);
+    console.log(
+      `  ${report.customers.toLocaleString('en-US')} customers in ${secs.toFixed(1)} s → ${rate.toLocaleString('en-US')} customers/s (each assembled twice)`,
+    );
+    console.log(
+      `  changed ${report.changed}, unchanged ${report.unchanged}, invalid ${report.invalid}; fields ${JSON.stringify(report.fields)}`,
+    );
   } finally {
     await state?.close();
     await crm?.end().catch(() => undefined);

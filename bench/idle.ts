@@ -22,12 +22,19 @@ import { API_KEY, benchPostgres, crmDatabase, demoConfigFile, PRODUCTION_NODE_EN
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { customers: { type: 'string', default: '1000' }, 'settle-s': { type: 'string', default: '25' }, 'window-s': { type: 'string', default: '60' }, tsx: { type: 'boolean', default: false }, plain: { type: 'boolean', default: false } },
+    options: {
+      customers: { type: 'string', default: '1000' },
+      'settle-s': { type: 'string', default: '25' },
+      'window-s': { type: 'string', default: '60' },
+      tsx: { type: 'boolean', default: false },
+      plain: { type: 'boolean', default: false },
+    },
   });
   const customers = Number(values.customers);
   const settleMs = Number(values['settle-s']) * 1000;
   const windowMs = Number(values['window-s']) * 1000;
-  if (!(customers >= 1) || !(settleMs >= 0) || !(windowMs > 0)) throw new Error('--customers and --window-s must be positive, --settle-s not negative');
+  if (!(customers >= 1) || !(settleMs >= 0) || !(windowMs > 0))
+    throw new Error('--customers and --window-s must be positive, --settle-s not negative');
   const entry = values.tsx ? undefined : [buildBenchCli()];
   const pgs = await benchPostgres();
   const standIn = await startStandIn({ apiKey: API_KEY, rpm: 60 });
@@ -43,7 +50,13 @@ export async function run(args: string[]): Promise<void> {
     await drained(url, 30 * 60_000);
     process.stdout.write(
       `idle bench: ${customers.toLocaleString('en-US')} customers backfilled in ${((Date.now() - t0) / 1000).toFixed(0)} s (${standIn.requests.length} requests); ` +
-        `daemon on ${values.tsx ? 'tsx' : 'compiled JavaScript'}${values.plain ? '' : ` with ${Object.entries(PRODUCTION_NODE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`}; waiting ${settleMs / 1000} s, then watching ${windowMs / 1000} s (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
+        `daemon on ${values.tsx ? 'tsx' : 'compiled JavaScript'}${
+          values.plain
+            ? ''
+            : ` with ${Object.entries(PRODUCTION_NODE_ENV)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+        }; waiting ${settleMs / 1000} s, then watching ${windowMs / 1000} s (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
     );
     await new Promise((r) => setTimeout(r, settleMs));
     const requestsBefore = standIn.requests.length;

@@ -35,7 +35,14 @@ function seedSql(customers: number): string {
 
 async function timeInit(label: string, url: string, dir: string): Promise<void> {
   const t0 = performance.now();
-  const out = await runInit({ databaseUrl: url, out: join(dir, `${label}.yaml`), schemas: ['public'], force: true, sampleRows: 1000, previewLimit: 500 });
+  const out = await runInit({
+    databaseUrl: url,
+    out: join(dir, `${label}.yaml`),
+    schemas: ['public'],
+    force: true,
+    sampleRows: 1000,
+    previewLimit: 500,
+  });
   const s = (performance.now() - t0) / 1000;
   const preview = out.proof?.preview;
   const customers = out.proposal?.customers.table;
@@ -54,7 +61,9 @@ export async function run(args: string[]): Promise<void> {
   const cluster = await startCluster({ binDir });
   const dir = mkdtempSync(join(tmpdir(), 'ccs-bench-init-'));
   try {
-    console.log(`init bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`);
+    console.log(
+      `init bench: PostgreSQL ${cluster.version}, ${customers.toLocaleString('en-US')} customers; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+    );
     await exec(cluster.url, 'CREATE DATABASE crm');
     const u = new URL(cluster.url);
     u.pathname = '/crm';

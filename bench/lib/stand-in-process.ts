@@ -16,7 +16,21 @@ export async function spawnStandIn(apiKey: string, opts: { rpm: number; latencyM
   const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
   // BENCH_STAND_IN_NODE_ARGS: extra node flags for the stand-in, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_STAND_IN_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const args = [...nodeArgs, '--import', 'tsx', cli, 'stand-in', '--port', '0', '--api-key', apiKey, '--rpm', String(opts.rpm), '--latency-ms', String(opts.latencyMs ?? 0)];
+  const args = [
+    ...nodeArgs,
+    '--import',
+    'tsx',
+    cli,
+    'stand-in',
+    '--port',
+    '0',
+    '--api-key',
+    apiKey,
+    '--rpm',
+    String(opts.rpm),
+    '--latency-ms',
+    String(opts.latencyMs ?? 0),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {

@@ -53,7 +53,13 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
   const plan = planOf(opts);
   const reader = isReader(opts.state) ? opts.state : sentStateReader(opts.state);
   const sync = opts.config.sync;
-  const settings = { plan, onCustomerDelete: sync.onCustomerDelete, onPolicyDelete: sync.onPolicyDelete, nullValues: sync.nullValues, onInvalidOptional: sync.onInvalidOptional };
+  const settings = {
+    plan,
+    onCustomerDelete: sync.onCustomerDelete,
+    onPolicyDelete: sync.onPolicyDelete,
+    nullValues: sync.nullValues,
+    onInvalidOptional: sync.onInvalidOptional,
+  };
   const log = opts.log;
   // Prepared: the CRM is the source database, a direct connection (see ../state/prepared.ts).
   const customerSql = customerQuery(plan.customers);
@@ -77,7 +83,8 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
 
   /** Remembered policies missing from their customer's current rows but alive elsewhere. */
   async function movedPolicies(sent: Map<string, SentState>, policies: Map<string, Row[]>): Promise<Set<string>> {
-    if (!plan.policies || opts.config.sync.onPolicyDelete === 'ignore' && opts.config.sync.onCustomerDelete === 'ignore') return new Set();
+    if (!plan.policies || (opts.config.sync.onPolicyDelete === 'ignore' && opts.config.sync.onCustomerDelete === 'ignore'))
+      return new Set();
     const missing = new Map<string, string>();
     for (const [k, s] of sent) {
       const current = new Set((policies.get(k) ?? []).map((r) => r[KEY_ALIAS]));
@@ -100,10 +107,14 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
       const moved = await movedPolicies(sent, policies);
       return keys.map((key) => {
         const result = decide({ key, row: customers.get(key), policyRows: policies.get(key) ?? [], sent: sent.get(key), moved }, settings);
-        if (result.verdict === 'deleted') log?.info({ key, action: result.deleteAction, records: result.records.length }, 'customer deleted or outside customers.where');
+        if (result.verdict === 'deleted')
+          log?.info({ key, action: result.deleteAction, records: result.records.length }, 'customer deleted or outside customers.where');
         else if (result.verdict === 'invalid') log?.debug({ key, issues: result.issues }, 'record invalid');
         if (result.omitted) {
-          log?.warn({ key, omitted: result.omitted }, 'fields left out of the record because their values were refused (sync.onInvalidOptional: omit)');
+          log?.warn(
+            { key, omitted: result.omitted },
+            'fields left out of the record because their values were refused (sync.onInvalidOptional: omit)',
+          );
           opts.onOmitted?.(result.omitted);
         }
         return result;

@@ -19,8 +19,15 @@ export type CustomerPart = Record<string, unknown> & { customFields?: AcaCustomF
 
 /** The customer fields remembered after a send, enough to address the customer again later. */
 export const IDENTITY_FIELDS = [
-  'externalId', 'healthSherpaCustomerId', 'carrierAssignedCustomerId', 'firstName', 'lastName',
-  'phoneNumber', 'postalCode', 'timezone', 'dateOfBirth',
+  'externalId',
+  'healthSherpaCustomerId',
+  'carrierAssignedCustomerId',
+  'firstName',
+  'lastName',
+  'phoneNumber',
+  'postalCode',
+  'timezone',
+  'dateOfBirth',
 ] as const;
 
 function withSource(reason: string, field: FieldPlan): string {
@@ -36,7 +43,9 @@ const sortedOrder = new WeakMap<readonly FieldPlan[], number[]>();
 function orderOf(fields: readonly FieldPlan[]): number[] {
   let order = sortedOrder.get(fields);
   if (!order) {
-    order = fields.map((_, i) => i).sort((a, b) => (fields[a]!.target < fields[b]!.target ? -1 : fields[a]!.target > fields[b]!.target ? 1 : 0));
+    order = fields
+      .map((_, i) => i)
+      .sort((a, b) => (fields[a]!.target < fields[b]!.target ? -1 : fields[a]!.target > fields[b]!.target ? 1 : 0));
     sortedOrder.set(fields, order);
   }
   return order;
@@ -48,8 +57,16 @@ function orderOf(fields: readonly FieldPlan[]): number[] {
  * one out could match another customer or policy), and the TCPA location.
  */
 export const NEVER_OMITTED: ReadonlySet<string> = new Set([
-  'firstName', 'lastName', 'phoneNumber', 'externalId', 'healthSherpaCustomerId', 'carrierAssignedCustomerId',
-  'postalCode', 'timezone', 'healthSherpaPolicyId', 'carrierAssignedPolicyId',
+  'firstName',
+  'lastName',
+  'phoneNumber',
+  'externalId',
+  'healthSherpaCustomerId',
+  'carrierAssignedCustomerId',
+  'postalCode',
+  'timezone',
+  'healthSherpaPolicyId',
+  'carrierAssignedPolicyId',
 ]);
 
 /**
@@ -61,7 +78,15 @@ export interface BuildOptions extends TransformOptions {
 }
 
 /** The mapped values of one row, in config order (null: absent); issues in the same order. */
-function mapValues(fields: readonly FieldPlan[], row: Row, offset: number, opts: BuildOptions, prefix: string, issues: Issue[], custom = false): Array<AcaValue | null> {
+function mapValues(
+  fields: readonly FieldPlan[],
+  row: Row,
+  offset: number,
+  opts: BuildOptions,
+  prefix: string,
+  issues: Issue[],
+  custom = false,
+): Array<AcaValue | null> {
   const values = new Array<AcaValue | null>(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
@@ -97,10 +122,10 @@ export function buildCustomer(plan: CustomerPlan, key: string, row: Row, opts: B
   const issues: Issue[] = [];
   let customer: CustomerPart = inNameOrder(plan.fields, mapValues(plan.fields, row, 0, opts, '', issues));
   if (!plan.fields.some((f) => f.target === 'externalId')) {
-    if (key.trim() === '') issues.push({ path: 'externalId', reason: `the customer key is blank; every record must carry externalId (customers.key)` });
+    if (key.trim() === '')
+      issues.push({ path: 'externalId', reason: `the customer key is blank; every record must carry externalId (customers.key)` });
     else customer = withKey(customer, 'externalId', key);
-  }
-  else if (customer.externalId === undefined && !issues.some((i) => i.path === 'externalId')) {
+  } else if (customer.externalId === undefined && !issues.some((i) => i.path === 'externalId')) {
     issues.push({ path: 'externalId', reason: 'is empty; every record must carry externalId (customers.fields.externalId)' });
   }
   // Custom fields stay in config order: it is the order of the array sent (and hashed).

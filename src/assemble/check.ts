@@ -80,7 +80,12 @@ export async function checkMapping(config: Config, catalog: MappingCatalog, db: 
 }
 
 /** checkMapping, then the plan; throws ConfigError (exit 2) naming the file and every key path. */
-export async function loadMappingPlan(config: Config, catalog: MappingCatalog, db: pg.Pool | pg.ClientBase, file = '<config>'): Promise<MappingPlan> {
+export async function loadMappingPlan(
+  config: Config,
+  catalog: MappingCatalog,
+  db: pg.Pool | pg.ClientBase,
+  file = '<config>',
+): Promise<MappingPlan> {
   const problems = await checkMapping(config, catalog, db);
   const { plan } = resolveMapping(config, catalog);
   if (problems.length > 0 || !plan) {

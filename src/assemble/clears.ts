@@ -53,7 +53,12 @@ export function rememberValued(present: readonly string[], omitted: readonly str
  * sent with a value (every one when that is unknown; none when the customer or policy was never
  * sent).
  */
-export function fieldsToClear(mapped: readonly string[], present: readonly string[], previous: Valued, omitted: readonly string[] = []): string[] {
+export function fieldsToClear(
+  mapped: readonly string[],
+  present: readonly string[],
+  previous: Valued,
+  omitted: readonly string[] = [],
+): string[] {
   if (previous === undefined) return [];
   const out: string[] = [];
   for (const f of mapped) {

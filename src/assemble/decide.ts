@@ -1,9 +1,27 @@
 import { validateRecord, type AcaRecord } from '../carecycle/schema.js';
 import type { Config } from '../config/schema.js';
 import type { MappingPlan } from './mapping.js';
-import { buildCustomer, buildPolicy, identityOf, type BuildOptions, type BuiltPolicy, type CustomerPart, type Issue, type Row } from './build.js';
+import {
+  buildCustomer,
+  buildPolicy,
+  identityOf,
+  type BuildOptions,
+  type BuiltPolicy,
+  type CustomerPart,
+  type Issue,
+  type Row,
+} from './build.js';
 import { CUSTOM_PREFIX, fieldsToClear, rememberValued, valuedOfCustomer, valuedOfPolicy, withNulls, type Valued } from './clears.js';
-import { decideVanished, hasIdentifier, payloadHash, sameCareCyclePolicy, splitPolicies, unsplitPath, vanishedPolicies, type SentPolicy } from './records.js';
+import {
+  decideVanished,
+  hasIdentifier,
+  payloadHash,
+  sameCareCyclePolicy,
+  splitPolicies,
+  unsplitPath,
+  vanishedPolicies,
+  type SentPolicy,
+} from './records.js';
 import type { SentState } from './sent-state.js';
 
 /**
@@ -108,8 +126,15 @@ function validate(records: readonly object[]): { valid: AcaRecord[]; issues: Iss
   return { valid, issues };
 }
 
-const invalid = (key: string, issues: Issue[], payload: unknown[], vanished: string[] = []): AssembleResult =>
-  ({ key, verdict: 'invalid', records: [], commit: null, issues, payload, vanished });
+const invalid = (key: string, issues: Issue[], payload: unknown[], vanished: string[] = []): AssembleResult => ({
+  key,
+  verdict: 'invalid',
+  records: [],
+  commit: null,
+  issues,
+  payload,
+  vanished,
+});
 
 function decideDeleted(input: DecideInput, s: DecideSettings): AssembleResult {
   const base = { key: input.key, verdict: 'deleted' as const, issues: [], deleteAction: s.onCustomerDelete };
@@ -122,7 +147,10 @@ function decideDeleted(input: DecideInput, s: DecideSettings): AssembleResult {
     const commit = vanished.length ? { hash: null, identity: null, policies: [], forgetPolicies: vanished } : null;
     return { ...base, records: [], commit, vanished };
   }
-  const out = splitPolicies(identity, toCancel.map((p) => ({ ...p.identifiers, status: CANCELLED })));
+  const out = splitPolicies(
+    identity,
+    toCancel.map((p) => ({ ...p.identifiers, status: CANCELLED })),
+  );
   const { valid, issues } = validate(out);
   if (issues.length) return { ...invalid(input.key, issues, out, vanished), deleteAction: s.onCustomerDelete };
   const commit = { hash: payloadHash(valid), identity, valued: input.sent?.valued ?? null, policies: [], forgetPolicies: vanished };
@@ -160,7 +188,11 @@ function omittedOf(omitted: Issue[] | null, index?: number): string[] {
 function previousPolicies(b: Built, remembered: readonly SentPolicy[]): Array<SentPolicy | undefined> {
   if (remembered.length === 0) return b.policies.map(() => undefined);
   const byKey = new Map(remembered.map((p) => [p.policyKey, p]));
-  return b.policies.map((p) => byKey.get(p.built.policyKey) ?? remembered.find((r) => !byKey.has(p.built.policyKey) && sameCareCyclePolicy(r.identifiers, p.built.identifiers)));
+  return b.policies.map(
+    (p) =>
+      byKey.get(p.built.policyKey) ??
+      remembered.find((r) => !byKey.has(p.built.policyKey) && sameCareCyclePolicy(r.identifiers, p.built.identifiers)),
+  );
 }
 
 /** True when a lost request carrying `p` could leave CareCycle other than its remembered `prev`. */
@@ -192,7 +224,14 @@ interface Present {
 }
 
 /** The records to send with explicit nulls for what CareCycle last got a value for (sync.nullValues: clear). */
-function recordsWithClears(b: Built, s: DecideSettings, present: Present, prevCustomer: Valued, prev: ReadonlyArray<SentPolicy | undefined>, extra: readonly object[]): AcaRecord[] | undefined {
+function recordsWithClears(
+  b: Built,
+  s: DecideSettings,
+  present: Present,
+  prevCustomer: Valued,
+  prev: ReadonlyArray<SentPolicy | undefined>,
+  extra: readonly object[],
+): AcaRecord[] | undefined {
   // Never sent: nothing of it can be stale (a first send, most of a backfill).
   if (prevCustomer === undefined && prev.every((p) => p === undefined)) return undefined;
   const m = mapped(s.plan);
@@ -213,7 +252,12 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   const { customer, policies, issues } = b;
   const remembered = input.sent?.policies ?? [];
   const vanished = remembered.length ? vanishedPolicies(remembered, new Set(policies.map((p) => p.built.policyKey))) : [];
-  const decision = decideVanished(vanished, s.onPolicyDelete, input.moved, policies.map((p) => p.built.identifiers));
+  const decision = decideVanished(
+    vanished,
+    s.onPolicyDelete,
+    input.moved,
+    policies.map((p) => p.built.identifiers),
+  );
   const steady = policies.map((p) => p.built.policy);
   const out = splitPolicies(customer, decision.send.length ? [...steady, ...decision.send] : steady);
   const vanishedKeys = vanished.map((p) => p.policyKey);
@@ -241,7 +285,14 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   const unchanged = decision.send.length === 0 && input.sent?.hash === hash;
   let records = unchanged ? [] : checked.valid;
   if (!unchanged && s.nullValues !== 'omit') records = recordsWithClears(b, s, present, prevValued, prev, decision.send) ?? records;
-  const result: AssembleResult = { key: input.key, verdict: unchanged ? 'unchanged' : 'send', records, commit, issues: [], vanished: vanishedKeys };
+  const result: AssembleResult = {
+    key: input.key,
+    verdict: unchanged ? 'unchanged' : 'send',
+    records,
+    commit,
+    issues: [],
+    vanished: vanishedKeys,
+  };
   if (isRestoring(input.sent?.hash)) result.restoring = true;
   if (b.omitted && b.omitted.length > 0) result.omitted = b.omitted;
   if (!unchanged && remembered.length > 0) result.inDoubtPolicies = sentPolicies.filter((p, i) => changedSince(p, prev[i]));

@@ -11,18 +11,44 @@ export type FieldKind = 'string' | 'integer' | 'boolean' | 'date' | 'money' | 'e
 
 const INTEGER = ['dependentCount', 'householdIncome', 'policyLives'];
 const BOOLEAN = [
-  'isDecisionMaker', 'medicaid', 'veteran', 'socialSecurityDisability', 'doNotCall', 'doNotSMS',
-  'doNotEmail', 'doNotMail', 'sepDocumentationReceived', 'wasAgent', 'isRewrite', 'usingSubsidy',
+  'isDecisionMaker',
+  'medicaid',
+  'veteran',
+  'socialSecurityDisability',
+  'doNotCall',
+  'doNotSMS',
+  'doNotEmail',
+  'doNotMail',
+  'sepDocumentationReceived',
+  'wasAgent',
+  'isRewrite',
+  'usingSubsidy',
 ];
 // Only dateOfBirth has a documented format; policy dates use the same one (docs/carecycle-api.md, A10).
 const DATE = [
-  'dateOfBirth', 'effectiveDate', 'enrollmentDate', 'applicationApprovalDate', 'terminationDate',
-  'renewalDate', 'cancelledDate', 'sepStartDate', 'sepEndDate', 'sepDocumentationDate',
-  'gracePeriodStartDate', 'paidThroughDate',
+  'dateOfBirth',
+  'effectiveDate',
+  'enrollmentDate',
+  'applicationApprovalDate',
+  'terminationDate',
+  'renewalDate',
+  'cancelledDate',
+  'sepStartDate',
+  'sepEndDate',
+  'sepDocumentationDate',
+  'gracePeriodStartDate',
+  'paidThroughDate',
 ];
 const MONEY = [
-  'monthlyPremium', 'deductible', 'outOfPocketMax', 'initialCommission', 'renewalCommission',
-  'spifAmount', 'subsidyAmount', 'grossPremium', 'netPremium',
+  'monthlyPremium',
+  'deductible',
+  'outOfPocketMax',
+  'initialCommission',
+  'renewalCommission',
+  'spifAmount',
+  'subsidyAmount',
+  'grossPremium',
+  'netPremium',
 ];
 
 export function fieldKind(field: string): FieldKind {
@@ -41,18 +67,30 @@ export function fieldKind(field: string): FieldKind {
 /** The transform that turns CRM text into the field's JSON type (idempotent on its own output). */
 export function kindTransform(kind: FieldKind): Transform | undefined {
   switch (kind) {
-    case 'integer': return 'integer';
-    case 'boolean': return 'boolean';
-    case 'date': return 'date';
-    case 'money': return 'money';
-    case 'phone': return 'phone';
-    case 'zip': return 'zip5';
-    default: return undefined;
+    case 'integer':
+      return 'integer';
+    case 'boolean':
+      return 'boolean';
+    case 'date':
+      return 'date';
+    case 'money':
+      return 'money';
+    case 'phone':
+      return 'phone';
+    case 'zip':
+      return 'zip5';
+    default:
+      return undefined;
   }
 }
 
 /** Singular noun for error messages: `"Man" is not a gender`. */
 export function enumNoun(field: string): string {
-  const nouns: Record<string, string> = { gender: 'gender', maritalStatus: 'marital status', status: 'policy status', metalLevel: 'metal level' };
+  const nouns: Record<string, string> = {
+    gender: 'gender',
+    maritalStatus: 'marital status',
+    status: 'policy status',
+    metalLevel: 'metal level',
+  };
   return nouns[field] ?? field;
 }

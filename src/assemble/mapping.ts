@@ -120,7 +120,9 @@ function relaxedMap(map: Readonly<Record<string, string>>, path: string, ctx: Ct
   for (const [k, v] of Object.entries(map)) {
     const n = mapKey(k);
     if (Object.hasOwn(out, n) && out[n] !== v) {
-      ctx.problems.push(`${path}: ${JSON.stringify(from[n])} and ${JSON.stringify(k)} are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values`);
+      ctx.problems.push(
+        `${path}: ${JSON.stringify(from[n])} and ${JSON.stringify(k)} are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values`,
+      );
     }
     out[n] = v;
     from[n] = k;
@@ -128,9 +130,17 @@ function relaxedMap(map: Readonly<Record<string, string>>, path: string, ctx: Ct
   return out;
 }
 
-function resolveFields(names: readonly string[], given: Record<string, FieldSpec> | undefined, section: string, table: MappingTable, ctx: Ctx): FieldPlan[] {
+function resolveFields(
+  names: readonly string[],
+  given: Record<string, FieldSpec> | undefined,
+  section: string,
+  table: MappingTable,
+  ctx: Ctx,
+): FieldPlan[] {
   const specs = given ?? conventionFields(names, table);
-  return Object.entries(specs).map(([target, spec]) => resolveField(target, spec, fieldKind(target), `${section}.fields.${target}`, table, ctx));
+  return Object.entries(specs).map(([target, spec]) =>
+    resolveField(target, spec, fieldKind(target), `${section}.fields.${target}`, table, ctx),
+  );
 }
 
 function requireMapped(plan: TablePlan, wanted: string[], ctx: Ctx, what: string, conventional: boolean): void {
@@ -151,12 +161,15 @@ function resolveCustomers(config: Config, catalog: MappingCatalog, ctx: Ctx): Cu
     resolveField(k, spec, 'string', `customers.customFields.${k}`, table, ctx),
   );
   if (customFields.length > MAX_CUSTOM_FIELDS_PER_RECORD) {
-    ctx.problems.push(`customers.customFields: ${customFields.length} custom fields; CareCycle accepts at most ${MAX_CUSTOM_FIELDS_PER_RECORD}`);
+    ctx.problems.push(
+      `customers.customFields: ${customFields.length} custom fields; CareCycle accepts at most ${MAX_CUSTOM_FIELDS_PER_RECORD}`,
+    );
   }
   const plan: CustomerPlan = { schema: table.schema, name: table.name, section: 'customers', key: c.key, keyType, fields, customFields };
   if (c.where) plan.where = c.where;
   const conventional = c.fields === undefined;
-  for (const f of ['firstName', 'lastName', 'phoneNumber']) requireMapped(plan, [f], ctx, 'CareCycle requires firstName, lastName and phoneNumber', conventional);
+  for (const f of ['firstName', 'lastName', 'phoneNumber'])
+    requireMapped(plan, [f], ctx, 'CareCycle requires firstName, lastName and phoneNumber', conventional);
   if (!plan.fields.some((f) => f.target === 'postalCode' || f.target === 'timezone')) {
     requireMapped(plan, ['postalCode'], ctx, 'CareCycle requires postalCode or timezone (TCPA)', conventional);
   }
@@ -171,7 +184,16 @@ function resolvePolicies(config: Config, catalog: MappingCatalog, ctx: Ctx): Pol
   const keyType = columnType(table, p.key, 'policies.key', ctx) ?? 'text';
   const customerKeyType = columnType(table, p.customerKey, 'policies.customerKey', ctx) ?? 'text';
   const fields = resolveFields(POLICY_FIELDS, p.fields, 'policies', table, ctx);
-  const plan: PolicyPlan = { schema: table.schema, name: table.name, section: 'policies', key: p.key, keyType, customerKey: p.customerKey, customerKeyType, fields };
+  const plan: PolicyPlan = {
+    schema: table.schema,
+    name: table.name,
+    section: 'policies',
+    key: p.key,
+    keyType,
+    customerKey: p.customerKey,
+    customerKeyType,
+    fields,
+  };
   if (p.where) plan.where = p.where;
   if (!fields.some((f) => f.target === 'healthSherpaPolicyId' || f.target === 'carrierAssignedPolicyId')) {
     const how = p.fields === undefined ? ' (no `fields`, and no column health_sherpa_policy_id or carrier_assigned_policy_id)' : '';

@@ -24,7 +24,16 @@ export const tableRef = (t: TablePlan): string => `${quoteIdent(t.schema)}.${quo
  * (no DateStyle, TimeZone, extra_float_digits or padding involved), and costs a third as much:
  * Postgres's CPU for the customer query fell from 0.9 to 0.2 ms per 100 rows.
  */
-export const PLAIN_TEXT_TYPES: ReadonlySet<string> = new Set(['text', 'character varying', 'smallint', 'integer', 'bigint', 'numeric', 'boolean', 'uuid']);
+export const PLAIN_TEXT_TYPES: ReadonlySet<string> = new Set([
+  'text',
+  'character varying',
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'boolean',
+  'uuid',
+]);
 
 /** SELECT-list item of field number i: its text value under the alias v<i>. */
 const valueItem = (f: FieldPlan, i: number): string =>

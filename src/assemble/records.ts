@@ -71,7 +71,11 @@ export function payloadHash(value: unknown): string {
  * policies is one record without a `policies` array: whether an empty array deletes anything
  * is not documented (docs/carecycle-api.md, A8), so we never send one.
  */
-export function splitPolicies<C extends object, P>(customer: C, policies: readonly P[], max = MAX_POLICIES_PER_RECORD): Array<C & { policies?: P[] }> {
+export function splitPolicies<C extends object, P>(
+  customer: C,
+  policies: readonly P[],
+  max = MAX_POLICIES_PER_RECORD,
+): Array<C & { policies?: P[] }> {
   if (policies.length === 0) return [{ ...customer }];
   const out: Array<C & { policies: P[] }> = [];
   for (let i = 0; i < policies.length; i += max) out.push(withKey(customer, 'policies', policies.slice(i, i + max)));
@@ -110,8 +114,7 @@ export interface PolicyIdentifiers {
   carrierAssignedPolicyId?: string;
 }
 
-export const hasIdentifier = (ids: PolicyIdentifiers): boolean =>
-  Boolean(ids.healthSherpaPolicyId) || Boolean(ids.carrierAssignedPolicyId);
+export const hasIdentifier = (ids: PolicyIdentifiers): boolean => Boolean(ids.healthSherpaPolicyId) || Boolean(ids.carrierAssignedPolicyId);
 
 /** Remembered policies of a customer that are no longer among its current policy keys. */
 export function vanishedPolicies(sent: readonly SentPolicy[], currentKeys: ReadonlySet<string>): SentPolicy[] {

@@ -46,7 +46,12 @@ export function sentStateReader(state: StateDb): SentStateReader {
         const state: SentState = {
           hash: r.payload_hash,
           identity: r.identity ?? null,
-          policies: (r.policies ?? []).map(([policyKey, identifiers, status, valued]) => ({ policyKey, identifiers, status, valued: valued ?? null })),
+          policies: (r.policies ?? []).map(([policyKey, identifiers, status, valued]) => ({
+            policyKey,
+            identifiers,
+            status,
+            valued: valued ?? null,
+          })),
         };
         // No sent row (only policies remembered): the customer fields were never sent.
         if (r.payload_hash !== null) state.valued = r.valued ?? null;

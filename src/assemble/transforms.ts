@@ -41,8 +41,10 @@ export function phone(input: AcaValue): TransformResult {
   const international = /^\+/.test(bare) ? !digits.startsWith('1') : /^(?:00|011)/.test(digits) && digits.length > 11;
   if (international) return fail(`${show(text)} is not a US phone number (CareCycle takes only +1 numbers)`);
   if (digits.length === 11 && digits.startsWith('1')) digits = digits.slice(1);
-  if (digits.length !== 10) return fail(`${show(text)} is not a phone number: expected 10 digits (or 11 starting with 1), found ${digits.length}`);
-  if (digits[0] === '0' || digits[0] === '1') return fail(`${show(text)} is not a US phone number: a US area code never starts with 0 or 1`);
+  if (digits.length !== 10)
+    return fail(`${show(text)} is not a phone number: expected 10 digits (or 11 starting with 1), found ${digits.length}`);
+  if (digits[0] === '0' || digits[0] === '1')
+    return fail(`${show(text)} is not a US phone number: a US area code never starts with 0 or 1`);
   return ok(`(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}`);
 }
 
@@ -179,13 +181,21 @@ export function upper(input: AcaValue): TransformResult {
 
 export function applyTransform(name: Transform, input: AcaValue, opts: TransformOptions): TransformResult {
   switch (name) {
-    case 'phone': return phone(input);
-    case 'date': return date(input, opts);
-    case 'zip5': return zip5(input);
-    case 'integer': return integer(input);
-    case 'money': return money(input);
-    case 'boolean': return boolean(input);
-    case 'trim': return trim(input);
-    case 'upper': return upper(input);
+    case 'phone':
+      return phone(input);
+    case 'date':
+      return date(input, opts);
+    case 'zip5':
+      return zip5(input);
+    case 'integer':
+      return integer(input);
+    case 'money':
+      return money(input);
+    case 'boolean':
+      return boolean(input);
+    case 'trim':
+      return trim(input);
+    case 'upper':
+      return upper(input);
   }
 }

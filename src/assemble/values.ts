@@ -34,7 +34,8 @@ export const isBlank = (raw: string): boolean => raw.length === 0 || (/^\s/.test
  * field's JSON type (boolean, integer, date, money). A failure names the reason.
  */
 export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOptions): TransformResult {
-  if (raw === null || isBlank(raw)) return field.default === undefined ? { ok: true, value: null } : coerce(field.kind, field.default, opts);
+  if (raw === null || isBlank(raw))
+    return field.default === undefined ? { ok: true, value: null } : coerce(field.kind, field.default, opts);
   let value: AcaValue | null = raw;
   if (field.transform) {
     const r = applyTransform(field.transform, value, opts);
@@ -47,7 +48,9 @@ export function mapValue(field: FieldPlan, raw: string | null, opts: TransformOp
     const key = field.mapRelaxed ? mapKey(String(value)) : String(value);
     const mapped = Object.hasOwn(field.map, key) ? field.map[key] : undefined;
     if (mapped === undefined) {
-      const known = Object.keys(field.map).map((k) => JSON.stringify(k)).join(', ');
+      const known = Object.keys(field.map)
+        .map((k) => JSON.stringify(k))
+        .join(', ');
       const how = field.mapRelaxed ? ', case and spaces ignored' : '';
       return { ok: false, reason: `${JSON.stringify(String(value))} has no entry in ${field.path}.map (known: ${known}${how})` };
     }

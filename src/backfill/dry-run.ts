@@ -68,7 +68,8 @@ export function tally(report: DryRunReport, item: DryRunItem): void {
   if (current.verdict === 'invalid') {
     report.invalid++;
     const first = current.issues[0];
-    if (report.invalidExamples.length < EXAMPLES && first) report.invalidExamples.push({ key: current.key, path: first.path, reason: first.reason });
+    if (report.invalidExamples.length < EXAMPLES && first)
+      report.invalidExamples.push({ key: current.key, path: first.path, reason: first.reason });
     return;
   }
   if (current.records.length === 0) {
@@ -83,7 +84,11 @@ export function tally(report: DryRunReport, item: DryRunItem): void {
 }
 
 /** Remembers the sends read for a page, so both assemblies see the same (and read it once). */
-function pageReader(inner: SentStateReader): { current: SentStateReader; previous: SentStateReader; sent(key: string): SentState | undefined } {
+function pageReader(inner: SentStateReader): {
+  current: SentStateReader;
+  previous: SentStateReader;
+  sent(key: string): SentState | undefined;
+} {
   let cache: { id: string; map: Promise<Map<string, SentState>> } | undefined;
   const read = (keys: readonly string[]) => {
     const id = keys.join('\u0000');
@@ -117,19 +122,23 @@ export async function dryRunBackfill(o: DryRunOptions): Promise<DryRunReport & {
   const src = await resolveKeyset(o.crm, o.config, o.where ?? null);
   const reader = pageReader(o.sent);
   const current = createAssembler({ config: o.config, crm: o.crm, plan: o.plan, state: reader.current });
-  let previous = o.previousPlan ? createAssembler({ config: o.config, crm: o.crm, plan: o.previousPlan, state: reader.previous }) : undefined;
+  let previous = o.previousPlan
+    ? createAssembler({ config: o.config, crm: o.crm, plan: o.previousPlan, state: reader.previous })
+    : undefined;
   const report = emptyReport();
   const limit = Math.max(1, o.pageSize ?? DRY_RUN_PAGE);
   for (let cursor: string | null = null; !o.signal?.aborted;) {
     const keys = await readChunk(o.crm, src, cursor, limit);
     if (keys.length === 0) break;
     const results = await current.assemble(keys);
-    const before = previous ? await previous.assemble(keys).catch((err: Error) => {
-      // The previous mapping may name a column that is gone: compare with nothing then.
-      o.log?.warn({ err: err.message }, 'the previous mapping cannot be assembled any more; fields are not compared');
-      previous = undefined;
-      return undefined;
-    }) : undefined;
+    const before = previous
+      ? await previous.assemble(keys).catch((err: Error) => {
+          // The previous mapping may name a column that is gone: compare with nothing then.
+          o.log?.warn({ err: err.message }, 'the previous mapping cannot be assembled any more; fields are not compared');
+          previous = undefined;
+          return undefined;
+        })
+      : undefined;
     const prevByKey = new Map((before ?? []).map((r) => [r.key, r]));
     for (const r of results) tally(report, { current: r, previous: prevByKey.get(r.key), sent: reader.sent(r.key) });
     o.onPage?.(report);

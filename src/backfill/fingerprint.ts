@@ -15,7 +15,13 @@ export type MappingParts = Record<string, unknown>;
  * tuning them does not re-assemble the book. Every other `sync` key (dates, nulls, time zones,
  * the delete rules…) is part of the fingerprint, including ones added later.
  */
-export const OPERATIONAL_SYNC_KEYS: ReadonlySet<string> = new Set(['flushIntervalMs', 'flushMaxKeys', 'batchSize', 'reconcileOnMappingChange', 'safety']);
+export const OPERATIONAL_SYNC_KEYS: ReadonlySet<string> = new Set([
+  'flushIntervalMs',
+  'flushMaxKeys',
+  'batchSize',
+  'reconcileOnMappingChange',
+  'safety',
+]);
 
 /** Plan properties whose config key path is not `<section>.<prop>`, or that say nothing new. */
 const TABLE_PROPS_SKIPPED = new Set(['schema', 'name', 'section', 'fields', 'customFields', 'keyType', 'customerKeyType']);
@@ -85,7 +91,11 @@ export interface MappingDecision {
  * initial backfill sends everything anyway); a different one is stored and, unless
  * sync.reconcileOnMappingChange is off, reconciled.
  */
-export function decideMappingChange(stored: { fingerprint: string; parts: MappingParts } | undefined, parts: MappingParts, reconcileOnChange: boolean): MappingDecision {
+export function decideMappingChange(
+  stored: { fingerprint: string; parts: MappingParts } | undefined,
+  parts: MappingParts,
+  reconcileOnChange: boolean,
+): MappingDecision {
   if (!stored) return { store: true, reconcile: false, changed: [], firstRun: true };
   if (stored.fingerprint === fingerprintOf(parts)) return { store: false, reconcile: false, changed: [], firstRun: false };
   return { store: true, reconcile: reconcileOnChange, changed: changedParts(stored.parts ?? {}, parts), firstRun: false };

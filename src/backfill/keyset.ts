@@ -70,7 +70,8 @@ export async function resolveKeyset(crm: pg.Pool | pg.ClientBase, config: Config
     await crm.query(`EXPLAIN ${countSelect(src)}`);
   } catch (err) {
     const msg = (err as Error).message;
-    if (where) throw new UsageError(`--where ${JSON.stringify(where)} is not a valid predicate over ${schema}.${table}: ${msg}`, { cause: err });
+    if (where)
+      throw new UsageError(`--where ${JSON.stringify(where)} is not a valid predicate over ${schema}.${table}: ${msg}`, { cause: err });
     throw new ConfigError(`customers.where is not a valid predicate over ${schema}.${table}: ${msg}`, [], { cause: err });
   }
   return src;

@@ -75,7 +75,9 @@ export interface ReporterOptions {
 export function createReporter(opts: ReporterOptions): Reporter {
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? stream.isTTY === true;
-  return tty ? barReporter(stream, opts.limits) : lineReporter(opts.line ?? ((t) => stream.write(`${t}\n`)), opts.limits, opts.intervalMs ?? 5000);
+  return tty
+    ? barReporter(stream, opts.limits)
+    : lineReporter(opts.line ?? ((t) => stream.write(`${t}\n`)), opts.limits, opts.intervalMs ?? 5000);
 }
 
 function barReporter(stream: NodeJS.WriteStream, limits: Limits): Reporter {
@@ -88,7 +90,12 @@ function barReporter(stream: NodeJS.WriteStream, limits: Limits): Reporter {
     if (phase !== next) {
       bar?.stop();
       bar = new cliProgress.SingleBar(
-        { stream, hideCursor: true, barsize: 24, format: (_o, p) => `${next === 'enqueue' ? 'enqueue' : 'deliver'} ${barText(p.progress)} ${text}` },
+        {
+          stream,
+          hideCursor: true,
+          barsize: 24,
+          format: (_o, p) => `${next === 'enqueue' ? 'enqueue' : 'deliver'} ${barText(p.progress)} ${text}`,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, value);

@@ -67,9 +67,15 @@ export async function checkMappingChange(state: StateDb, plan: MappingPlan, conf
       const request = { status: 'requested', createdAt: doc.storedAt, reason: 'mapping changed', changed: decision.changed };
       await client.query(MERGE_DOC, [INITIAL_BACKFILL_DOC, JSON.stringify(request)]);
       await client.query(QUEUE_SENT, [PRIORITY.backfill]);
-      log?.warn({ changed: decision.changed }, `the mapping changed (${decision.changed.join(', ')}): reconciling every customer at backfill priority; only records that differ are sent`);
+      log?.warn(
+        { changed: decision.changed },
+        `the mapping changed (${decision.changed.join(', ')}): reconciling every customer at backfill priority; only records that differ are sent`,
+      );
     } else {
-      log?.warn({ changed: decision.changed }, `the mapping changed (${decision.changed.join(', ')}) but sync.reconcileOnMappingChange is off: customers get the new mapping only when they change (or run \`carecycle-sync backfill\`)`);
+      log?.warn(
+        { changed: decision.changed },
+        `the mapping changed (${decision.changed.join(', ')}) but sync.reconcileOnMappingChange is off: customers get the new mapping only when they change (or run \`carecycle-sync backfill\`)`,
+      );
     }
     return decision;
   });

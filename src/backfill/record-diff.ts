@@ -12,11 +12,16 @@ export interface FieldChange {
   after: unknown;
 }
 
-type Rec = Record<string, unknown> & { policies?: Array<Record<string, unknown>>; customFields?: Array<{ fieldKey: string; value: unknown }> };
+type Rec = Record<string, unknown> & {
+  policies?: Array<Record<string, unknown>>;
+  customFields?: Array<{ fieldKey: string; value: unknown }>;
+};
 
 /** A policy's identity across assemblies: the identifiers CareCycle matches it by. */
 const policyId = (p: Record<string, unknown>, i: number): string =>
-  p.healthSherpaPolicyId || p.carrierAssignedPolicyId ? `${String(p.healthSherpaPolicyId ?? '')}|${String(p.carrierAssignedPolicyId ?? '')}` : `#${i}`;
+  p.healthSherpaPolicyId || p.carrierAssignedPolicyId
+    ? `${String(p.healthSherpaPolicyId ?? '')}|${String(p.carrierAssignedPolicyId ?? '')}`
+    : `#${i}`;
 
 /** The customer's records as path → value, policies grouped by identity. */
 function flatten(records: readonly Rec[]): { fields: Map<string, unknown>; policies: Map<string, Record<string, unknown>> } {

@@ -52,7 +52,9 @@ export async function withBackfillLock<T>(state: StateDb, fn: (client: pg.PoolCl
     const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [lockName(state)]);
     locked = r.rows[0]!.ok;
     if (!locked) {
-      throw new BackfillBusyError('another carecycle-sync process is enqueueing a backfill right now (the `run` daemon or a `backfill` command); try again when it is done');
+      throw new BackfillBusyError(
+        'another carecycle-sync process is enqueueing a backfill right now (the `run` daemon or a `backfill` command); try again when it is done',
+      );
     }
     return await fn(client);
   } finally {
@@ -62,7 +64,12 @@ export async function withBackfillLock<T>(state: StateDb, fn: (client: pg.PoolCl
 }
 
 /** Creates a run row (with the number of matching customers as its total) after checking the predicate. */
-export async function startBackfill(state: StateDb, crm: pg.Pool, config: Config, opts: { where?: string | null } = {}): Promise<BackfillRun> {
+export async function startBackfill(
+  state: StateDb,
+  crm: pg.Pool,
+  config: Config,
+  opts: { where?: string | null } = {},
+): Promise<BackfillRun> {
   const where = opts.where?.trim() || null;
   const src = await resolveKeyset(crm, config, where);
   const total = await countKeys(crm, src);
@@ -102,7 +109,13 @@ export async function resumeOrStartBackfill(
 }
 
 /** Enqueues the rest of `run`, chunk by chunk, and marks it finished; stops early on `signal`. */
-export async function runBackfill(state: StateDb, crm: pg.Pool, config: Config, run: BackfillRun, opts: RunOptions = {}): Promise<RunResult> {
+export async function runBackfill(
+  state: StateDb,
+  crm: pg.Pool,
+  config: Config,
+  run: BackfillRun,
+  opts: RunOptions = {},
+): Promise<RunResult> {
   if (!opts.client) return withBackfillLock(state, (client) => runBackfill(state, crm, config, run, { ...opts, client }));
   const client = opts.client;
   const src = await resolveKeyset(crm, config, run.where);
@@ -110,7 +123,10 @@ export async function runBackfill(state: StateDb, crm: pg.Pool, config: Config, 
   const limit = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   // Re-read under the lock: another process may have moved the cursor since `run` was loaded.
   let current = (await getRun(client, run.runId)) ?? run;
-  opts.log?.debug({ runId: current.runId, cursor: current.cursor, enqueued: current.enqueued, total: current.total, sameDb }, 'backfill enqueueing');
+  opts.log?.debug(
+    { runId: current.runId, cursor: current.cursor, enqueued: current.enqueued, total: current.total, sameDb },
+    'backfill enqueueing',
+  );
   while (current.finishedAt === null) {
     if (opts.signal?.aborted) return { run: current, aborted: true };
     const res: ChunkResult = sameDb

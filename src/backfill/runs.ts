@@ -61,9 +61,7 @@ export async function createRun(state: StateDb | Queryable, where: string | null
 
 /** The newest run that has not finished enqueueing, if any. */
 export async function unfinishedRun(state: StateDb | Queryable): Promise<BackfillRun | undefined> {
-  const r = await poolOf(state).query<Row>(
-    `SELECT ${COLUMNS} FROM backfill WHERE finished_at IS NULL ORDER BY run_id DESC LIMIT 1`,
-  );
+  const r = await poolOf(state).query<Row>(`SELECT ${COLUMNS} FROM backfill WHERE finished_at IS NULL ORDER BY run_id DESC LIMIT 1`);
   return r.rows[0] ? toRun(r.rows[0]) : undefined;
 }
 

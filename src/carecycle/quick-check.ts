@@ -17,7 +17,15 @@
 import type { z } from 'zod';
 
 type Check = (value: unknown) => boolean;
-type Def = { type: string; innerType?: Schema; element?: Schema; checks?: Array<{ _zod: { def: Record<string, unknown> } }>; shape?: Record<string, Schema>; catchall?: Schema; entries?: Record<string, unknown> };
+type Def = {
+  type: string;
+  innerType?: Schema;
+  element?: Schema;
+  checks?: Array<{ _zod: { def: Record<string, unknown> } }>;
+  shape?: Record<string, Schema>;
+  catchall?: Schema;
+  entries?: Record<string, unknown>;
+};
 type Schema = { _zod: { def: Def; run(payload: { value: unknown; issues: unknown[] }, ctx: { async: false }): unknown } };
 
 const CTX = { async: false } as const;
@@ -93,7 +101,10 @@ function fieldCheck(schema: Schema): Check {
     else nullable = true;
     def = def.innerType!._zod.def;
   }
-  const wrap = (inner: Check): Check => (value) => (value === undefined ? optional : value === null ? nullable : inner(value));
+  const wrap =
+    (inner: Check): Check =>
+    (value) =>
+      value === undefined ? optional : value === null ? nullable : inner(value);
   const plain = plainCheck(def);
   if (plain) return wrap(plain);
   if (def.type !== 'array' || def.element?._zod.def.type !== 'object') return runs(schema);
@@ -113,7 +124,10 @@ function fieldCheck(schema: Schema): Check {
  * of `refinements` true. The schema's own refinements must be exactly those given (counted),
  * so adding one to the contract without adding it here fails loudly at startup.
  */
-export function objectCheck(schema: Schema | z.ZodType, refinements: ReadonlyArray<(value: Record<string, unknown>) => boolean> = []): Check {
+export function objectCheck(
+  schema: Schema | z.ZodType,
+  refinements: ReadonlyArray<(value: Record<string, unknown>) => boolean> = [],
+): Check {
   const s = schema as Schema;
   const def = s._zod.def;
   if (def.type !== 'object' || !def.shape || def.catchall?._zod.def.type !== 'never') return never;
@@ -128,7 +142,8 @@ export function objectCheck(schema: Schema | z.ZodType, refinements: ReadonlyArr
     if (!runs(field)(undefined)) required.push(key);
   }
   return (value) => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype)
+      return false;
     const obj = value as Record<string, unknown>;
     for (const key in obj) {
       const check = fields.get(key);

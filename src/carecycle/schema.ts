@@ -213,10 +213,7 @@ export function quickSyncRequest(body: unknown): body is SyncRequest {
 
 /** "Request": `{ records: [...] }`, 1–100 records. */
 export const syncRequestSchema = z.strictObject({
-  records: z
-    .array(acaRecordSchema)
-    .min(1, 'at least 1 record')
-    .max(MAX_RECORDS_PER_REQUEST, `at most ${MAX_RECORDS_PER_REQUEST} records`),
+  records: z.array(acaRecordSchema).min(1, 'at least 1 record').max(MAX_RECORDS_PER_REQUEST, `at most ${MAX_RECORDS_PER_REQUEST} records`),
 });
 
 // ---------------------------------------------------------------- responses

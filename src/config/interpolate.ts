@@ -32,7 +32,12 @@ export function interpolate(tree: unknown, env: NodeJS.ProcessEnv): Interpolated
   return { value: walk(tree, []), unset };
 }
 
-function interpolateString(s: string, env: NodeJS.ProcessEnv, path: string, unset: Map<string, string>): string | number | boolean | undefined {
+function interpolateString(
+  s: string,
+  env: NodeJS.ProcessEnv,
+  path: string,
+  unset: Map<string, string>,
+): string | number | boolean | undefined {
   let missing: string | undefined;
   const out = s.replace(REF, (_m, name: string, def: string | undefined) => {
     const v = env[name];

@@ -48,7 +48,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 }
 
 /** Validates an already-built config object (used by loadConfig, the demo and tests). */
-export function validateConfig(input: unknown, path = '<config>', unset = new Map<string, string>(), fromEnv = new Map<string, string>()): Config {
+export function validateConfig(
+  input: unknown,
+  path = '<config>',
+  unset = new Map<string, string>(),
+  fromEnv = new Map<string, string>(),
+): Config {
   // Registered before validation, so an invalid config can't leak them through any message.
   registerConfigSecrets(input);
   const parsed = configSchema.safeParse(input);

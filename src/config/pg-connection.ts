@@ -30,7 +30,11 @@ export function pgConnection(config: Config, target: PgTarget): PgConnection {
  * certificate files are read on every call, so a pool made after a certificate was renewed
  * uses the new one.
  */
-export function pgConfig<T extends object>(config: Config, target: PgTarget, extra: T): T & { connectionString: string; ssl: false | ConnectionOptions } {
+export function pgConfig<T extends object>(
+  config: Config,
+  target: PgTarget,
+  extra: T,
+): T & { connectionString: string; ssl: false | ConnectionOptions } {
   const c = pgConnection(config, target);
   return { ...extra, connectionString: c.url, ssl: sslOption(c.tls, readTlsFiles(c.tls)) };
 }
@@ -39,7 +43,11 @@ export function pgConfig<T extends object>(config: Config, target: PgTarget, ext
  * node-postgres options for a bare connection URL (before any config exists, as `init` has):
  * the same libpq meaning of its ssl parameters. Invalid ones throw a ConfigError.
  */
-export function pgConfigForUrl<T extends object>(url: string, extra: T, what = 'the database URL'): T & { connectionString: string; ssl: false | ConnectionOptions } {
+export function pgConfigForUrl<T extends object>(
+  url: string,
+  extra: T,
+  what = 'the database URL',
+): T & { connectionString: string; ssl: false | ConnectionOptions } {
   const c = resolveTls(url, undefined, 'source');
   if (c.problems.length > 0) throw new ConfigError(`${what}: invalid TLS parameters`, c.problems);
   return { ...extra, connectionString: c.url, ssl: sslOption(c.tls, readTlsFiles(c.tls)) };

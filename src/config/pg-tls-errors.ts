@@ -32,10 +32,19 @@ const CHAIN_CODES = new Set([
  * for a server without TLS, so that one is recognised by its message.
  */
 export function explainTlsFailure(err: unknown, c: PgConnection): { detail: string; fix: string } | undefined {
-  const e = err as { code?: string; message?: string; host?: string; reason?: string; cert?: { subjectaltname?: string; subject?: { CN?: string } } };
+  const e = err as {
+    code?: string;
+    message?: string;
+    host?: string;
+    reason?: string;
+    cert?: { subjectaltname?: string; subject?: { CN?: string } };
+  };
   const code = e?.code ?? '';
   const host = hostOf(c.url);
-  const rootCert = c.tls.rootCert === 'system' ? "this host's trusted CAs (sslrootcert=system)" : `sslrootcert ${c.tls.rootCert} (${c.tls.origin.rootCert})`;
+  const rootCert =
+    c.tls.rootCert === 'system'
+      ? "this host's trusted CAs (sslrootcert=system)"
+      : `sslrootcert ${c.tls.rootCert} (${c.tls.origin.rootCert})`;
   const v = verification(c.tls);
   if (CHAIN_CODES.has(code) && v.chain) {
     return {
@@ -44,7 +53,10 @@ export function explainTlsFailure(err: unknown, c: PgConnection): { detail: stri
     };
   }
   if ((code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') && v.chain) {
-    return { detail: `the server certificate of ${host} is outside its validity period (${code})`, fix: 'have the DBA renew the server certificate (or correct this host\'s clock)' };
+    return {
+      detail: `the server certificate of ${host} is outside its validity period (${code})`,
+      fix: "have the DBA renew the server certificate (or correct this host's clock)",
+    };
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' && v.host) {
     const names = e.cert?.subjectaltname ?? (e.cert?.subject?.CN ? `CN=${e.cert.subject.CN}` : 'no names');
@@ -54,10 +66,16 @@ export function explainTlsFailure(err: unknown, c: PgConnection): { detail: stri
     };
   }
   if (/does not support SSL/i.test(e?.message ?? '') && c.tls.mode !== 'disable') {
-    return { detail: `${host} does not accept TLS connections, but ${c.tls.origin.mode} asks for sslmode=${c.tls.mode}`, fix: 'enable ssl on the server (ssl = on, with ssl_cert_file and ssl_key_file), or set sslmode=disable if the network is trusted' };
+    return {
+      detail: `${host} does not accept TLS connections, but ${c.tls.origin.mode} asks for sslmode=${c.tls.mode}`,
+      fix: 'enable ssl on the server (ssl = on, with ssl_cert_file and ssl_key_file), or set sslmode=disable if the network is trusted',
+    };
   }
   if (code === '28000' && /no encryption/.test(e?.message ?? '') && c.tls.mode === 'disable') {
-    return { detail: `the server refuses unencrypted connections (pg_hba.conf has no entry without TLS for this host): ${e.message}`, fix: `set sslmode=verify-full and sslrootcert in ${c.where}.url (or ${c.where}.tls.mode and ${c.where}.tls.rootCert)` };
+    return {
+      detail: `the server refuses unencrypted connections (pg_hba.conf has no entry without TLS for this host): ${e.message}`,
+      fix: `set sslmode=verify-full and sslrootcert in ${c.where}.url (or ${c.where}.tls.mode and ${c.where}.tls.rootCert)`,
+    };
   }
   return undefined;
 }

@@ -42,11 +42,27 @@ export interface ResolvedTls {
   secrets: string[];
 }
 
-const URL_PARAM: Record<string, keyof TlsKeys> = { sslmode: 'mode', sslrootcert: 'rootCert', sslcert: 'cert', sslkey: 'key', sslpassword: 'keyPassword' };
+const URL_PARAM: Record<string, keyof TlsKeys> = {
+  sslmode: 'mode',
+  sslrootcert: 'rootCert',
+  sslcert: 'cert',
+  sslkey: 'key',
+  sslpassword: 'keyPassword',
+};
 /** node-postgres-only parameters that would override the ssl object we pass. */
-const FOREIGN = ['ssl', 'uselibpqcompat', 'sslnegotiation', 'sslcrl', 'sslcompression', 'sslsni', 'ssl_min_protocol_version', 'ssl_max_protocol_version'];
+const FOREIGN = [
+  'ssl',
+  'uselibpqcompat',
+  'sslnegotiation',
+  'sslcrl',
+  'sslcompression',
+  'sslsni',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+];
 
-const VERIFY_FIX = 'set sslrootcert (or the tls.rootCert key) to the CA certificate file that signed the server certificate, or to "system" for the CAs this host trusts';
+const VERIFY_FIX =
+  'set sslrootcert (or the tls.rootCert key) to the CA certificate file that signed the server certificate, or to "system" for the CAs this host trusts';
 
 /**
  * Splits `url` into the plain connection URL and TLS settings merged with `keys`.
@@ -73,7 +89,9 @@ export function resolveTls(url: string, keys: TlsKeys | undefined, where: string
     }
     for (const name of FOREIGN) {
       if (!parsed.searchParams.has(name)) continue;
-      problems.push(`${where}.url: the parameter ${name}=${JSON.stringify(parsed.searchParams.get(name))} is not supported; write sslmode=disable|require|verify-ca|verify-full (with sslrootcert) instead`);
+      problems.push(
+        `${where}.url: the parameter ${name}=${JSON.stringify(parsed.searchParams.get(name))} is not supported; write sslmode=disable|require|verify-ca|verify-full (with sslrootcert) instead`,
+      );
       parsed.searchParams.delete(name);
     }
     // Untouched unless a parameter was taken out: re-serialising could re-encode a password.
@@ -102,7 +120,9 @@ function merge(fromUrl: TlsKeys, keys: TlsKeys, where: string, problems: string[
   }
   const mode = (out.mode ?? 'disable') as string;
   if (mode === 'prefer' || mode === 'allow') {
-    problems.push(`${origin.mode}: sslmode=${mode} is not supported: it falls back to an unencrypted connection without saying so; use require (encrypted) or verify-full (encrypted, server verified), or disable`);
+    problems.push(
+      `${origin.mode}: sslmode=${mode} is not supported: it falls back to an unencrypted connection without saying so; use require (encrypted) or verify-full (encrypted, server verified), or disable`,
+    );
   } else if (!(SSL_MODES as readonly string[]).includes(mode)) {
     problems.push(`${origin.mode}: unknown sslmode ${JSON.stringify(mode)}; expected one of: ${SSL_MODES.join(', ')}`);
   }
@@ -115,13 +135,19 @@ function consistency(t: TlsSettings, where: string): string[] {
     out.push(`${t.origin.mode}: sslmode=${t.mode} needs sslrootcert: ${VERIFY_FIX}`);
   }
   if (t.rootCert === 'system' && t.mode !== 'verify-full' && t.mode !== 'disable') {
-    out.push(`${t.origin.rootCert}: sslrootcert=system needs sslmode=verify-full (any server with a certificate from a public CA would pass verify-ca)`);
+    out.push(
+      `${t.origin.rootCert}: sslrootcert=system needs sslmode=verify-full (any server with a certificate from a public CA would pass verify-ca)`,
+    );
   }
   if ((t.cert === undefined) !== (t.key === undefined)) {
-    out.push(`${t.cert === undefined ? t.origin.key : t.origin.cert}: a client certificate needs both sslcert and sslkey (${where}.tls.cert and ${where}.tls.key)`);
+    out.push(
+      `${t.cert === undefined ? t.origin.key : t.origin.cert}: a client certificate needs both sslcert and sslkey (${where}.tls.cert and ${where}.tls.key)`,
+    );
   }
   if (t.mode === 'disable' && (t.rootCert || t.cert)) {
-    out.push(`${t.origin.rootCert ?? t.origin.cert}: given, but TLS is off (sslmode=disable); set sslmode (or ${where}.tls.mode) to verify-full, verify-ca or require`);
+    out.push(
+      `${t.origin.rootCert ?? t.origin.cert}: given, but TLS is off (sslmode=disable); set sslmode (or ${where}.tls.mode) to verify-full, verify-ca or require`,
+    );
   }
   return out;
 }

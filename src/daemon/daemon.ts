@@ -78,7 +78,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);
     // The mapping matches the CRM again: customers held back by a schema change go by themselves.
     const requeued = await requeueSchemaDeadLetters(state);
-    if (requeued > 0) log.info({ customers: requeued }, 'the mapping matches the CRM again: customers held back by a schema change are queued again');
+    if (requeued > 0)
+      log.info({ customers: requeued }, 'the mapping matches the CRM again: customers held back by a schema change are queued again');
     return await assemble(o, apiKey, crm, state, plan);
   } catch (err) {
     await state.close();
@@ -87,19 +88,36 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
 }
 
-async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: StateDb, plan: Awaited<ReturnType<typeof loadMappingPlan>>): Promise<Daemon> {
+async function assemble(
+  o: DaemonOptions,
+  apiKey: string,
+  crm: pg.Pool,
+  state: StateDb,
+  plan: Awaited<ReturnType<typeof loadMappingPlan>>,
+): Promise<Daemon> {
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
   const collect = stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot });
   const client = createDeliveryClient({
-    baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-    timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log, windowMs: o.windowMs, observer: requestObserver(metrics, state, log),
-    authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
+    baseUrl: config.carecycle.baseUrl,
+    apiKey,
+    requestsPerMinute: config.carecycle.requestsPerMinute,
+    timeoutMs: config.carecycle.timeoutMs,
+    network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
+    log,
+    windowMs: o.windowMs,
+    observer: requestObserver(metrics, state, log),
+    authCooldownMs: config.carecycle.authRetrySeconds * 1000,
+    reloadApiKey: apiKeyFileReader(),
     // The budget survives restarts: what the last minute spent (any process) counts.
-    ledger: stateLedger(state), seed: await recordedBudget(state, (o.windowMs ?? 60_000) + 1000),
+    ledger: stateLedger(state),
+    seed: await recordedBudget(state, (o.windowMs ?? 60_000) + 1000),
   });
   const delivery = createDeliveryLoop({
-    state, log, batchSize: config.sync.batchSize, idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
+    state,
+    log,
+    batchSize: config.sync.batchSize,
+    idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
     concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
     fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
     assembler: createAssembler({ config, crm, state, plan, log, onOmitted: omittedObserver(metrics) }),
@@ -117,7 +135,9 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
   let reconcile: () => void = () => undefined;
   let delivering: Promise<unknown> = Promise.resolve();
   const capture = createCapture({
-    config, state, log,
+    config,
+    state,
+    log,
     onFlushed: () => delivery.wake(),
     onSlotRecreated: () => reconcile(),
     // The lock and its lease outlive capture's own stop until delivery has drained.
@@ -144,22 +164,40 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
       },
       (e: Error) => ({ ok: false, detail: e.message }),
     );
-    return readinessOf({ capture: c, delivery: delivery.status(), stateReachable, heldCustomers, heartbeatSeconds: config.source.heartbeatSeconds, connectedSince, now: new Date(), stallMs: config.carecycle.stallSeconds * 1000 });
+    return readinessOf({
+      capture: c,
+      delivery: delivery.status(),
+      stateReachable,
+      heldCustomers,
+      heartbeatSeconds: config.source.heartbeatSeconds,
+      connectedSince,
+      now: new Date(),
+      stallMs: config.carecycle.stallSeconds * 1000,
+    });
   };
   const routes = daemonConsole({ config, state, crm, readiness, log });
   const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     // The `ready` gauge and the alert webhooks; never in the way of the services.
-    const monitor = startMonitor({ settings: config.alerts, instance: config.source.slot, readiness, status: () => collectStatus(state, crm, config), registry: metrics.registry, log, sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } } });
+    const monitor = startMonitor({
+      settings: config.alerts,
+      instance: config.source.slot,
+      readiness,
+      status: () => collectStatus(state, crm, config),
+      registry: metrics.registry,
+      log,
+      sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } },
+    });
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
     // instead of delivering on, half alive, from pools closed underneath it.
     const failed = new AbortController();
     const stop = AbortSignal.any([signal, failed.signal]);
-    const guard = (p: Promise<void>) => p.catch((err: unknown) => {
-      failed.abort(err);
-      throw err;
-    });
+    const guard = (p: Promise<void>) =>
+      p.catch((err: unknown) => {
+        failed.abort(err);
+        throw err;
+      });
     let backfill = o.initialBackfill === false ? Promise.resolve() : initialBackfill(stop);
     reconcile = () => {
       backfill = backfill.then(() => initialBackfill(stop));
@@ -192,14 +230,20 @@ async function assemble(o: DaemonOptions, apiKey: string, crm: pg.Pool, state: S
         if (!mappingChecked) mappingChecked = Boolean(await checkMappingChange(state, plan, config, log));
         // Each enqueued chunk wakes delivery: it sleeps until something is there to send.
         const r = await ensureInitialBackfill(state, crm, config, { signal, log, onProgress: () => delivery.wake() });
-        if (r && !r.aborted) log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
-        if (attempt > 0) await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
+        if (r && !r.aborted)
+          log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
+        if (attempt > 0)
+          await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
         return;
       } catch (err) {
         if (signal.aborted) return;
         const wait = backoffMs(Math.min(attempt, 8));
         log.error({ err, attempt: attempt + 1, retryInMs: wait }, 'initial backfill failed; retrying by itself');
-        await publishBackfillRetry(state, { ...errorPatch(err), attempts: attempt + 1, nextRetryAt: new Date(Date.now() + wait).toISOString() }).catch(() => undefined);
+        await publishBackfillRetry(state, {
+          ...errorPatch(err),
+          attempts: attempt + 1,
+          nextRetryAt: new Date(Date.now() + wait).toISOString(),
+        }).catch(() => undefined);
         await sleep(wait, undefined, { signal }).catch(() => undefined);
       }
     }

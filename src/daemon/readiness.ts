@@ -34,7 +34,9 @@ function deliveryChecks(d: ReadinessInputs['delivery'], now: number, stallMs: nu
       ok: !stalled,
       detail: stalled
         ? `no batch settled for ${Math.round(waitedMs / 1000)} s while keys wait (limit ${stallMs / 1000} s)${d.lastError ? `; last error: ${d.lastError}` : ''}`
-        : d.waitingSince === null ? 'idle or moving' : `keys waiting for ${Math.round(waitedMs / 1000)} s`,
+        : d.waitingSince === null
+          ? 'idle or moving'
+          : `keys waiting for ${Math.round(waitedMs / 1000)} s`,
     },
   };
 }
@@ -45,7 +47,8 @@ export function readinessOf(i: ReadinessInputs): Readiness {
   const staleAfterMs = i.heartbeatSeconds * 3 * 1000;
   const beatAge = c.lastHeartbeatAt ? i.now.getTime() - c.lastHeartbeatAt.getTime() : null;
   const sinceConnect = i.connectedSince ? i.now.getTime() - i.connectedSince.getTime() : null;
-  const heartbeatOk = c.connected && ((beatAge !== null && beatAge <= staleAfterMs) || (sinceConnect !== null && sinceConnect <= staleAfterMs));
+  const heartbeatOk =
+    c.connected && ((beatAge !== null && beatAge <= staleAfterMs) || (sinceConnect !== null && sinceConnect <= staleAfterMs));
   const checks = {
     replication: c.isStandby
       ? { ok: false, detail: 'standby: another instance holds the slot' }
@@ -53,12 +56,18 @@ export function readinessOf(i: ReadinessInputs): Readiness {
     state: i.stateReachable,
     heartbeat: {
       ok: heartbeatOk,
-      detail: beatAge === null ? 'no heartbeat seen yet' : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
+      detail:
+        beatAge === null
+          ? 'no heartbeat seen yet'
+          : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
     },
     ...deliveryChecks(i.delivery, i.now.getTime(), i.stallMs ?? 300_000),
     safety: {
       ok: i.heldCustomers === 0,
-      detail: i.heldCustomers === 0 ? 'no records held' : `${i.heldCustomers} customers held by the mass-cancellation rail: \`carecycle-sync approve\` sends them`,
+      detail:
+        i.heldCustomers === 0
+          ? 'no records held'
+          : `${i.heldCustomers} customers held by the mass-cancellation rail: \`carecycle-sync approve\` sends them`,
     },
   };
   return { ready: Object.values(checks).every((ch) => ch.ok), checks };

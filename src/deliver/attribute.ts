@@ -10,8 +10,7 @@ import type { SyncAnswer } from '../carecycle/schema.js';
 
 export type Attribution =
   /** `failed`: position in the batch → CareCycle's reason; every other record was applied. */
-  | { kind: 'attributed'; failed: Map<number, string> }
-  | { kind: 'ambiguous'; reason: string };
+  { kind: 'attributed'; failed: Map<number, string> } | { kind: 'ambiguous'; reason: string };
 
 const NO_REASON = 'CareCycle counted this record as failed without saying why';
 const NEITHER = 'CareCycle counted this record neither as succeeded nor as failed';
@@ -29,12 +28,16 @@ export function attributeAnswer(externalIds: ReadonlyArray<string | null | undef
     else if (!failed.has(at)) failed.set(at, e.error);
   }
   if (externalIds.length === 1) return lone(answer, failed, unnamed);
-  if (unnamed.length > 0) return { kind: 'ambiguous', reason: `${unnamed.length} error(s) in CareCycle's answer name no record of the request` };
+  if (unnamed.length > 0)
+    return { kind: 'ambiguous', reason: `${unnamed.length} error(s) in CareCycle's answer name no record of the request` };
   if (answer.failed !== undefined && answer.failed > failed.size) {
     return { kind: 'ambiguous', reason: `CareCycle counted ${answer.failed} failed records but named ${failed.size}` };
   }
   if (answer.succeeded !== undefined && answer.failed !== undefined && answer.succeeded + answer.failed !== externalIds.length) {
-    return { kind: 'ambiguous', reason: `CareCycle counted ${answer.succeeded} succeeded and ${answer.failed} failed for ${externalIds.length} records` };
+    return {
+      kind: 'ambiguous',
+      reason: `CareCycle counted ${answer.succeeded} succeeded and ${answer.failed} failed for ${externalIds.length} records`,
+    };
   }
   return { kind: 'attributed', failed };
 }

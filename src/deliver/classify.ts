@@ -57,7 +57,11 @@ export function retryAfterMsOf(json: unknown, headers: HttpResponse['headers'], 
 
 /** Pure: a short, single-line, tag-free excerpt of a body for an error message. */
 export function bodySnippet(body: string, max = 160): string {
-  const flat = body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = body
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const cut = flat.length > max ? `${flat.slice(0, max)}…` : flat;
   return scrub(cut) || '(empty body)';
 }
@@ -87,9 +91,18 @@ export function classifyResponse(res: HttpResponse, now: number = Date.now()): V
     return { kind: 'fatal', status: res.status, message: `${message} (is carecycle.baseUrl right?)` };
   }
   if (code !== 'VALIDATION_ERROR') {
-    return { kind: 'fatal', status: res.status, message: `not CareCycle's validation answer (a proxy or firewall in between?): ${bodySnippet(res.body)}` };
+    return {
+      kind: 'fatal',
+      status: res.status,
+      message: `not CareCycle's validation answer (a proxy or firewall in between?): ${bodySnippet(res.body)}`,
+    };
   }
   const raw = (json as { errors?: unknown } | undefined)?.errors;
-  const issues = Array.isArray(raw) ? raw.flatMap((i) => { const p = validationIssueSchema.safeParse(i); return p.success ? [p.data] : []; }) : [];
+  const issues = Array.isArray(raw)
+    ? raw.flatMap((i) => {
+        const p = validationIssueSchema.safeParse(i);
+        return p.success ? [p.data] : [];
+      })
+    : [];
   return { kind: 'invalid', status: res.status, message, issues };
 }

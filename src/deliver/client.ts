@@ -75,7 +75,13 @@ export interface DeliveryClient {
 export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClient {
   registerSecret(opts.apiKey);
   const windowMs = opts.windowMs ?? 60_000;
-  const transport = opts.transport ?? createUndiciTransport(opts.baseUrl, { timeoutMs: opts.timeoutMs, connections: opts.maxInFlight ?? 4, ...(opts.network ? { network: opts.network } : {}) });
+  const transport =
+    opts.transport ??
+    createUndiciTransport(opts.baseUrl, {
+      timeoutMs: opts.timeoutMs,
+      connections: opts.maxInFlight ?? 4,
+      ...(opts.network ? { network: opts.network } : {}),
+    });
   const limiter = new RateLimiter({ limit: opts.requestsPerMinute, windowMs, marginMs: opts.marginMs });
   if (opts.seed) limiter.seed(opts.seed.sentAgoMs, opts.seed.pauseLeftMs);
   const log = opts.log.child({ component: 'deliver' });
@@ -112,12 +118,20 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
     const ctx: SendContext = {
-      transport, limiter, log, observer: opts.observer, random: opts.random, headers,
+      transport,
+      limiter,
+      log,
+      observer: opts.observer,
+      random: opts.random,
+      headers,
       timeoutMs: opts.timeoutMs,
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       // A 429 that says nothing about the wait: the documented retryAfter is a whole window (60 s).
       defaultRetryAfterMs: windowMs,
-      answers, poison, ledger: opts.ledger, onOthers,
+      answers,
+      poison,
+      ledger: opts.ledger,
+      onOthers,
       onUnauthorized: () => {
         if (!keyChanged()) return false;
         headers['x-api-key'] = apiKey;
@@ -131,7 +145,10 @@ export function createDeliveryClient(opts: DeliveryClientOptions): DeliveryClien
     };
     const outcomes: RecordOutcome[] = new Array(items.length);
     try {
-      for (const wave of planWaves(items.map((i) => i.record), maxPer)) {
+      for (const wave of planWaves(
+        items.map((i) => i.record),
+        maxPer,
+      )) {
         await runPool(wave, opts.maxInFlight ?? 4, (batch) => deliverBatch(ctx, items, batch, outcomes, combined));
       }
     } catch (err) {

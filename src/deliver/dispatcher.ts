@@ -41,7 +41,12 @@ export function createApiDispatcher(baseUrl: string, o: ApiDispatcherOptions): A
   const ca = trustedCas(o.caFile);
   const tls = ca ? { ca } : {};
   const proxy = o.proxy ? proxyFor(base, o.proxy) : undefined;
-  const common = { connections: o.connections ?? 4, keepAliveTimeout: o.keepAliveMs ?? 30_000, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs };
+  const common = {
+    connections: o.connections ?? 4,
+    keepAliveTimeout: o.keepAliveMs ?? 30_000,
+    headersTimeout: o.timeoutMs,
+    bodyTimeout: o.timeoutMs,
+  };
   if (!proxy) {
     return { dispatcher: new Pool(base.origin, { ...common, connect: { timeout: o.timeoutMs, ...tls } }), via: undefined };
   }

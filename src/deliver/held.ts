@@ -27,7 +27,9 @@ export async function readHeld(state: StateDb): Promise<HeldSummary> {
 /** Releases every held record: the delivery loop sends them next, without the rail. */
 export async function approveHeld(state: StateDb): Promise<HeldSummary> {
   const before = await readHeld(state);
-  await state.pool.query(`UPDATE pending SET approved = true, held_at = NULL, held_policies = NULL, next_attempt_at = now() WHERE held_at IS NOT NULL`);
+  await state.pool.query(
+    `UPDATE pending SET approved = true, held_at = NULL, held_policies = NULL, next_attempt_at = now() WHERE held_at IS NOT NULL`,
+  );
   await patchRuntime(state, SAFETY_DOC, { reason: null, lastApprovedAt: new Date().toISOString(), lastApproved: before });
   return before;
 }

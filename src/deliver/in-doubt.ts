@@ -52,7 +52,8 @@ export function inDoubtDoc(results: readonly AssembleResult[]) {
     if (r.verdict === 'invalid' || r.records.length === 0 || !r.commit) continue;
     const h = UNKNOWN_PREFIX + (r.restoring ? RESTORE_PREFIX : '');
     sent.push({ k: r.key, h, i: r.commit.identity, v: r.commit.valued ?? null });
-    for (const p of r.inDoubtPolicies ?? r.commit.policies) policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status, v: p.valued ?? null });
+    for (const p of r.inDoubtPolicies ?? r.commit.policies)
+      policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status, v: p.valued ?? null });
   }
   return { sent, policies };
 }

@@ -1,4 +1,11 @@
-export { createDeliveryClient, type DeliveryClient, type DeliveryClientOptions, type DeliveryItem, type RecordOutcome, type RequestObservation } from './client.js';
+export {
+  createDeliveryClient,
+  type DeliveryClient,
+  type DeliveryClientOptions,
+  type DeliveryItem,
+  type RecordOutcome,
+  type RequestObservation,
+} from './client.js';
 export { ApiKeyRejectedError, EndpointError } from './errors.js';
 export { createUndiciTransport, type HttpTransport, type HttpResponse } from './transport.js';
 export { RateLimiter, nextSlot, type LimiterConfig } from './limiter.js';

@@ -50,7 +50,8 @@ export async function assembleIsolating(
   try {
     return { results: await assembler.assemble(keys), failed: [] };
   } catch (err) {
-    if (explainSchema && isSchemaError(err) && keys.length > 0) return heldBySchema(err as Error & { code: string }, keys, log, explainSchema);
+    if (explainSchema && isSchemaError(err) && keys.length > 0)
+      return heldBySchema(err as Error & { code: string }, keys, log, explainSchema);
     if (!isRowDataError(err) || keys.length === 0) throw err;
     if (keys.length === 1) {
       const e = err as Error & { code: string };
@@ -70,7 +71,12 @@ export async function assembleIsolating(
  * sent without the field, capture goes on, and `run` queues them again once the fixed config's
  * mapping checks pass.
  */
-async function heldBySchema(err: Error & { code: string }, keys: readonly string[], log: Logger, explain: () => Promise<string[]>): Promise<IsolatedAssembly> {
+async function heldBySchema(
+  err: Error & { code: string },
+  keys: readonly string[],
+  log: Logger,
+  explain: () => Promise<string[]>,
+): Promise<IsolatedAssembly> {
   const problems = await explain().catch(() => [] as string[]);
   const what = problems.length ? problems.join('; ') : `${err.message} (SQLSTATE ${err.code})`;
   const colon = problems[0]?.indexOf(': ') ?? -1;

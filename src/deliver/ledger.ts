@@ -63,7 +63,11 @@ export function stateLedger(state: StateDb, origin: 'run' | 'doctor' = 'run'): R
         // The answer's time bounds when the request reached CareCycle from above; the time it left
         // bounds it from below, by the network's latency. A window counted from the later one
         // never ends early, so a restart never under-counts.
-        ?.then((s) => (s.id === undefined ? undefined : state.pool.query('UPDATE requests SET status = $2, at = greatest(at, now()) WHERE id = $1', [s.id, status])))
+        ?.then((s) =>
+          s.id === undefined
+            ? undefined
+            : state.pool.query('UPDATE requests SET status = $2, at = greatest(at, now()) WHERE id = $1', [s.id, status]),
+        )
         .catch(() => undefined);
     },
     paused(until) {
@@ -74,11 +78,12 @@ export function stateLedger(state: StateDb, origin: 'run' | 'doctor' = 'run'): R
 
 /** Reads the requests recorded in the last `windowMs` (by the database's clock) and the pause in force. */
 export async function recordedBudget(state: StateDb, windowMs: number, now = Date.now(), origin = 'run'): Promise<RecordedBudget> {
-  const query = (other: string) => state.pool.query<{ ago: number; id: string; other: boolean }>(
-    `SELECT (extract(epoch FROM now() - at) * 1000)::float8 AS ago, id::text AS id, ${other} AS other FROM requests
+  const query = (other: string) =>
+    state.pool.query<{ ago: number; id: string; other: boolean }>(
+      `SELECT (extract(epoch FROM now() - at) * 1000)::float8 AS ago, id::text AS id, ${other} AS other FROM requests
       WHERE at > now() - make_interval(secs => $1::float8 / 1000) ORDER BY at`,
-    [windowMs, origin],
-  );
+      [windowMs, origin],
+    );
   // A state schema from before requests had an origin (setup not run yet): every row is ours.
   const r = await query('origin <> $2').catch((err: { code?: string }) => {
     if (err.code === '42703') return query('$2::text IS NULL');

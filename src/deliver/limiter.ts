@@ -74,7 +74,13 @@ export class RateLimiter {
     for (;;) {
       this.forgetOld(this.clock());
       const lastScheduled = this.sent[this.sent.length - 1]?.slot;
-      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, lastScheduled);
+      const slot = nextSlot(
+        this.sent.map((s) => s.t),
+        this.clock(),
+        this.blockedUntil,
+        this.cfg,
+        lastScheduled,
+      );
       const mine = { t: slot, slot: scheduledPoint(slot, lastScheduled, this.cfg) };
       this.sent.push(mine);
       if (this.sent.length > this.cfg.limit) this.sent.splice(0, this.sent.length - this.cfg.limit);
@@ -95,7 +101,13 @@ export class RateLimiter {
   async whenFree(signal?: AbortSignal): Promise<void> {
     for (;;) {
       this.forgetOld(this.clock());
-      const slot = nextSlot(this.sent.map((s) => s.t), this.clock(), this.blockedUntil, this.cfg, this.sent[this.sent.length - 1]?.slot);
+      const slot = nextSlot(
+        this.sent.map((s) => s.t),
+        this.clock(),
+        this.blockedUntil,
+        this.cfg,
+        this.sent[this.sent.length - 1]?.slot,
+      );
       const now = this.clock();
       if (slot <= now) return;
       await sleep(slot - now, undefined, { signal });

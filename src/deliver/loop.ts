@@ -117,7 +117,17 @@ export interface DeliveryLoop {
 
 export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   const log = o.log.child({ component: 'delivery' });
-  const st: DeliveryStatus = { keyRejected: false, blocked: null, waitingSince: null, lastProgressAt: null, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0 };
+  const st: DeliveryStatus = {
+    keyRejected: false,
+    blocked: null,
+    waitingSince: null,
+    lastProgressAt: null,
+    lastError: null,
+    delivered: 0,
+    skipped: 0,
+    deadLettered: 0,
+    batches: 0,
+  };
   const sleepers = new Set<() => void>();
   let woken = false;
   /** Keys claimed by a batch in flight: parallel batches never share a customer. */
@@ -164,11 +174,20 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
   /** Assembles the claimed keys (isolating customers whose query fails) and tops the request up. */
   async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
-    const { results, failed } = await assembleIsolating(o.assembler, claimed.map((c) => c.key), log, o.explainSchemaError);
+    const { results, failed } = await assembleIsolating(
+      o.assembler,
+      claimed.map((c) => c.key),
+      log,
+      o.explainSchemaError,
+    );
     let records = itemsToSend(results).length;
     let asked = o.batchSize;
     let got = claimed.length;
-    for (let round = 0, n = topUpSize(records, o.batchSize, asked, got, round); n > 0; n = topUpSize(records, o.batchSize, asked, got, ++round)) {
+    for (
+      let round = 0, n = topUpSize(records, o.batchSize, asked, got, round);
+      n > 0;
+      n = topUpSize(records, o.batchSize, asked, got, ++round)
+    ) {
       // A drain finishes what it holds; it does not take on more.
       if (shutdown?.aborted || lease.lost.aborted) break;
       const more = await claimKeys(n, lease);
@@ -176,7 +195,12 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       asked = n;
       got = more.length;
       if (more.length === 0) break;
-      const extra = await assembleIsolating(o.assembler, more.map((c) => c.key), log, o.explainSchemaError);
+      const extra = await assembleIsolating(
+        o.assembler,
+        more.map((c) => c.key),
+        log,
+        o.explainSchemaError,
+      );
       results.push(...extra.results);
       failed.push(...extra.failed);
       records += itemsToSend(extra.results).length;
@@ -216,7 +240,9 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       st.lastProgressAt = Date.now();
       st.waitingSince = inFlight.size > claimed.length ? Date.now() : null;
       if (rail) await o.safety!.sent(rail, new Set(verdicts.filter((v) => v.kind === 'delivered').map((v) => v.key)), claimed);
-      for (const v of verdicts) if (v.kind === 'delivered' && v.autoTerminated.length > 0) reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true && !v.createdPolicies);
+      for (const v of verdicts)
+        if (v.kind === 'delivered' && v.autoTerminated.length > 0)
+          reportAutoTerminated(v.key, v.autoTerminated, v.result.restoring === true && !v.createdPolicies);
       tally(counts, items.length, claimed);
       // Only an answered request proves the key works again (a batch of unchanged records sends nothing).
       if ((st.keyRejected || st.blocked) && items.length > 0) await clearKeyRejected();
@@ -236,9 +262,14 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
    */
   async function fenced(claimed: readonly Claimed[], shutdown?: AbortSignal) {
     const graceMs = o.abandonGraceMs ?? 30_000;
-    log.warn({ keys: claimed.length, requeueInMs: graceMs }, 'the delivery lease was lost with a batch in flight: nothing recorded; its customers go to the new holder again');
+    log.warn(
+      { keys: claimed.length, requeueInMs: graceMs },
+      'the delivery lease was lost with a batch in flight: nothing recorded; its customers go to the new holder again',
+    );
     await sleep(graceMs, undefined, { signal: shutdown }).catch(() => undefined);
-    await leaveForHolder(o.state, claimed).catch((err: Error) => log.warn({ err: err.message }, 'could not queue the batch again; the new holder re-sends it when the customers change'));
+    await leaveForHolder(o.state, claimed).catch((err: Error) =>
+      log.warn({ err: err.message }, 'could not queue the batch again; the new holder re-sends it when the customers change'),
+    );
     return { keys: claimed.length, ...NOTHING, fenced: true };
   }
 
@@ -248,16 +279,23 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     st.deadLettered += counts.deadLettered;
     st.batches++;
     o.onBatch?.({ ...counts, records, priority: claimed[0]?.priority ?? 0 });
-    if (counts.deadLettered) log.warn({ deadLettered: counts.deadLettered }, 'records dead-lettered (see `carecycle-sync dead-letters list`)');
+    if (counts.deadLettered)
+      log.warn({ deadLettered: counts.deadLettered }, 'records dead-lettered (see `carecycle-sync dead-letters list`)');
     log.debug({ keys: claimed.length, records, ...counts }, 'batch settled');
   }
 
   /** CareCycle terminated policies by itself: a new policy ends year-old ones (docs/carecycle-api.md, A17). */
   function reportAutoTerminated(key: string, policies: string[], restoring: boolean) {
     if (restoring) {
-      log.warn({ key, policies }, 'CareCycle terminated these policies again right after we restored them; leaving them as CareCycle has them');
+      log.warn(
+        { key, policies },
+        'CareCycle terminated these policies again right after we restored them; leaving them as CareCycle has them',
+      );
     } else {
-      log.warn({ key, policies }, 'CareCycle terminated these policies by itself when a new policy was created; sending the customer once more to restore their CRM status');
+      log.warn(
+        { key, policies },
+        'CareCycle terminated these policies by itself when a new policy was created; sending the customer once more to restore their CRM status',
+      );
     }
   }
 
@@ -278,10 +316,15 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     if (err instanceof FatalError) st.blocked = st.lastError;
     if (err instanceof ApiKeyRejectedError) {
       st.keyRejected = true;
-      log.error({ err, retryInSeconds: retryMs / 1000 }, err.refusal === 'forbidden'
-        ? 'THE API KEY LACKS PERMISSION for /v2/sync/aca: delivery stopped, changes keep queueing. Use a key with the sync permission.'
-        : 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.');
-      await publishDelivery(o.state, { keyRejected: true, keyRejectedAt: new Date().toISOString(), ...errorPatch(err) }).catch(() => undefined);
+      log.error(
+        { err, retryInSeconds: retryMs / 1000 },
+        err.refusal === 'forbidden'
+          ? 'THE API KEY LACKS PERMISSION for /v2/sync/aca: delivery stopped, changes keep queueing. Use a key with the sync permission.'
+          : 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.',
+      );
+      await publishDelivery(o.state, { keyRejected: true, keyRejectedAt: new Date().toISOString(), ...errorPatch(err) }).catch(
+        () => undefined,
+      );
     } else if (err instanceof FatalError) {
       log.error({ err, retryInSeconds: retryMs / 1000 }, 'delivery stopped by a fatal error; changes keep queueing');
       await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);

@@ -52,14 +52,28 @@ export interface Undecided {
  * other request got through, is rejected with those failures as the reason. While nothing gets
  * through (an outage) nothing is rejected: every record waits and is tried again.
  */
-export async function deliverBatch(ctx: SendContext, items: readonly DeliveryItem[], batch: readonly number[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
+export async function deliverBatch(
+  ctx: SendContext,
+  items: readonly DeliveryItem[],
+  batch: readonly number[],
+  outcomes: RecordOutcome[],
+  signal: AbortSignal,
+): Promise<void> {
   let undecided = await runBatch(ctx, items, batch, outcomes, signal, 0);
   while (undecided.length > 0) {
     const next: Undecided[] = [];
     for (const u of undecided) {
       const othersGotThrough = ctx.answers.count > u.since;
       // Others got through: one more failure settles it. Otherwise wait out the outage.
-      const again = await runBatch(ctx, items, [u.index], outcomes, signal, u.failures.length, othersGotThrough ? 1 : ctx.poison.giveUpAfter);
+      const again = await runBatch(
+        ctx,
+        items,
+        [u.index],
+        outcomes,
+        signal,
+        u.failures.length,
+        othersGotThrough ? 1 : ctx.poison.giveUpAfter,
+      );
       for (const a of again) {
         const failures = [...u.failures, ...a.failures].slice(-ctx.poison.giveUpAfter);
         if (othersGotThrough) reject(ctx, items, outcomes, a.index, failures);
@@ -73,7 +87,10 @@ export async function deliverBatch(ctx: SendContext, items: readonly DeliveryIte
 function reject(ctx: SendContext, items: readonly DeliveryItem[], outcomes: RecordOutcome[], i: number, failures: AttemptFailure[]): void {
   const reason = describeFailures(failures);
   const last = failures[failures.length - 1];
-  ctx.log.warn({ key: (items[i] as DeliveryItem).key, reason }, 'a record keeps failing while other requests are answered; dead-lettering it');
+  ctx.log.warn(
+    { key: (items[i] as DeliveryItem).key, reason },
+    'a record keeps failing while other requests are answered; dead-lettering it',
+  );
   outcomes[i] = rejected(items, i, { reason, ...(last?.status ? { httpStatus: last.status } : {}) });
 }
 
@@ -91,17 +108,26 @@ async function runBatch(
   const giveUpAfter = batch.length > 1 ? ctx.poison.splitAfter : loneLimit;
   const final = await sendBatch(ctx, records, signal, { giveUpAfter, priorFailures });
   if (final.kind === 'ok') {
-    const verdict = attributeAnswer(records.map((r) => r.externalId), final.body);
+    const verdict = attributeAnswer(
+      records.map((r) => r.externalId),
+      final.body,
+    );
     if (verdict.kind === 'attributed') {
       record(items, batch, final.body, final.status, verdict.failed, outcomes);
       return [];
     }
-    ctx.log.warn({ records: batch.length, why: verdict.reason }, "CareCycle's answer does not say which records failed; sending the halves again to find out");
+    ctx.log.warn(
+      { records: batch.length, why: verdict.reason },
+      "CareCycle's answer does not say which records failed; sending the halves again to find out",
+    );
     return runGroups(ctx, items, halves(batch), outcomes, signal, 0);
   }
   if (final.kind === 'unanswered') {
     if (batch.length === 1) return [{ index: batch[0] as number, since, failures: final.failures }];
-    ctx.log.warn({ records: batch.length, failures: final.failures.length }, 'a request keeps failing; splitting it to find out whether one record causes it');
+    ctx.log.warn(
+      { records: batch.length, failures: final.failures.length },
+      'a request keeps failing; splitting it to find out whether one record causes it',
+    );
     // The halves start their backoff afresh: a poison record is found in seconds, not minutes.
     // In an outage the lone records' own streaks bring the backoff back to its cap.
     return runGroups(ctx, items, halves(batch), outcomes, signal, 0);
@@ -112,11 +138,21 @@ async function runBatch(
     outcomes[i] = rejected(items, i, { ...describeIssues(final.issues, final.message), httpStatus: final.status });
     return [];
   }
-  ctx.log.info({ records: batch.length, groups: groups.length, httpStatus: final.status }, 'request refused as a whole; splitting it to isolate the bad records');
+  ctx.log.info(
+    { records: batch.length, groups: groups.length, httpStatus: final.status },
+    'request refused as a whole; splitting it to isolate the bad records',
+  );
   return runGroups(ctx, items, groups, outcomes, signal, 0);
 }
 
-async function runGroups(ctx: SendContext, items: readonly DeliveryItem[], groups: readonly number[][], outcomes: RecordOutcome[], signal: AbortSignal, priorFailures: number): Promise<Undecided[]> {
+async function runGroups(
+  ctx: SendContext,
+  items: readonly DeliveryItem[],
+  groups: readonly number[][],
+  outcomes: RecordOutcome[],
+  signal: AbortSignal,
+  priorFailures: number,
+): Promise<Undecided[]> {
   const undecided: Undecided[] = [];
   for (const g of groups) undecided.push(...(await runBatch(ctx, items, g, outcomes, signal, priorFailures)));
   return undecided;
@@ -138,7 +174,14 @@ export function describeIssues(issues: readonly ValidationIssue[], message: stri
   return paths[0] ? { reason, fieldPath: paths[0] } : { reason };
 }
 
-function record(items: readonly DeliveryItem[], batch: readonly number[], body: SyncAnswer, status: number, failed: ReadonlyMap<number, string>, outcomes: RecordOutcome[]): void {
+function record(
+  items: readonly DeliveryItem[],
+  batch: readonly number[],
+  body: SyncAnswer,
+  status: number,
+  failed: ReadonlyMap<number, string>,
+  outcomes: RecordOutcome[],
+): void {
   const results = new Map<string, SyncResult>();
   for (const r of body.results ?? []) if (r.externalId) results.set(r.externalId, r);
   batch.forEach((i, pos) => {
@@ -152,8 +195,11 @@ function record(items: readonly DeliveryItem[], batch: readonly number[], body: 
     const terminated = result ? autoTerminated(rec, result) : [];
     const created = result?.policies?.filter((p) => p.previousStatus === null).length ?? 0;
     outcomes[i] = {
-      ...base(items, i), status: 'delivered', ...(result ? { customerId: result.id } : {}),
-      ...(terminated.length ? { autoTerminated: terminated } : {}), ...(created ? { createdPolicies: created } : {}),
+      ...base(items, i),
+      status: 'delivered',
+      ...(result ? { customerId: result.id } : {}),
+      ...(terminated.length ? { autoTerminated: terminated } : {}),
+      ...(created ? { createdPolicies: created } : {}),
     };
   });
 }
@@ -169,7 +215,11 @@ const TERMINATED = 'Terminated';
 export function autoTerminated(record: AcaRecord, result: SyncResult): string[] {
   const sentTerminated = (record.policies ?? []).filter((p) => p.status === TERMINATED);
   const ours = (p: NonNullable<SyncResult['policies']>[number]) =>
-    sentTerminated.some((s) => (p.healthSherpaPolicyId && s.healthSherpaPolicyId === p.healthSherpaPolicyId) || (p.carrierAssignedPolicyId && s.carrierAssignedPolicyId === p.carrierAssignedPolicyId)) ||
+    sentTerminated.some(
+      (s) =>
+        (p.healthSherpaPolicyId && s.healthSherpaPolicyId === p.healthSherpaPolicyId) ||
+        (p.carrierAssignedPolicyId && s.carrierAssignedPolicyId === p.carrierAssignedPolicyId),
+    ) ||
     (!p.healthSherpaPolicyId && !p.carrierAssignedPolicyId && sentTerminated.length > 0);
   const out: string[] = [];
   for (const p of result.policies ?? []) {
@@ -184,6 +234,10 @@ function base(items: readonly DeliveryItem[], i: number): OutcomeBase {
   return { key: it.key, index: i, externalId: it.record.externalId ?? null };
 }
 
-function rejected(items: readonly DeliveryItem[], i: number, d: { reason: string; fieldPath?: string; httpStatus?: number }): RecordOutcome {
+function rejected(
+  items: readonly DeliveryItem[],
+  i: number,
+  d: { reason: string; fieldPath?: string; httpStatus?: number },
+): RecordOutcome {
   return { ...base(items, i), status: 'rejected', ...d };
 }

@@ -23,7 +23,11 @@ export function proxyFor(target: URL, s: ProxySettings): string | undefined {
 }
 
 const defaultPort = (u: URL) => Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-const bare = (h: string) => h.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+const bare = (h: string) =>
+  h
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
 
 /**
  * curl's no_proxy, plus loopback always direct: a comma-separated list; `*` alone matches every host; a name matches itself

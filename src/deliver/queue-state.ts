@@ -37,10 +37,22 @@ SELECT customer_key, version::text AS version, priority, extract(epoch FROM now(
  */
 export async function claimPending(state: StateDb, limit: number, busy: readonly string[], lease: Lease): Promise<Claimed[]> {
   const params = [limit, busy, lease.slot, lease.generation];
-  const r = await state.pool.query<{ customer_key: string; version: string; priority: number; claimed_at: string; held: boolean; approved: boolean }>(
-    hotQuery(CLAIM_SQL, params, state.prepared),
-  );
-  return r.rows.map((row) => ({ key: row.customer_key, version: row.version, priority: row.priority, claimedAt: row.claimed_at, held: row.held, approved: row.approved }));
+  const r = await state.pool.query<{
+    customer_key: string;
+    version: string;
+    priority: number;
+    claimed_at: string;
+    held: boolean;
+    approved: boolean;
+  }>(hotQuery(CLAIM_SQL, params, state.prepared));
+  return r.rows.map((row) => ({
+    key: row.customer_key,
+    version: row.version,
+    priority: row.priority,
+    claimedAt: row.claimed_at,
+    held: row.held,
+    approved: row.approved,
+  }));
 }
 
 export interface SettleCounts {
@@ -68,7 +80,13 @@ export interface SettleCounts {
  * one included). An unresolved policy change recorded before it cannot concern any batch that
  * may still settle: every such batch read the CRM after the change was captured.
  */
-export async function settle(state: StateDb, claimed: readonly Claimed[], verdicts: readonly KeyVerdict[], lease: Lease, oldestInFlight: string): Promise<SettleCounts> {
+export async function settle(
+  state: StateDb,
+  claimed: readonly Claimed[],
+  verdicts: readonly KeyVerdict[],
+  lease: Lease,
+  oldestInFlight: string,
+): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
   // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
@@ -76,7 +94,15 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
   const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
   const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation, oldestInFlight, plan.restore];
   const forget = plan.commits.flatMap((c) => c.commit.forgetPolicies.map((p) => [c.key, p] as const));
-  const fenced: SettleCounts = { delivered: 0, skipped: 0, deadLettered: 0, rejectedByApi: 0, autoTerminated: 0, requeued: 0, fenced: true };
+  const fenced: SettleCounts = {
+    delivered: 0,
+    skipped: 0,
+    deadLettered: 0,
+    rejectedByApi: 0,
+    autoTerminated: 0,
+    requeued: 0,
+    fenced: true,
+  };
   const run = async (client: pg.ClientBase | pg.Pool) => {
     const r = await client.query<{ removed: number; held: boolean }>(hotQuery(SETTLE_SQL, params, state.prepared));
     if (!r.rows[0]!.held) return fenced;
@@ -85,7 +111,10 @@ export async function settle(state: StateDb, claimed: readonly Claimed[], verdic
   if (forget.length === 0) return run(state.pool);
   return inTransaction(state.pool, async (client) => {
     // The lease row stays share-locked to the end: a new holder's takeLease waits for this commit.
-    const held = await client.query('SELECT 1 FROM lease WHERE slot = $1 AND generation = $2::bigint FOR SHARE', [lease.slot, lease.generation]);
+    const held = await client.query('SELECT 1 FROM lease WHERE slot = $1 AND generation = $2::bigint FOR SHARE', [
+      lease.slot,
+      lease.generation,
+    ]);
     if (held.rowCount === 0) return fenced;
     await client.query(
       `DELETE FROM sent_policies s USING unnest($1::text[], $2::text[]) AS f(c, p)
@@ -183,8 +212,12 @@ SELECT (SELECT count(*) FROM removed)::int AS removed, EXISTS (SELECT 1 FROM fen
 function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string[], versionOf: (key: string) => string): unknown[] {
   const doc = {
     dead: plan.dead.map((d) => ({ k: d.key, payload: d.payload ?? null, reason: d.reason, path: d.fieldPath, status: d.httpStatus })),
-    sent: plan.commits.filter((c) => c.commit.hash !== null).map((c) => ({ k: c.key, h: c.commit.hash, i: c.commit.identity, v: c.commit.valued ?? null })),
-    policies: plan.commits.flatMap((c) => c.commit.policies.map((p) => ({ p: p.policyKey, c: c.key, i: p.identifiers, s: p.status, v: p.valued ?? null }))),
+    sent: plan.commits
+      .filter((c) => c.commit.hash !== null)
+      .map((c) => ({ k: c.key, h: c.commit.hash, i: c.commit.identity, v: c.commit.valued ?? null })),
+    policies: plan.commits.flatMap((c) =>
+      c.commit.policies.map((p) => ({ p: p.policyKey, c: c.key, i: p.identifiers, s: p.status, v: p.valued ?? null })),
+    ),
   };
   return [JSON.stringify(doc), plan.resolvedKeys, keys, keys.map(versionOf)];
 }

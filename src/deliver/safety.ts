@@ -41,15 +41,25 @@ export function createSafety(state: StateDb, setting: number | 'off' | undefined
   let active: { n: number; at: number } | null = null;
   const activePolicies = async () => {
     if (active && Date.now() - active.at < 30_000) return active.n;
-    const r = await state.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM sent_policies WHERE status IS NULL OR status <> ALL($1::text[])`, [[...CANCELLING]]);
+    const r = await state.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM sent_policies WHERE status IS NULL OR status <> ALL($1::text[])`,
+      [[...CANCELLING]],
+    );
     active = { n: r.rows[0]!.n, at: Date.now() };
     return active.n;
   };
 
   async function lastStatuses(results: readonly AssembleResult[]): Promise<Map<string, string | null>> {
-    const keys = results.flatMap((r) => (r.records.length && r.commit ? r.commit.policies.filter((p) => p.status !== null && CANCELLING.has(p.status)).map((p) => p.policyKey) : []));
+    const keys = results.flatMap((r) =>
+      r.records.length && r.commit
+        ? r.commit.policies.filter((p) => p.status !== null && CANCELLING.has(p.status)).map((p) => p.policyKey)
+        : [],
+    );
     if (keys.length === 0) return new Map();
-    const r = await state.pool.query<{ policy_key: string; status: string | null }>('SELECT policy_key, status FROM sent_policies WHERE policy_key = ANY($1::text[])', [keys]);
+    const r = await state.pool.query<{ policy_key: string; status: string | null }>(
+      'SELECT policy_key, status FROM sent_policies WHERE policy_key = ANY($1::text[])',
+      [keys],
+    );
     return new Map(r.rows.map((x) => [x.policy_key, x.status]));
   }
 

@@ -78,7 +78,12 @@ export interface SendLimits {
   priorFailures?: number;
 }
 
-export async function sendBatch(ctx: SendContext, records: readonly AcaRecord[], signal: AbortSignal, limits: SendLimits = {}): Promise<BatchFinal> {
+export async function sendBatch(
+  ctx: SendContext,
+  records: readonly AcaRecord[],
+  signal: AbortSignal,
+  limits: SendLimits = {},
+): Promise<BatchFinal> {
   const payload = JSON.stringify({ records });
   const failed: AttemptFailure[] = [];
   let failures = limits.priorFailures ?? 0;
@@ -92,7 +97,14 @@ export async function sendBatch(ctx: SendContext, records: readonly AcaRecord[],
     const { status, verdict } = await attempt1(ctx, payload, signal);
     const latencyMs = performance.now() - t0;
     ctx.ledger?.answered(id, status);
-    ctx.observer?.({ status, verdict: verdict.kind === 'retry' && status === 0 ? 'network-error' : verdict.kind, records: records.length, latencyMs, rateLimitWaitMs, attempt });
+    ctx.observer?.({
+      status,
+      verdict: verdict.kind === 'retry' && status === 0 ? 'network-error' : verdict.kind,
+      records: records.length,
+      latencyMs,
+      rateLimitWaitMs,
+      attempt,
+    });
     switch (verdict.kind) {
       case 'ok':
         ctx.answers.count++;

@@ -16,7 +16,9 @@ export type KeyVerdict =
 
 /** Results that need a request, as the client's items (key + record), in order. */
 export function itemsToSend(results: readonly AssembleResult[]) {
-  return results.flatMap((r) => (r.records.length > 0 && r.verdict !== 'invalid' ? r.records.map((record) => ({ key: r.key, record })) : []));
+  return results.flatMap((r) =>
+    r.records.length > 0 && r.verdict !== 'invalid' ? r.records.map((record) => ({ key: r.key, record })) : [],
+  );
 }
 
 /** One verdict per assembled key, given the client's outcomes for the items of `itemsToSend`. */
@@ -33,17 +35,32 @@ export function verdictsFor(results: readonly AssembleResult[], outcomes: readon
       const reason = r.issues.map((i) => `${i.path}: ${i.reason}`).join('; ') || 'invalid record';
       return { kind: 'dead', key: r.key, reason, fieldPath: first?.path ?? null, httpStatus: null, payload: r.payload ?? null };
     }
-    if (r.records.length === 0) return { kind: 'skipped', key: r.key, result: r, reason: r.verdict === 'deleted' ? 'deleted' : 'unchanged' };
+    if (r.records.length === 0)
+      return { kind: 'skipped', key: r.key, result: r, reason: r.verdict === 'deleted' ? 'deleted' : 'unchanged' };
     const mine = byKey.get(r.key) ?? [];
     if (mine.length !== r.records.length) {
       throw new Error(`delivery outcome mismatch for customer ${r.key}: ${r.records.length} records sent, ${mine.length} outcomes`);
     }
     const refused = mine.find((o) => o.status === 'rejected');
     if (refused && refused.status === 'rejected') {
-      return { kind: 'dead', key: r.key, reason: refused.reason, fieldPath: refused.fieldPath ?? null, httpStatus: refused.httpStatus ?? null, payload: r.records };
+      return {
+        kind: 'dead',
+        key: r.key,
+        reason: refused.reason,
+        fieldPath: refused.fieldPath ?? null,
+        httpStatus: refused.httpStatus ?? null,
+        payload: r.records,
+      };
     }
     const autoTerminated = mine.flatMap((o) => (o.status === 'delivered' ? (o.autoTerminated ?? []) : []));
     const createdPolicies = mine.reduce((n, o) => n + (o.status === 'delivered' ? (o.createdPolicies ?? 0) : 0), 0);
-    return { kind: 'delivered', key: r.key, result: r, records: r.records.length, autoTerminated, ...(createdPolicies ? { createdPolicies } : {}) };
+    return {
+      kind: 'delivered',
+      key: r.key,
+      result: r,
+      records: r.records.length,
+      autoTerminated,
+      ...(createdPolicies ? { createdPolicies } : {}),
+    };
   });
 }

@@ -66,7 +66,16 @@ function insertCustomer(r: () => number, bad?: 'phone' | 'sex'): ChangeStatement
         VALUES ($1, $2, $3, $4, $5, date '1950-01-01' + $6::int, $7, 'web') RETURNING id)
       INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
       SELECT id, 'HS-' || id || '-1', 'CP-' || id || '-1', 'active', date '2026-01-01', $8 FROM c`,
-    values: [pick(r, FIRST), pick(r, LAST), phone, `new${digits(r, 6)}@example.com`, digits(r, 5), Math.floor(r() * 18000), sex, (100 + Math.floor(r() * 500)).toFixed(2)],
+    values: [
+      pick(r, FIRST),
+      pick(r, LAST),
+      phone,
+      `new${digits(r, 6)}@example.com`,
+      digits(r, 5),
+      Math.floor(r() * 18000),
+      sex,
+      (100 + Math.floor(r() * 500)).toFixed(2),
+    ],
   };
 }
 
@@ -99,12 +108,20 @@ export function changeStatement(kind: ChangeKind, r: () => number): ChangeStatem
     case 'customer-soft-delete':
       return { text: `UPDATE customers SET deleted_at = now() WHERE id = ${LIVE_CUSTOMER}`, values: [] };
     case 'phone-added':
-      return { text: `INSERT INTO customer_phones (customer_id, phone) SELECT id, $1 FROM customers WHERE id = ${LIVE_CUSTOMER}`, values: [`555${digits(r, 7)}`] };
+      return {
+        text: `INSERT INTO customer_phones (customer_id, phone) SELECT id, $1 FROM customers WHERE id = ${LIVE_CUSTOMER}`,
+        values: [`555${digits(r, 7)}`],
+      };
     case 'bad-row':
       return insertCustomer(r, r() < 0.5 ? 'phone' : 'sex');
     case 'field-cleared': {
       // NULL or blank: both are empty, and both clear what CareCycle got before.
-      const [column, value] = pick(r, [['email', null], ['email', ''], ['lead_source', null], ['lead_source', '  ']] as const);
+      const [column, value] = pick(r, [
+        ['email', null],
+        ['email', ''],
+        ['lead_source', null],
+        ['lead_source', '  '],
+      ] as const);
       return { text: `UPDATE customers SET ${column} = $1, updated_at = now() WHERE id = ${LIVE_CUSTOMER}`, values: [value] };
     }
   }

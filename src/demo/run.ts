@@ -54,8 +54,16 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let last: DemoSnapshot | undefined;
   const marks = { stoppingAt: 0 };
   // Through the screen, so the message does not tear the panel.
-  o.stop.addEventListener('abort', () => screen.message(`${reasonOf(o.stop)}: stopping the changes, draining the daemon, removing Postgres… (Ctrl-C again to force)`), { once: true });
-  o.force.addEventListener('abort', () => screen.message(`${reasonOf(o.force)}: forcing: cutting the drain short, killing Postgres, removing its files`), { once: true });
+  o.stop.addEventListener(
+    'abort',
+    () => screen.message(`${reasonOf(o.stop)}: stopping the changes, draining the daemon, removing Postgres… (Ctrl-C again to force)`),
+    { once: true },
+  );
+  o.force.addEventListener(
+    'abort',
+    () => screen.message(`${reasonOf(o.force)}: forcing: cutting the drain short, killing Postgres, removing its files`),
+    { once: true },
+  );
   try {
     const started = await startParts(o, parts, screen);
     if (started) last = await streamUntilStopped(o, parts as Required<Parts>, screen, { ...started, marks });
@@ -86,7 +94,9 @@ async function startParts(o: DemoOptions, parts: Parts, screen: Screen): Promise
   const db = (parts.database = await startDemoDatabase(o.customers));
   const c = db.cluster;
   screen.message(`  PostgreSQL ${c.version} (${db.binaries.origin}) on 127.0.0.1:${c.port}, data in ${c.dataDir}`);
-  screen.message(`  sample CRM: ${db.customers} customers, ${db.policies} policies — try: psql ${db.url} -c "UPDATE customers SET email = 'me@example.com' WHERE id = 1"`);
+  screen.message(
+    `  sample CRM: ${db.customers} customers, ${db.policies} policies — try: psql ${db.url} -c "UPDATE customers SET email = 'me@example.com' WHERE id = 1"`,
+  );
   if (o.stop.aborted) return undefined;
   const apiKey = demoApiKey();
   parts.standIn = await startStandIn({ apiKey, rpm: o.rpm });
@@ -105,12 +115,19 @@ async function startParts(o: DemoOptions, parts: Parts, screen: Screen): Promise
   }
   parts.statsDb = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'carecycle-sync demo view' });
   parts.statsDb.on('error', () => undefined);
-  screen.message(`  live changes: ${o.rate}/s${o.durationS ? `; stops after ${o.durationS} s` : ''}; Ctrl-C stops everything and removes it\n`);
+  screen.message(
+    `  live changes: ${o.rate}/s${o.durationS ? `; stops after ${o.durationS} s` : ''}; Ctrl-C stops everything and removes it\n`,
+  );
   // Once the daemon exists it must run (even if already stopped): its run() is what closes it.
   return { warnings: ring.lines, startedAt };
 }
 
-async function streamUntilStopped(o: DemoOptions, p: Required<Parts>, screen: Screen, s: Started & { marks: { stoppingAt: number } }): Promise<DemoSnapshot> {
+async function streamUntilStopped(
+  o: DemoOptions,
+  p: Required<Parts>,
+  screen: Screen,
+  s: Started & { marks: { stoppingAt: number } },
+): Promise<DemoSnapshot> {
   const soft = new AbortController();
   const hard = new AbortController();
   const onForce = () => hard.abort(new Error('forced'));
@@ -119,10 +136,19 @@ async function streamUntilStopped(o: DemoOptions, p: Required<Parts>, screen: Sc
   const daemonRun = p.daemon.run(soft.signal, hard.signal).catch((err: unknown) => void (daemonError = err));
   const genStop = new AbortController();
   const generator = createGenerator({ url: p.database.url, rate: o.rate });
-  const genRun = generator.run(genStop.signal).catch((err: unknown) => void screen.message(`change generator stopped: ${(err as Error).message}`));
+  const genRun = generator
+    .run(genStop.signal)
+    .catch((err: unknown) => void screen.message(`change generator stopped: ${(err as Error).message}`));
   const read = createStatsReader({
-    daemon: p.daemon, standIn: p.standIn, db: p.statsDb, schema: 'carecycle_sync', slot: 'carecycle_sync',
-    rpm: o.rpm, changes: generator.stats, warnings: s.warnings, startedAt: s.startedAt,
+    daemon: p.daemon,
+    standIn: p.standIn,
+    db: p.statsDb,
+    schema: 'carecycle_sync',
+    slot: 'carecycle_sync',
+    rpm: o.rpm,
+    changes: generator.stats,
+    warnings: s.warnings,
+    startedAt: s.startedAt,
   });
   const ended = new AbortController();
   void daemonRun.then(() => ended.abort());
@@ -151,7 +177,9 @@ async function stopParts(p: Parts, force: AbortSignal, screen: Screen, last: Dem
   await p.standIn?.close().catch(() => undefined);
   if (p.database) {
     const { cluster } = p.database;
-    await cluster.destroy(force.aborted ? 0 : PG_STOP_MS).catch((err: unknown) => screen.message(`could not remove ${cluster.dataDir}: ${(err as Error).message}`));
+    await cluster
+      .destroy(force.aborted ? 0 : PG_STOP_MS)
+      .catch((err: unknown) => screen.message(`could not remove ${cluster.dataDir}: ${(err as Error).message}`));
     screen.message(`demo stopped: PostgreSQL on port ${cluster.port} shut down, ${cluster.dataDir.replace(/\/data$/, '')} removed`);
   }
 }

@@ -72,12 +72,21 @@ export function logRing(size: number, echo?: NodeJS.WritableStream): { write(lin
     write(line: string) {
       echo?.write(line);
       try {
-        const j = JSON.parse(line) as { level?: number; time?: string; msg?: string; component?: string; err?: { message?: string } | string; deadLettered?: number };
+        const j = JSON.parse(line) as {
+          level?: number;
+          time?: string;
+          msg?: string;
+          component?: string;
+          err?: { message?: string } | string;
+          deadLettered?: number;
+        };
         // "records dead-lettered" warnings: the panel already lists the latest reasons.
         if (j.deadLettered !== undefined) return;
         const time = typeof j.time === 'string' ? j.time.slice(11, 19) : '';
         const err = typeof j.err === 'string' ? j.err : j.err?.message;
-        kept.push(`${time} ${levels[j.level ?? 30] ?? j.level} ${j.component ? `[${j.component}] ` : ''}${j.msg ?? ''}${err ? `: ${err}` : ''}`);
+        kept.push(
+          `${time} ${levels[j.level ?? 30] ?? j.level} ${j.component ? `[${j.component}] ` : ''}${j.msg ?? ''}${err ? `: ${err}` : ''}`,
+        );
       } catch {
         kept.push(line.trim());
       }

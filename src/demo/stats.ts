@@ -60,7 +60,15 @@ export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot
   const queueSql = stateMetricsSql(src.schema);
   const deadSql = `SELECT customer_key, reason FROM ${quote(src.schema)}.dead_letters ORDER BY last_failed_at DESC LIMIT 3`;
   // Kept between reads: a query that fails (the server is busy, or stopping) shows the last values.
-  const db = { queueLive: 0, queueBackfill: 0, deadLetterRows: 0, backfillEnqueued: 0, backfillTotal: null as number | null, slotLagBytes: null as number | null, latestDeadLetters: [] as DeadLetterLine[] };
+  const db = {
+    queueLive: 0,
+    queueBackfill: 0,
+    deadLetterRows: 0,
+    backfillEnqueued: 0,
+    backfillTotal: null as number | null,
+    slotLagBytes: null as number | null,
+    latestDeadLetters: [] as DeadLetterLine[],
+  };
 
   async function readDb(): Promise<void> {
     const [q, s, d] = await Promise.all([
@@ -71,8 +79,11 @@ export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot
     const row = q.rows[0];
     if (row) {
       Object.assign(db, {
-        queueLive: Number(row.live), queueBackfill: Number(row.backfill), deadLetterRows: Number(row.dead_letters),
-        backfillEnqueued: Number(row.bf_enqueued ?? 0), backfillTotal: row.bf_total == null ? null : Number(row.bf_total),
+        queueLive: Number(row.live),
+        queueBackfill: Number(row.backfill),
+        deadLetterRows: Number(row.dead_letters),
+        backfillEnqueued: Number(row.bf_enqueued ?? 0),
+        backfillTotal: row.bf_total == null ? null : Number(row.bf_total),
       });
     }
     // The slot may confirm the end of the last commit record, a few bytes past the position

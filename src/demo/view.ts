@@ -34,7 +34,9 @@ const KIND_LABELS: Record<ChangeKind, string> = {
 };
 
 function changesLine(s: DemoSnapshot): string {
-  const parts = (Object.keys(KIND_LABELS) as ChangeKind[]).filter((k) => s.changes.byKind[k] > 0).map((k) => `${n(s.changes.byKind[k])} ${KIND_LABELS[k]}`);
+  const parts = (Object.keys(KIND_LABELS) as ChangeKind[])
+    .filter((k) => s.changes.byKind[k] > 0)
+    .map((k) => `${n(s.changes.byKind[k])} ${KIND_LABELS[k]}`);
   const failed = s.changes.failed ? `, ${n(s.changes.failed)} failed (${s.changes.lastError ?? ''})` : '';
   return `${n(s.changes.total)}${parts.length ? ` (${parts.join(', ')})` : ''}${failed}`;
 }

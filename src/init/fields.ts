@@ -43,8 +43,16 @@ export interface FieldResult {
 }
 
 const SHAPE_NOUN: Record<string, string> = {
-  phone: 'US phone numbers', date: 'dates', zip: 'ZIP or ZIP+4 codes', money: 'amounts of money', boolean: 'yes/no flags',
-  state: 'two-letter US states', email: 'e-mail addresses', name: 'names', integer: 'whole numbers', zip4: 'ZIP+4 codes',
+  phone: 'US phone numbers',
+  date: 'dates',
+  zip: 'ZIP or ZIP+4 codes',
+  money: 'amounts of money',
+  boolean: 'yes/no flags',
+  state: 'two-letter US states',
+  email: 'e-mail addresses',
+  name: 'names',
+  integer: 'whole numbers',
+  zip4: 'ZIP+4 codes',
 };
 
 function shapeFit(target: Target, col: ColumnProfile): { fit: number; byType: boolean } {
@@ -70,13 +78,25 @@ export function scoreColumn(target: Target, col: ColumnProfile): Candidate | und
     enumMap = proposeEnumMap(target.field, col.top);
     fit = enumMap.covered;
   }
-  const base = { column: col, nameScore: named.score, fit, byType, ...(named.synonym ? { synonym: named.synonym } : {}), ...(enumMap ? { enumMap } : {}) };
+  const base = {
+    column: col,
+    nameScore: named.score,
+    fit,
+    byType,
+    ...(named.synonym ? { synonym: named.synonym } : {}),
+    ...(enumMap ? { enumMap } : {}),
+  };
   if (named.score === 0) {
     return target.byValues && col.nonNull > 0 && fit >= 0.9 ? { ...base, score: 0.35 * fit } : undefined;
   }
-  if (enumMap && !looksLikeEnum(enumMap)) return { ...base, score: 0, rejected: `only ${percent(enumMap.covered)} of its values are ${target.field} values` };
+  if (enumMap && !looksLikeEnum(enumMap))
+    return { ...base, score: 0, rejected: `only ${percent(enumMap.covered)} of its values are ${target.field} values` };
   if (target.shape && col.nonNull > 0 && fit < 0.5) {
-    return { ...base, score: 0, rejected: `only ${percent(fit)} of ${count(col.nonNull)} sampled values look like ${SHAPE_NOUN[target.shape]}` };
+    return {
+      ...base,
+      score: 0,
+      rejected: `only ${percent(fit)} of ${count(col.nonNull)} sampled values look like ${SHAPE_NOUN[target.shape]}`,
+    };
   }
   // A required field wants the column that is set most often: a sparse cell column loses to a full home phone.
   const fill = target.required && col.sampled > 0 ? col.nonNull / col.sampled : 1;
@@ -110,13 +130,20 @@ function transformNote(transform: string, col: ColumnProfile): string {
     case 'phone':
       return `transform phone sends (XXX) XXX-XXXX; formats seen: ${col.phoneFormats.slice(0, 5).join(', ') || 'none'}`;
     case 'zip5':
-      return col.shapes.zip4 > 0 ? `${percent(col.shapes.zip4)} are ZIP+4: transform zip5 sends the first 5 digits` : 'transform zip5 sends 5 digits';
+      return col.shapes.zip4 > 0
+        ? `${percent(col.shapes.zip4)} are ZIP+4: transform zip5 sends the first 5 digits`
+        : 'transform zip5 sends 5 digits';
     case 'date':
       return 'transform date sends MM-DD-YYYY';
     case 'money':
       return 'transform money sends "123.45"';
     case 'boolean':
-      return `transform boolean reads ${col.top.slice(0, 4).map((v) => JSON.stringify(v.value)).join('/') || 'true/false'}`;
+      return `transform boolean reads ${
+        col.top
+          .slice(0, 4)
+          .map((v) => JSON.stringify(v.value))
+          .join('/') || 'true/false'
+      }`;
     case 'upper':
       return 'transform upper: some values are lower case';
     default:
@@ -128,7 +155,10 @@ function transformNote(transform: string, col: ColumnProfile): string {
 export function enumCaseSql(column: string, p: EnumProposal): string {
   const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const ref = `${quoteIdent(column)}::text`;
-  const whens = [...Object.entries(p.map).map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`), ...p.unknown.map((k) => `WHEN ${lit(k)} THEN NULL`)];
+  const whens = [
+    ...Object.entries(p.map).map(([k, v]) => `WHEN ${lit(k)} THEN ${lit(v)}`),
+    ...p.unknown.map((k) => `WHEN ${lit(k)} THEN NULL`),
+  ];
   return `CASE ${ref} ${whens.join(' ')} ELSE ${ref} END`;
 }
 
@@ -140,9 +170,12 @@ function share(col: ColumnProfile, values: readonly string[]): string {
 
 function enumChoice(field: string, col: ColumnProfile, p: EnumProposal, why: string[]): FieldSpec {
   why.push(`map built from the ${count(col.distinct)} distinct sampled values (${percent(p.covered)} of values covered)`);
-  if (p.uncovered.length) why.push(`not covered by the map, so records with them are invalid until you add them: ${share(col, p.uncovered)}`);
+  if (p.uncovered.length)
+    why.push(`not covered by the map, so records with them are invalid until you add them: ${share(col, p.uncovered)}`);
   if (p.unknown.length === 0) return { column: col.name, map: p.map };
-  why.push(`${share(col, p.unknown)} mean unknown: CareCycle has no such ${field} value, so the CASE sends none (change THEN NULL to a value to send one)`);
+  why.push(
+    `${share(col, p.unknown)} mean unknown: CareCycle has no such ${field} value, so the CASE sends none (change THEN NULL to a value to send one)`,
+  );
   return { sql: enumCaseSql(col.name, p) };
 }
 
@@ -175,9 +208,13 @@ function explain(target: Target, c: Candidate, others: Candidate[], owner: Reado
   const col = c.column;
   const head = [describeName(c), describeValues(target, c)].filter(Boolean).join('; ');
   const why = [`${col.name}: ${head}`];
-  if (col.sampled > 0 && col.nonNull / col.sampled < 0.95) why.push(`set in ${percent(col.nonNull / col.sampled)} of ${count(col.sampled)} sampled rows`);
+  if (col.sampled > 0 && col.nonNull / col.sampled < 0.95)
+    why.push(`set in ${percent(col.nonNull / col.sampled)} of ${count(col.sampled)} sampled rows`);
   const alt = others.filter((o) => o.column !== col).slice(0, 3);
-  if (alt.length) why.push(`other candidates: ${alt.map((o) => `${o.column.name} (${o.rejected ?? (owner.has(o.column.name) ? `taken by ${owner.get(o.column.name)}` : 'a weaker match')})`).join(', ')}`);
+  if (alt.length)
+    why.push(
+      `other candidates: ${alt.map((o) => `${o.column.name} (${o.rejected ?? (owner.has(o.column.name) ? `taken by ${owner.get(o.column.name)}` : 'a weaker match')})`).join(', ')}`,
+    );
   return why;
 }
 
@@ -185,7 +222,12 @@ function explain(target: Target, c: Candidate, others: Candidate[], owner: Reado
 export function chooseFields(targets: readonly Target[], columns: readonly ColumnProfile[], exclude: ReadonlySet<string>): FieldResult {
   const usable = columns.filter((c) => !exclude.has(c.name));
   const all = new Map(targets.map((t) => [t.field, candidatesFor(t, usable)]));
-  const pairs = targets.flatMap((t) => all.get(t.field)!.filter((c) => c.score > 0).map((c) => ({ t, c })));
+  const pairs = targets.flatMap((t) =>
+    all
+      .get(t.field)!
+      .filter((c) => c.score > 0)
+      .map((c) => ({ t, c })),
+  );
   pairs.sort((a, b) => b.c.score - a.c.score);
   const taken = new Map<string, Candidate>();
   const usedColumns = new Set<string>();
@@ -201,7 +243,10 @@ export function chooseFields(targets: readonly Target[], columns: readonly Colum
     const c = taken.get(t.field);
     const others = all.get(t.field)!;
     if (!c) {
-      missing.push({ field: t.field, considered: others.map((o) => `${o.column.name} (${o.rejected ?? `taken by ${owner.get(o.column.name) ?? 'another field'}`})`) });
+      missing.push({
+        field: t.field,
+        considered: others.map((o) => `${o.column.name} (${o.rejected ?? `taken by ${owner.get(o.column.name) ?? 'another field'}`})`),
+      });
       continue;
     }
     const why = explain(t, c, others, owner);

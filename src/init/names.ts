@@ -6,20 +6,96 @@
 
 /** Abbreviations seen in CRM schemas → the word they stand for. */
 const ABBREVIATIONS: Readonly<Record<string, string>> = {
-  nm: 'name', nme: 'name', fname: 'first name', lname: 'last name', mname: 'middle name', fnm: 'first name', lnm: 'last name',
-  fst: 'first', frst: 'first', lst: 'last', given: 'first', surname: 'last name', family: 'last', forename: 'first name',
-  dt: 'date', dte: 'date', dob: 'birth date', bdate: 'birth date', bday: 'birth date', birthdate: 'birth date', birthday: 'birth date',
-  no: 'number', num: 'number', nbr: 'number', nr: 'number', cd: 'code', amt: 'amount',
-  addr: 'address', adr: 'address', ph: 'phone', phn: 'phone', tel: 'phone', telephone: 'phone', cell: 'mobile', cellphone: 'mobile', mobile: 'mobile',
-  st: 'state', zipcode: 'zip', postcode: 'zip', postal: 'zip', eff: 'effective', term: 'termination', termdate: 'termination date',
-  prem: 'premium', mo: 'monthly', mthly: 'monthly', sex: 'gender', gndr: 'gender', mar: 'marital', marital: 'marital',
-  stat: 'status', sts: 'status', cxl: 'cancelled', canc: 'cancelled', hs: 'healthsherpa', healthsherpa: 'healthsherpa',
-  carr: 'carrier', dnc: 'do not call', optout: 'opt out', emailaddress: 'email',
-  lob: 'line business', metal: 'metal', tier: 'metal', cnty: 'county', cty: 'city', enr: 'enrollment', src: 'source', ref: 'reference',
+  nm: 'name',
+  nme: 'name',
+  fname: 'first name',
+  lname: 'last name',
+  mname: 'middle name',
+  fnm: 'first name',
+  lnm: 'last name',
+  fst: 'first',
+  frst: 'first',
+  lst: 'last',
+  given: 'first',
+  surname: 'last name',
+  family: 'last',
+  forename: 'first name',
+  dt: 'date',
+  dte: 'date',
+  dob: 'birth date',
+  bdate: 'birth date',
+  bday: 'birth date',
+  birthdate: 'birth date',
+  birthday: 'birth date',
+  no: 'number',
+  num: 'number',
+  nbr: 'number',
+  nr: 'number',
+  cd: 'code',
+  amt: 'amount',
+  addr: 'address',
+  adr: 'address',
+  ph: 'phone',
+  phn: 'phone',
+  tel: 'phone',
+  telephone: 'phone',
+  cell: 'mobile',
+  cellphone: 'mobile',
+  mobile: 'mobile',
+  st: 'state',
+  zipcode: 'zip',
+  postcode: 'zip',
+  postal: 'zip',
+  eff: 'effective',
+  term: 'termination',
+  termdate: 'termination date',
+  prem: 'premium',
+  mo: 'monthly',
+  mthly: 'monthly',
+  sex: 'gender',
+  gndr: 'gender',
+  mar: 'marital',
+  marital: 'marital',
+  stat: 'status',
+  sts: 'status',
+  cxl: 'cancelled',
+  canc: 'cancelled',
+  hs: 'healthsherpa',
+  healthsherpa: 'healthsherpa',
+  carr: 'carrier',
+  dnc: 'do not call',
+  optout: 'opt out',
+  emailaddress: 'email',
+  lob: 'line business',
+  metal: 'metal',
+  tier: 'metal',
+  cnty: 'county',
+  cty: 'city',
+  enr: 'enrollment',
+  src: 'source',
+  ref: 'reference',
 };
 
 /** Words that only say which table a column belongs to (`cust_first_name`, `clientPhone`). */
-const TABLE_WORDS = new Set(['customer', 'cust', 'client', 'clnt', 'member', 'mbr', 'person', 'contact', 'insured', 'primary', 'applicant', 'subscriber', 'policy', 'pol', 'enrollment', 'coverage', 'the']);
+const TABLE_WORDS = new Set([
+  'customer',
+  'cust',
+  'client',
+  'clnt',
+  'member',
+  'mbr',
+  'person',
+  'contact',
+  'insured',
+  'primary',
+  'applicant',
+  'subscriber',
+  'policy',
+  'pol',
+  'enrollment',
+  'coverage',
+  'the',
+]);
 
 /** Splits a SQL identifier into lower-case words: `policyStatus` → [policy, status], `first_nm` → [first, nm]. */
 export function splitWords(name: string): string[] {
@@ -36,7 +112,10 @@ export function splitWords(name: string): string[] {
 export function expandedWords(name: string): string[] {
   const words = splitWords(name).flatMap((w) => (ABBREVIATIONS[w] ?? w).split(' '));
   // `healthSherpaId` and `health_sherpa_id` name one thing, as `hs_id` does.
-  return words.join(' ').replace(/\bhealth sherpa\b/g, 'healthsherpa').split(' ');
+  return words
+    .join(' ')
+    .replace(/\bhealth sherpa\b/g, 'healthsherpa')
+    .split(' ');
 }
 
 /** The expanded words without table words in front (`cust_first_name` → `first name`), unless nothing would be left. */

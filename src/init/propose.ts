@@ -2,8 +2,16 @@ import { chooseFields, type FieldChoice, type FieldResult } from './fields.js';
 import { phrase } from './names.js';
 import { count } from './profile.js';
 import {
-  customerKeyOf, customerScore, isCustomerTable, lineOfBusinessFilter, policyScore, softDeleteFilter, tableRef,
-  type Filter, type SampledTable, type TableScore,
+  customerKeyOf,
+  customerScore,
+  isCustomerTable,
+  lineOfBusinessFilter,
+  policyScore,
+  softDeleteFilter,
+  tableRef,
+  type Filter,
+  type SampledTable,
+  type TableScore,
 } from './tables.js';
 import { CUSTOM_FIELD_HINTS, CUSTOMER_TARGETS, POLICY_TARGETS } from './targets.js';
 
@@ -51,11 +59,20 @@ function customFieldsOf(t: SampledTable, used: ReadonlySet<string>): FieldChoice
       field: c.name,
       column: c.name,
       spec: c.name,
-      why: [`${c.name}: looks like a lead or campaign attribute (${count(c.distinct)} distinct sampled values); the key must exist among CareCycle's custom fields`],
+      why: [
+        `${c.name}: looks like a lead or campaign attribute (${count(c.distinct)} distinct sampled values); the key must exist among CareCycle's custom fields`,
+      ],
     }));
 }
 
-function tableProposal(t: SampledTable, key: string, why: string[], fields: FieldResult, exclude: ReadonlySet<string>, where: Filter[]): TableProposal {
+function tableProposal(
+  t: SampledTable,
+  key: string,
+  why: string[],
+  fields: FieldResult,
+  exclude: ReadonlySet<string>,
+  where: Filter[],
+): TableProposal {
   const unmapped = t.columns.map((c) => c.name).filter((c) => !fields.usedColumns.has(c) && !exclude.has(c));
   const out: TableProposal = { table: t, key, why, fields: fields.chosen, missing: fields.missing, unmapped };
   if (where.length) out.where = where;
@@ -70,11 +87,17 @@ function proposeCustomers(s: TableScore): Proposal['customers'] {
   const fields = chooseFields(CUSTOMER_TARGETS, t.columns, exclude);
   const customFields = customFieldsOf(t, new Set([...fields.usedColumns, ...exclude]));
   for (const c of customFields) exclude.add(c.column);
-  const why = [`${tableRef(t)} holds the customers: primary key ${key}; ${s.found.join(', ')} (about ${count(t.estimatedRows)} rows; sampled ${t.sampleMethod})`];
+  const why = [
+    `${tableRef(t)} holds the customers: primary key ${key}; ${s.found.join(', ')} (about ${count(t.estimatedRows)} rows; sampled ${t.sampleMethod})`,
+  ];
   return { ...tableProposal(t, key, why, fields, exclude, where ? [where] : []), customFields };
 }
 
-function proposePolicies(t: SampledTable, customerKey: { column: string; why: string }, s: TableScore): NonNullable<Proposal['policies']> | undefined {
+function proposePolicies(
+  t: SampledTable,
+  customerKey: { column: string; why: string },
+  s: TableScore,
+): NonNullable<Proposal['policies']> | undefined {
   if (t.primaryKey.length !== 1) return undefined;
   const key = t.primaryKey[0]!;
   const filters = [softDeleteFilter(t, { activeFlags: false }), lineOfBusinessFilter(t)].filter((f): f is Filter => f !== undefined);
@@ -103,7 +126,7 @@ function withPolicyIdentifier(fields: FieldResult): void {
     spec: number.spec,
     why: [
       `${number.column}: no HealthSherpa or carrier policy id column, and CareCycle matches policies by one of them;`,
-      'the policy number is usually the carrier\'s, so it is proposed here too (check it: a wrong id would create duplicates)',
+      "the policy number is usually the carrier's, so it is proposed here too (check it: a wrong id would create duplicates)",
     ],
   });
   fields.missing = fields.missing.filter((m) => m.field !== 'carrierAssignedPolicyId');
@@ -121,13 +144,16 @@ export function propose(tables: readonly SampledTable[]): Proposal | NoCustomerT
     .filter((x): x is { t: SampledTable; ck: { column: string; why: string } } => x.ck !== undefined)
     .map((x) => ({ ...x, s: policyScore(x.t, x.ck.column) }))
     .sort((a, b) => b.s.score - a.s.score);
-  const skipped = tables.filter((t) => t !== best.table && !linked.some((l) => l.t === t)).map((t) => `${tableRef(t)}: no column pointing at ${tableRef(best.table)}`);
+  const skipped = tables
+    .filter((t) => t !== best.table && !linked.some((l) => l.t === t))
+    .map((t) => `${tableRef(t)}: no column pointing at ${tableRef(best.table)}`);
   const top = linked[0];
   const policies = top && top.s.score >= 3 ? proposePolicies(top.t, top.ck, top.s) : undefined;
   const watch = linked
     .filter((l) => !policies || l.t !== top!.t)
     .map((l) => {
-      const alsoPolicies = policies && l.s.score >= 3 ? `; it looks like policies too (${l.s.found.join(', ')}), but the config maps one policy table` : '';
+      const alsoPolicies =
+        policies && l.s.score >= 3 ? `; it looks like policies too (${l.s.found.join(', ')}), but the config maps one policy table` : '';
       return { table: l.t, customerKey: l.ck.column, why: `${l.ck.why}: a change there re-sends the customer${alsoPolicies}` };
     });
   const out: Proposal = { customers, watch, skipped };

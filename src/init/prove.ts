@@ -25,19 +25,26 @@ export interface Proof {
 /** Options that make every statement of a connection read-only, whatever it runs. */
 export const READ_ONLY_OPTIONS = '-c default_transaction_read_only=on -c statement_timeout=60000';
 
-async function assembleSample(config: ReturnType<typeof loadConfig>['config'], crm: pg.Pool, keys: readonly string[]): Promise<AssembleResult[]> {
+async function assembleSample(
+  config: ReturnType<typeof loadConfig>['config'],
+  crm: pg.Pool,
+  keys: readonly string[],
+): Promise<AssembleResult[]> {
   const catalog = await readCatalog(crm, watchedTables(config));
   const { plan } = resolveMapping(config, catalog);
   const assembler = createAssembler({ config, crm, plan: plan!, state: nothingSent });
   const results: AssembleResult[] = [];
-  for (let i = 0; i < keys.length; i += MAX_RECORDS_PER_REQUEST) results.push(...(await assembler.assemble(keys.slice(i, i + MAX_RECORDS_PER_REQUEST))));
+  for (let i = 0; i < keys.length; i += MAX_RECORDS_PER_REQUEST)
+    results.push(...(await assembler.assemble(keys.slice(i, i + MAX_RECORDS_PER_REQUEST))));
   return results;
 }
 
 async function walLevelNote(crm: pg.Pool): Promise<string | undefined> {
   const { rows } = await crm.query<{ wal_level: string }>('SHOW wal_level');
   const level = rows[0]?.wal_level;
-  return level === 'logical' ? undefined : `the server has wal_level=${level}; streaming needs logical (ALTER SYSTEM SET wal_level = logical; then restart Postgres)`;
+  return level === 'logical'
+    ? undefined
+    : `the server has wal_level=${level}; streaming needs logical (ALTER SYSTEM SET wal_level = logical; then restart Postgres)`;
 }
 
 export async function proveConfig(file: string, databaseUrl: string, keys: readonly string[]): Promise<Proof> {

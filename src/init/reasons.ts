@@ -41,10 +41,15 @@ export function configPathOf(path: string, reason: string): string {
   return path ? `customers.fields.${path.split('.')[0]}` : 'customers.fields';
 }
 
-const template = (reason: string): string => reason.replace(/"[^"]*"/g, '"…"').replace(/policy \S+ has/, 'a policy has').replace(/\s*\((?:customers|policies)\.[^)]*\)$/, '');
+const template = (reason: string): string =>
+  reason
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/policy \S+ has/, 'a policy has')
+    .replace(/\s*\((?:customers|policies)\.[^)]*\)$/, '');
 
 /** The contract's wording for a missing value, in the words of someone reading the CRM. */
-const humane = (reason: string): string => (/received undefined$/.test(reason) ? 'required, but the mapped column is empty in this row' : reason);
+const humane = (reason: string): string =>
+  /received undefined$/.test(reason) ? 'required, but the mapped column is empty in this row' : reason;
 
 export function tallyPreview(results: readonly AssembleResult[], top = 5): PreviewTally {
   const groups = new Map<string, ReasonGroup>();

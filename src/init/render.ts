@@ -28,7 +28,12 @@ export function specYaml(spec: FieldSpec): string {
   if ('sql' in spec) return `{ sql: ${JSON.stringify(spec.sql)} }`;
   const parts = [`column: ${scalar(spec.column)}`];
   if (spec.transform) parts.push(`transform: ${spec.transform}`);
-  if (spec.map) parts.push(`map: { ${Object.entries(spec.map).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')} }`);
+  if (spec.map)
+    parts.push(
+      `map: { ${Object.entries(spec.map)
+        .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
+        .join(', ')} }`,
+    );
   return `{ ${parts.join(', ')} }`;
 }
 
@@ -41,7 +46,13 @@ function fieldLines(indent: string, choices: readonly FieldChoice[]): string[] {
 function whereLines(t: TableProposal): string[] {
   if (!t.where?.length) return [];
   const sql = t.where.length === 1 ? t.where[0]!.sql : t.where.map((f) => `(${f.sql})`).join(' AND ');
-  return [...comment('  ', t.where.map((f) => f.why)), `  where: ${JSON.stringify(sql)}`];
+  return [
+    ...comment(
+      '  ',
+      t.where.map((f) => f.why),
+    ),
+    `  where: ${JSON.stringify(sql)}`,
+  ];
 }
 
 function leftOut(t: TableProposal): string[] {
@@ -66,7 +77,10 @@ function customersLines(p: Proposal): string[] {
 
 function policiesLines(p: Proposal): string[] {
   const t = p.policies;
-  if (!t) return ['# policies: no table with a column pointing at the customers looks like policies; map one by hand (see docs/config-reference.md)'];
+  if (!t)
+    return [
+      '# policies: no table with a column pointing at the customers looks like policies; map one by hand (see docs/config-reference.md)',
+    ];
   return [
     'policies:',
     ...comment('  ', t.why),
@@ -82,7 +96,10 @@ function policiesLines(p: Proposal): string[] {
 
 function watchLines(p: Proposal): string[] {
   if (p.watch.length === 0) return ['watch: []'];
-  return ['watch:', ...p.watch.flatMap((w) => [`  # ${w.why}`, `  - table: ${tableRef(w.table)}`, `    customerKey: ${scalar(w.customerKey)}`])];
+  return [
+    'watch:',
+    ...p.watch.flatMap((w) => [`  # ${w.why}`, `  - table: ${tableRef(w.table)}`, `    customerKey: ${scalar(w.customerKey)}`]),
+  ];
 }
 
 export function renderConfig(p: Proposal, info: RenderInfo): string {

@@ -47,7 +47,8 @@ export function databaseName(url: string): string {
 export async function runInit(opts: InitOptions): Promise<InitOutcome> {
   registerUrlSecrets(opts.databaseUrl);
   const file = resolve(opts.out);
-  if (existsSync(file) && !opts.force) throw new UsageError(`init: ${opts.out} already exists; pass --force to overwrite it, or --out FILE to write elsewhere`);
+  if (existsSync(file) && !opts.force)
+    throw new UsageError(`init: ${opts.out} already exists; pass --force to overwrite it, or --out FILE to write elsewhere`);
   const client = new pg.Client(pgConfigForUrl(opts.databaseUrl, { application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS }));
   client.on('error', () => undefined);
   await client.connect().catch((err: unknown) => {
@@ -66,11 +67,18 @@ export async function runInit(opts: InitOptions): Promise<InitOutcome> {
     const report = [
       `init: no customer table found in schema${opts.schemas.length > 1 ? 's' : ''} ${opts.schemas.join(', ')} of ${databaseName(opts.databaseUrl)}; nothing written.`,
       `looked for ${proposal.lookedFor}.`,
-      ...(proposal.tables.length ? ['tables read:', ...proposal.tables.map((t) => `  ${t}`)] : ['no readable tables there (try --schema S)']),
+      ...(proposal.tables.length
+        ? ['tables read:', ...proposal.tables.map((t) => `  ${t}`)]
+        : ['no readable tables there (try --schema S)']),
     ].join('\n');
     return { code: 1, report: `${report}\n` };
   }
-  const text = renderConfig(proposal, { database: databaseName(opts.databaseUrl), schemas: opts.schemas, sampleRows: opts.sampleRows, at: opts.now ?? new Date() });
+  const text = renderConfig(proposal, {
+    database: databaseName(opts.databaseUrl),
+    schemas: opts.schemas,
+    sampleRows: opts.sampleRows,
+    at: opts.now ?? new Date(),
+  });
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text, { flag: opts.force ? 'w' : 'wx' });
   const keys = proposal.customers.table.sampledKeys.slice(0, opts.previewLimit);

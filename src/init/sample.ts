@@ -88,7 +88,13 @@ function valueExpr(name: string, type: string): string {
   return PLAIN_TEXT_TYPES.has(type) ? `left(${q}::text, 200)` : `left(to_jsonb(${q}) #>> '{}', 200)`;
 }
 
-async function sampleRows(db: pg.ClientBase, from: string, exprs: string[], size: { rows: number; pages: number }, limit: number): Promise<{ rows: unknown[][]; method: string }> {
+async function sampleRows(
+  db: pg.ClientBase,
+  from: string,
+  exprs: string[],
+  size: { rows: number; pages: number },
+  limit: number,
+): Promise<{ rows: unknown[][]; method: string }> {
   const plan = sampleClause(size.rows, size.pages, limit);
   const text = (clause: string) => `SELECT ${exprs.join(', ')} FROM ${from} ${clause}`;
   const r = await db.query({ text: text(plan.clause), rowMode: 'array' });
@@ -106,7 +112,10 @@ export async function sampleSchemas(db: pg.ClientBase, schemas: readonly string[
   // The same sample (and so the same proposal) on every run over the same data.
   await db.query('SELECT setseed(0.42)');
   const fks = await listForeignKeys(db, schemas);
-  const catalog = await readCatalog(db, tables.map((t) => `${t.schema}.${t.name}`));
+  const catalog = await readCatalog(
+    db,
+    tables.map((t) => `${t.schema}.${t.name}`),
+  );
   const out: SampledTable[] = [];
   for (const t of tables) {
     const info = catalog.table(`${t.schema}.${t.name}`);
@@ -115,16 +124,30 @@ export async function sampleSchemas(db: pg.ClientBase, schemas: readonly string[
     const pk = info.primaryKey;
     const exprs = [...columns.map((c) => valueExpr(c.name, c.type)), pk.length === 1 ? `${quoteIdent(pk[0]!)}::text` : 'NULL::text'];
     const estimatedRows = estimateRows(t.reltuples, t.relpages, t.pages);
-    const sample = await sampleRows(db, `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`, exprs, { rows: estimatedRows, pages: t.pages }, limit);
+    const sample = await sampleRows(
+      db,
+      `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`,
+      exprs,
+      { rows: estimatedRows, pages: t.pages },
+      limit,
+    );
     const cell = (row: unknown[], i: number) => (row[i] === null || row[i] === undefined ? null : String(row[i]));
     out.push({
       schema: t.schema,
       name: t.name,
       primaryKey: pk,
-      foreignKeys: fks.filter((f) => f.schema === t.schema && f.table === t.name).map((f) => ({ column: f.column, refSchema: f.ref_schema, refTable: f.ref_table })),
+      foreignKeys: fks
+        .filter((f) => f.schema === t.schema && f.table === t.name)
+        .map((f) => ({ column: f.column, refSchema: f.ref_schema, refTable: f.ref_table })),
       estimatedRows: Math.max(estimatedRows, sample.rows.length),
       sampleMethod: sample.method,
-      columns: columns.map((c, i) => profileColumn(c.name, c.type, sample.rows.map((r) => cell(r, i)))),
+      columns: columns.map((c, i) =>
+        profileColumn(
+          c.name,
+          c.type,
+          sample.rows.map((r) => cell(r, i)),
+        ),
+      ),
       sampledKeys: pk.length === 1 ? sample.rows.map((r) => cell(r, columns.length)).filter((k): k is string => k !== null) : [],
     });
   }

@@ -26,7 +26,20 @@ export interface SampledTable {
 
 export const tableRef = (t: { schema: string; name: string }): string => `${t.schema}.${t.name}`;
 
-const CUSTOMER_TABLE_WORDS = ['customer', 'client', 'contact', 'member', 'person', 'people', 'lead', 'insured', 'prospect', 'account', 'consumer', 'applicant'];
+const CUSTOMER_TABLE_WORDS = [
+  'customer',
+  'client',
+  'contact',
+  'member',
+  'person',
+  'people',
+  'lead',
+  'insured',
+  'prospect',
+  'account',
+  'consumer',
+  'applicant',
+];
 const POLICY_TABLE_WORDS = ['policy', 'policies', 'enrollment', 'coverage', 'plan', 'contract', 'application'];
 
 const targetsOf = (fields: string[], list = CUSTOMER_TARGETS) => list.filter((t) => fields.includes(t.field));
@@ -48,7 +61,10 @@ export function customerScore(t: SampledTable): TableScore {
   let score = 0;
   const weights: Record<string, number> = { firstName: 2, lastName: 2, phoneNumber: 2, email: 0.5, dateOfBirth: 0.5, postalCode: 0.5 };
   for (const target of targetsOf(Object.keys(weights))) {
-    const best = candidatesFor(target, t.columns.filter((c) => c.name !== t.primaryKey[0]))[0];
+    const best = candidatesFor(
+      target,
+      t.columns.filter((c) => c.name !== t.primaryKey[0]),
+    )[0];
     if (best && best.score > 0) {
       score += weights[target.field]! * best.score;
       found.push(`${target.field}-like ${best.column.name}`);
@@ -69,7 +85,9 @@ export function customerKeyOf(t: SampledTable, customers: SampledTable): { colum
   const own = singular(splitWords(customers.name).join(' '));
   const names = new Set([`${own} id`, `${own.replace(/ /g, '')} id`, ...CUSTOMER_TABLE_WORDS.map((w) => `${w} id`)]);
   const col = t.columns.find((c) => names.has(expandedWords(c.name).join(' ')) && c.name !== t.primaryKey[0]);
-  return col ? { column: col.name, why: `column ${col.name} is named like a key of ${tableRef(customers)} (no foreign key declared)` } : undefined;
+  return col
+    ? { column: col.name, why: `column ${col.name} is named like a key of ${tableRef(customers)} (no foreign key declared)` }
+    : undefined;
 }
 
 /** Policy-likeness of a table that has a customer key. */
@@ -80,7 +98,17 @@ export function policyScore(t: SampledTable, customerKey: string): TableScore {
     score += 2;
     found.push(`its name (${t.name})`);
   }
-  const wanted = ['planName', 'carrierName', 'status', 'effectiveDate', 'monthlyPremium', 'metalLevel', 'healthSherpaPolicyId', 'carrierAssignedPolicyId', 'policyNumber'];
+  const wanted = [
+    'planName',
+    'carrierName',
+    'status',
+    'effectiveDate',
+    'monthlyPremium',
+    'metalLevel',
+    'healthSherpaPolicyId',
+    'carrierAssignedPolicyId',
+    'policyNumber',
+  ];
   const columns = t.columns.filter((c) => c.name !== customerKey && c.name !== t.primaryKey[0]);
   for (const target of targetsOf(wanted, POLICY_TARGETS)) {
     const best = candidatesFor(target, columns)[0];
@@ -98,7 +126,17 @@ export interface Filter {
   why: string;
 }
 
-const DELETED_AT = ['deleted at', 'deleted on', 'deleted date', 'archived at', 'archived on', 'archived date', 'removed at', 'deleted', 'archived'];
+const DELETED_AT = [
+  'deleted at',
+  'deleted on',
+  'deleted date',
+  'archived at',
+  'archived on',
+  'archived date',
+  'removed at',
+  'deleted',
+  'archived',
+];
 const DELETED_FLAG = ['is deleted', 'deleted', 'is archived', 'archived', 'deleted flag', 'delete flag', 'is removed', 'removed'];
 const ACTIVE_FLAG = ['active', 'is active', 'active flag', 'active indicator'];
 
@@ -128,21 +166,48 @@ export function softDeleteFilter(t: SampledTable, opts: { activeFlags: boolean }
     const p = phrase(col.name);
     if (DATE_TYPES.has(col.type) && DELETED_AT.includes(p)) {
       const gone = col.sampled ? col.nonNull / col.sampled : 0;
-      return { column: col.name, sql: `${quoteIdent(col.name)} IS NULL`, why: `${col.name} marks deleted rows: set in ${percent(gone)} of ${count(col.sampled)} sampled rows` };
+      return {
+        column: col.name,
+        sql: `${quoteIdent(col.name)} IS NULL`,
+        why: `${col.name} marks deleted rows: set in ${percent(gone)} of ${count(col.sampled)} sampled rows`,
+      };
     }
     if (DELETED_FLAG.includes(p) || (opts.activeFlags && ACTIVE_FLAG.includes(p))) {
       const live = ACTIVE_FLAG.includes(p);
       const sql = flagSql(col, live);
       if (!sql) continue;
       const gone = flagShare(col, !live);
-      return { column: col.name, sql, why: `${col.name} is a soft-delete flag: ${percent(gone)} of ${count(col.sampled)} sampled rows are ${live ? 'inactive' : 'deleted'}` };
+      return {
+        column: col.name,
+        sql,
+        why: `${col.name} is a soft-delete flag: ${percent(gone)} of ${count(col.sampled)} sampled rows are ${live ? 'inactive' : 'deleted'}`,
+      };
     }
   }
   return undefined;
 }
 
-const LINE_OF_BUSINESS = ['line business', 'line of business', 'product type', 'policy type', 'coverage type', 'product line', 'business line', 'plan type'];
-const ACA_WORDS = new Set(['aca', 'marketplace', 'obamacare', 'ifp', 'exchange', 'on exchange', 'individual family', 'individual health', 'major medical']);
+const LINE_OF_BUSINESS = [
+  'line business',
+  'line of business',
+  'product type',
+  'policy type',
+  'coverage type',
+  'product line',
+  'business line',
+  'plan type',
+];
+const ACA_WORDS = new Set([
+  'aca',
+  'marketplace',
+  'obamacare',
+  'ifp',
+  'exchange',
+  'on exchange',
+  'individual family',
+  'individual health',
+  'major medical',
+]);
 
 /** A line-of-business column with ACA and other values: only the ACA rows are CareCycle's ACA policies. */
 export function lineOfBusinessFilter(t: SampledTable): Filter | undefined {
@@ -154,7 +219,11 @@ export function lineOfBusinessFilter(t: SampledTable): Filter | undefined {
     const values = aca.map((v) => `'${v.value.replace(/'/g, "''")}'`);
     const sql = values.length === 1 ? `${quoteIdent(col.name)} = ${values[0]}` : `${quoteIdent(col.name)} IN (${values.join(', ')})`;
     const others = col.top.filter((v) => !aca.includes(v)).map((v) => v.value);
-    return { column: col.name, sql, why: `${col.name} is a line of business: ${percent(share)} of sampled policies are ACA${others.length ? ` (others: ${others.slice(0, 5).join(', ')})` : ''}` };
+    return {
+      column: col.name,
+      sql,
+      why: `${col.name} is a line of business: ${percent(share)} of sampled policies are ACA${others.length ? ` (others: ${others.slice(0, 5).join(', ')})` : ''}`,
+    };
   }
   return undefined;
 }

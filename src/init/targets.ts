@@ -16,7 +16,12 @@ export interface Target {
   required?: boolean;
 }
 
-const t = (field: string, synonyms: string[], shape?: Shape, byValues = false): Target => ({ field, synonyms, ...(shape ? { shape } : {}), ...(byValues ? { byValues } : {}) });
+const t = (field: string, synonyms: string[], shape?: Shape, byValues = false): Target => ({
+  field,
+  synonyms,
+  ...(shape ? { shape } : {}),
+  ...(byValues ? { byValues } : {}),
+});
 
 const REQUIRED = new Set(['firstName', 'lastName', 'phoneNumber', 'postalCode']);
 const required = (list: Target[]): Target[] => list.map((x) => (REQUIRED.has(x.field) ? { ...x, required: true } : x));
@@ -24,7 +29,25 @@ const required = (list: Target[]): Target[] => list.map((x) => (REQUIRED.has(x.f
 export const CUSTOMER_TARGETS: readonly Target[] = required([
   t('firstName', ['first name', 'first'], 'name'),
   t('lastName', ['last name', 'last'], 'name'),
-  t('phoneNumber', ['mobile', 'mobile phone', 'mobile number', 'mobile phone number', 'phone', 'phone number', 'primary phone', 'phone 1', 'contact phone', 'home phone', 'day phone', 'work phone'], 'phone', true),
+  t(
+    'phoneNumber',
+    [
+      'mobile',
+      'mobile phone',
+      'mobile number',
+      'mobile phone number',
+      'phone',
+      'phone number',
+      'primary phone',
+      'phone 1',
+      'contact phone',
+      'home phone',
+      'day phone',
+      'work phone',
+    ],
+    'phone',
+    true,
+  ),
   t('email', ['email', 'email address', 'e mail', 'primary email'], 'email', true),
   t('postalCode', ['zip', 'zip code', 'zip 5', 'zip code 5', 'postal code', 'zip zip'], 'zip'),
   t('state', ['state', 'state code', 'address state', 'province'], 'state'),
@@ -46,12 +69,32 @@ export const CUSTOMER_TARGETS: readonly Target[] = required([
   t('doNotEmail', ['do not email', 'email opt out', 'no email'], 'boolean'),
   t('doNotMail', ['do not mail', 'mail opt out', 'no mail'], 'boolean'),
   t('healthSherpaCustomerId', ['healthsherpa customer id', 'healthsherpa id', 'healthsherpa client id'], undefined),
-  t('carrierAssignedCustomerId', ['carrier customer id', 'carrier member id', 'carrier client id', 'member id', 'subscriber id'], undefined),
+  t(
+    'carrierAssignedCustomerId',
+    ['carrier customer id', 'carrier member id', 'carrier client id', 'member id', 'subscriber id'],
+    undefined,
+  ),
 ]);
 
 export const POLICY_TARGETS: readonly Target[] = [
-  t('healthSherpaPolicyId', ['healthsherpa policy id', 'healthsherpa id', 'healthsherpa enrollment id', 'healthsherpa policy number'], undefined),
-  t('carrierAssignedPolicyId', ['carrier policy id', 'carrier policy number', 'carrier assigned policy id', 'carrier assigned id', 'carrier id', 'carrier reference', 'carrier ref'], undefined),
+  t(
+    'healthSherpaPolicyId',
+    ['healthsherpa policy id', 'healthsherpa id', 'healthsherpa enrollment id', 'healthsherpa policy number'],
+    undefined,
+  ),
+  t(
+    'carrierAssignedPolicyId',
+    [
+      'carrier policy id',
+      'carrier policy number',
+      'carrier assigned policy id',
+      'carrier assigned id',
+      'carrier id',
+      'carrier reference',
+      'carrier ref',
+    ],
+    undefined,
+  ),
   t('policyNumber', ['policy number', 'policy id number', 'contract number'], undefined),
   t('planName', ['plan name', 'plan', 'product name', 'product', 'plan description'], undefined),
   t('planCode', ['plan code', 'product code'], undefined),
@@ -60,7 +103,11 @@ export const POLICY_TARGETS: readonly Target[] = [
   t('status', ['status', 'policy status', 'enrollment status', 'status code', 'coverage status', 'state status'], undefined),
   t('effectiveDate', ['effective date', 'effective', 'start date', 'coverage start', 'coverage start date', 'effective from'], 'date'),
   t('terminationDate', ['termination date', 'end date', 'coverage end', 'coverage end date', 'effective to'], 'date'),
-  t('enrollmentDate', ['enrollment date', 'enrolled date', 'enrolled on', 'application date', 'sold date', 'submitted date', 'sale date'], 'date'),
+  t(
+    'enrollmentDate',
+    ['enrollment date', 'enrolled date', 'enrolled on', 'application date', 'sold date', 'submitted date', 'sale date'],
+    'date',
+  ),
   t('cancelledDate', ['cancelled date', 'cancel date', 'cancellation date'], 'date'),
   t('paidThroughDate', ['paid through date', 'paid through', 'paid thru', 'paid to date'], 'date'),
   t('planState', ['plan state', 'state'], 'state'),

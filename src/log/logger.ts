@@ -16,9 +16,15 @@ export interface LoggerOptions {
 
 /** Paths pino blanks out before serialising; `scrub` below catches whatever slips through. */
 const REDACT_PATHS = [
-  'apiKey', '*.apiKey', '*.*.apiKey',
-  'password', '*.password', '*.*.password',
-  'headers["x-api-key"]', '*.headers["x-api-key"]', '*.*.headers["x-api-key"]',
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  'password',
+  '*.password',
+  '*.*.password',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  '*.*.headers["x-api-key"]',
   'config.carecycle.apiKey',
 ];
 

@@ -142,7 +142,11 @@ export function catalogOf(tables: ReadonlyMap<string, TableInfo>): Catalog {
 export function checkCaptureConfig(config: Config, catalog: Catalog): CaptureProblem[] {
   const problems: CaptureProblem[] = [];
   if (!/^[a-z0-9_]+$/.test(config.source.slot)) {
-    problems.push({ severity: 'error', path: 'source.slot', message: `slot name "${config.source.slot}" may contain only lower-case letters, digits and _ (a Postgres rule)` });
+    problems.push({
+      severity: 'error',
+      path: 'source.slot',
+      message: `slot name "${config.source.slot}" may contain only lower-case letters, digits and _ (a Postgres rule)`,
+    });
   }
   const customers = checkTable(catalog, config.customers.table, 'customers.table', problems);
   if (customers && checkColumn(customers, config.customers.key, 'customers.key', problems)) {
@@ -157,7 +161,8 @@ export function checkCaptureConfig(config: Config, catalog: Catalog): CapturePro
   }
   config.watch.forEach((w, i) => {
     const t = checkTable(catalog, w.table, `watch[${i}].table`, problems);
-    if (t && checkColumn(t, w.customerKey, `watch[${i}].customerKey`, problems)) warnWithoutIdentity(t, w.customerKey, `watch[${i}].table`, problems);
+    if (t && checkColumn(t, w.customerKey, `watch[${i}].customerKey`, problems))
+      warnWithoutIdentity(t, w.customerKey, `watch[${i}].table`, problems);
   });
   return problems;
 }
@@ -180,7 +185,11 @@ function warnWithoutIdentity(t: TableInfo, column: string, path: string, problem
 function checkTable(catalog: Catalog, ref: string, path: string, problems: CaptureProblem[]): TableInfo | undefined {
   const t = catalog.table(ref);
   if (!t) {
-    problems.push({ severity: 'error', path, message: `table ${qualifiedName(ref)} does not exist (or is not an ordinary or partitioned table)` });
+    problems.push({
+      severity: 'error',
+      path,
+      message: `table ${qualifiedName(ref)} does not exist (or is not an ordinary or partitioned table)`,
+    });
     return undefined;
   }
   // A published table without a replica identity makes the CRM's own UPDATE and DELETE fail

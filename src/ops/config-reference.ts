@@ -75,7 +75,13 @@ export function referenceRows(root: JsonSchema = toJson(configSchema), prefix = 
     const nested = s.properties ? s : s.items?.properties ? s.items : undefined;
     const isSection = nested !== undefined;
     if (!isSection || s.description) {
-      rows.push({ path: s.items?.properties ? `${path}[]` : path, type: typeOf(s), required, ...(s.default !== undefined && !isSection ? { default: s.default } : {}), description: s.description ?? '' });
+      rows.push({
+        path: s.items?.properties ? `${path}[]` : path,
+        type: typeOf(s),
+        required,
+        ...(s.default !== undefined && !isSection ? { default: s.default } : {}),
+        description: s.description ?? '',
+      });
     }
     if (nested) rows.push(...referenceRows(nested, s.items?.properties ? `${path}[]` : path));
   }

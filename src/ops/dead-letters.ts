@@ -33,8 +33,13 @@ export interface ActionResult {
 export async function listDeadLetters(state: StateDb, opts: { limit?: number } = {}): Promise<{ total: number; items: DeadLetter[] }> {
   const c = await state.pool.query<{ n: string }>('SELECT count(*) AS n FROM dead_letters');
   const r = await state.pool.query<{
-    customer_key: string; reason: string; field_path: string | null; http_status: number | null;
-    attempts: number; first_failed_at: Date; last_failed_at: Date;
+    customer_key: string;
+    reason: string;
+    field_path: string | null;
+    http_status: number | null;
+    attempts: number;
+    first_failed_at: Date;
+    last_failed_at: Date;
   }>(
     `SELECT customer_key, reason, field_path, http_status, attempts, first_failed_at, last_failed_at
        FROM dead_letters ORDER BY last_failed_at DESC, customer_key LIMIT $1`,
@@ -81,20 +86,27 @@ export async function retryDeadLetters(state: StateDb, sel: Selection): Promise<
      RETURNING customer_key`,
     params,
   );
-  return result(sel, r.rows.map((x) => x.customer_key));
+  return result(
+    sel,
+    r.rows.map((x) => x.customer_key),
+  );
 }
 
 export async function discardDeadLetters(state: StateDb, sel: Selection): Promise<ActionResult> {
   const { clause, params } = whereOf(sel);
   const r = await state.pool.query<{ customer_key: string }>(`DELETE FROM dead_letters WHERE ${clause} RETURNING customer_key`, params);
-  return result(sel, r.rows.map((x) => x.customer_key));
+  return result(
+    sel,
+    r.rows.map((x) => x.customer_key),
+  );
 }
 
 /** Dead letters held back by a schema change (src/deliver/isolate.ts), queued again; returns how many. */
 export async function requeueSchemaDeadLetters(state: StateDb): Promise<number> {
-  const r = await state.pool.query<{ customer_key: string }>(`SELECT customer_key FROM dead_letters WHERE starts_with(reason, $1)`, [SCHEMA_CHANGED]);
+  const r = await state.pool.query<{ customer_key: string }>(`SELECT customer_key FROM dead_letters WHERE starts_with(reason, $1)`, [
+    SCHEMA_CHANGED,
+  ]);
   if (r.rows.length === 0) return 0;
   await retryDeadLetters(state, { keys: r.rows.map((x) => x.customer_key) });
   return r.rows.length;
 }
-

@@ -58,7 +58,9 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`health server: cannot listen on ${opts.host ?? '0.0.0.0'}:${opts.port}: ${err.message}`, { cause: err })));
+    server.once('error', (err) =>
+      reject(new Error(`health server: cannot listen on ${opts.host ?? '0.0.0.0'}:${opts.port}: ${err.message}`, { cause: err })),
+    );
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -74,7 +74,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   // The event-loop delay histogram samples once a second, not prom-client's default 100 times:
   // that timer alone cost an idle daemon 0.4 % of a core. The scrape still measures the lag itself.
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 1000 });
+  if (opts.defaultMetrics !== false)
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 1000 });
   const registers = [registry];
   const n = (name: string) => `${METRIC_PREFIX}${name}`;
   const gauge = (name: string, help: string) => new Gauge({ name: n(name), help, registers });
@@ -85,33 +86,103 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   const m = {
     registry,
-    changesReceived: new Counter({ name: n('changes_received_total'), help: 'Row changes (insert/update/delete) received from the replication stream, by table.', labelNames: ['table'] as const, registers }),
-    keysFlushed: counter('keys_flushed_total', 'Customer keys written to the pending queue by capture flushes (after coalescing within a flush).'),
-    heldCustomers: gauge('held_customers', 'Customers whose records the mass-cancellation rail holds until `carecycle-sync approve` (0 when none).'),
-    slotRecreations: counter('slot_recreations_total', 'Lost or missing replication slots this process recreated (each followed by a reconcile of every customer).'),
+    changesReceived: new Counter({
+      name: n('changes_received_total'),
+      help: 'Row changes (insert/update/delete) received from the replication stream, by table.',
+      labelNames: ['table'] as const,
+      registers,
+    }),
+    keysFlushed: counter(
+      'keys_flushed_total',
+      'Customer keys written to the pending queue by capture flushes (after coalescing within a flush).',
+    ),
+    heldCustomers: gauge(
+      'held_customers',
+      'Customers whose records the mass-cancellation rail holds until `carecycle-sync approve` (0 when none).',
+    ),
+    slotRecreations: counter(
+      'slot_recreations_total',
+      'Lost or missing replication slots this process recreated (each followed by a reconcile of every customer).',
+    ),
     changesWithoutOldCustomer: counter(
       'changes_without_old_customer_total',
       'Changes on watched tables whose previous customer cannot be known without REPLICA IDENTITY FULL: deletes, and updates that may have moved a row to another customer (that customer is not re-sent).',
     ),
     confirmLagBytes: gauge('confirm_lag_bytes', 'WAL end last reported by the server minus the LSN this daemon last confirmed, bytes.'),
     replicationConnected: gauge('replication_connected', '1 while the replication stream is connected, else 0.'),
-    slotLagBytes: gauge('slot_lag_bytes', 'pg_current_wal_lsn() minus the slot confirmed_flush_lsn, bytes (changes not yet durable in the queue).'),
-    slotRetainedWalBytes: gauge('slot_retained_wal_bytes', 'pg_current_wal_lsn() minus the slot restart_lsn: WAL the server keeps for this slot, bytes.'),
-    queueDepth: new Gauge({ name: n('queue_depth'), help: 'Customers waiting in the pending queue, by priority (live, backfill).', labelNames: ['priority'] as const, registers }),
-    oldestPendingAgeSeconds: gauge('oldest_pending_age_seconds', 'Age of the oldest pending customer (first enqueued), seconds; 0 when the queue is empty.'),
+    slotLagBytes: gauge(
+      'slot_lag_bytes',
+      'pg_current_wal_lsn() minus the slot confirmed_flush_lsn, bytes (changes not yet durable in the queue).',
+    ),
+    slotRetainedWalBytes: gauge(
+      'slot_retained_wal_bytes',
+      'pg_current_wal_lsn() minus the slot restart_lsn: WAL the server keeps for this slot, bytes.',
+    ),
+    queueDepth: new Gauge({
+      name: n('queue_depth'),
+      help: 'Customers waiting in the pending queue, by priority (live, backfill).',
+      labelNames: ['priority'] as const,
+      registers,
+    }),
+    oldestPendingAgeSeconds: gauge(
+      'oldest_pending_age_seconds',
+      'Age of the oldest pending customer (first enqueued), seconds; 0 when the queue is empty.',
+    ),
     deadLetters: gauge('dead_letters', 'Records in dead letters (not deliverable as they are; see `carecycle-sync dead-letters list`).'),
     backfillEnqueued: gauge('backfill_enqueued', 'Customers enqueued by the current (or last) backfill run.'),
     backfillTotal: gauge('backfill_total', 'Customers the current (or last) backfill run will enqueue in all (estimate).'),
     recordsDelivered: counter('records_delivered_total', 'Records accepted by CareCycle.'),
-    recordsFailed: new Counter({ name: n('records_failed_total'), help: 'Records dead-lettered, by stage: validation (never sent) or api (rejected by CareCycle).', labelNames: ['stage'] as const, registers }),
-    recordsSkipped: new Counter({ name: n('records_skipped_total'), help: 'Records not sent, by reason: unchanged (same hash as the last send), deleted (customer delete ignored).', labelNames: ['reason'] as const, registers }),
-    fieldsOmitted: new Counter({ name: n('fields_omitted_total'), help: 'Optional fields left out of a record because their value was refused (sync.onInvalidOptional: omit), by field path.', labelNames: ['field'] as const, registers }),
-    policiesAutoTerminated: counter('policies_auto_terminated_total', 'Policies CareCycle terminated by itself (a new policy ends year-old ones); their customers are sent once more to restore the CRM status.'),
-    requests: new Counter({ name: n('requests_total'), help: 'Requests to CareCycle by HTTP status ("error" for network failures and timeouts).', labelNames: ['status'] as const, registers }),
-    requestDuration: new Histogram({ name: n('request_duration_seconds'), help: 'Latency of requests to CareCycle, seconds, by HTTP status.', labelNames: ['status'] as const, buckets: LATENCY_BUCKETS, registers }),
-    rateLimitWaits: new Counter({ name: n('rate_limit_waits_total'), help: 'Times delivery waited for the rate budget: limiter (our own per-minute budget) or retry_after (a 429).', labelNames: ['reason'] as const, registers }),
-    rateLimitWaitSeconds: new Counter({ name: n('rate_limit_wait_seconds_total'), help: 'Seconds spent waiting for the rate budget, by reason.', labelNames: ['reason'] as const, registers }),
-    collectErrors: counter('collect_errors_total', 'Scrapes whose refresh from the state DB failed or timed out (gauges then show older values).'),
+    recordsFailed: new Counter({
+      name: n('records_failed_total'),
+      help: 'Records dead-lettered, by stage: validation (never sent) or api (rejected by CareCycle).',
+      labelNames: ['stage'] as const,
+      registers,
+    }),
+    recordsSkipped: new Counter({
+      name: n('records_skipped_total'),
+      help: 'Records not sent, by reason: unchanged (same hash as the last send), deleted (customer delete ignored).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    fieldsOmitted: new Counter({
+      name: n('fields_omitted_total'),
+      help: 'Optional fields left out of a record because their value was refused (sync.onInvalidOptional: omit), by field path.',
+      labelNames: ['field'] as const,
+      registers,
+    }),
+    policiesAutoTerminated: counter(
+      'policies_auto_terminated_total',
+      'Policies CareCycle terminated by itself (a new policy ends year-old ones); their customers are sent once more to restore the CRM status.',
+    ),
+    requests: new Counter({
+      name: n('requests_total'),
+      help: 'Requests to CareCycle by HTTP status ("error" for network failures and timeouts).',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: n('request_duration_seconds'),
+      help: 'Latency of requests to CareCycle, seconds, by HTTP status.',
+      labelNames: ['status'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    rateLimitWaits: new Counter({
+      name: n('rate_limit_waits_total'),
+      help: 'Times delivery waited for the rate budget: limiter (our own per-minute budget) or retry_after (a 429).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    rateLimitWaitSeconds: new Counter({
+      name: n('rate_limit_wait_seconds_total'),
+      help: 'Seconds spent waiting for the rate budget, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    collectErrors: counter(
+      'collect_errors_total',
+      'Scrapes whose refresh from the state DB failed or timed out (gauges then show older values).',
+    ),
     contentType: registry.contentType,
     setCollector(fn: Collector | undefined) {
       collector = fn;

@@ -2,7 +2,16 @@ import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { ConfigError, FatalError } from '../errors.js';
 import { migrate, migrationScript } from '../state/migrate.js';
-import { checkCaptureConfig, formatProblem, quoteIdent, quotedTable, qualifiedName, readCatalog, watchedTables, type CaptureProblem } from './catalog.js';
+import {
+  checkCaptureConfig,
+  formatProblem,
+  quoteIdent,
+  quotedTable,
+  qualifiedName,
+  readCatalog,
+  watchedTables,
+  type CaptureProblem,
+} from './catalog.js';
 import { pgConfig } from '../config/pg-connection.js';
 
 /**
@@ -145,7 +154,10 @@ async function ensureSlot(source: pg.Client, config: Config): Promise<{ action: 
       );
     }
     if (s.wal_status === 'lost' && config.source.onSlotLost === 'recreate') {
-      return { action: `slot "${slot}": LOST (its WAL was removed); \`run\` recreates it and reconciles every customer (source.onSlotLost: recreate)`, created: false };
+      return {
+        action: `slot "${slot}": LOST (its WAL was removed); \`run\` recreates it and reconciles every customer (source.onSlotLost: recreate)`,
+        created: false,
+      };
     }
     if (s.wal_status === 'lost') {
       throw new FatalError(
@@ -155,7 +167,9 @@ async function ensureSlot(source: pg.Client, config: Config): Promise<{ action: 
     }
     return { action: `slot "${slot}": exists (confirmed_flush_lsn ${s.confirmed})`, created: false };
   }
-  const created = await source.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+  const created = await source.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [
+    slot,
+  ]);
   const lsn = created.rows[0]!.lsn;
   try {
     await recordNewSlot(config, lsn);

@@ -70,7 +70,9 @@ async function dropPublication(source: pg.Client, pub: string): Promise<{ line: 
 }
 
 async function dropSlot(source: pg.Client, slot: string): Promise<string> {
-  const { rows } = await source.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  const { rows } = await source.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [
+    slot,
+  ]);
   const s = rows[0];
   if (!s) return `slot "${slot}": did not exist`;
   if (s.active_pid !== null) {

@@ -76,7 +76,8 @@ export function createCapture(opts: CaptureOptions): Capture {
     // A new acquisition fences every earlier holder before this one delivers anything.
     if (!held) held = heldLease(config.source.slot, await takeLease(state, config.source.slot));
     const pos = await startPosition(lock, state, {
-      config, log,
+      config,
+      log,
       onRecreated: (reason) => {
         status.slotRecreations++;
         opts.onSlotRecreated?.(reason);
@@ -100,12 +101,17 @@ export function createCapture(opts: CaptureOptions): Capture {
       void publish();
     }, config.source.heartbeatSeconds * 1000);
     const session = new CaptureSession({
-      config, state, log, routes, status,
+      config,
+      state,
+      log,
+      routes,
+      status,
       startLsn: pos.start,
       walSenderTimeoutMs: pos.walSenderTimeoutMs,
       statusIntervalMs: statusIntervalMs(pos.walSenderTimeoutMs),
       onFlushed: opts.onFlushed,
-      onProblem: (message) => void publishCapture(state, { lastError: message, lastErrorAt: new Date().toISOString() }).catch(() => undefined),
+      onProblem: (message) =>
+        void publishCapture(state, { lastError: message, lastErrorAt: new Date().toISOString() }).catch(() => undefined),
     });
     try {
       await session.run(sessionAbort.signal);
@@ -138,7 +144,10 @@ export function createCapture(opts: CaptureOptions): Capture {
           status.reconnects++;
           const wait = backoffMs(attempt++);
           const tls = explainTlsFailureIn(err, config);
-          log.warn({ err: (err as Error).message, retryInMs: wait, ...(tls ? { reason: tls.detail, fix: tls.fix } : {}) }, 'capture interrupted; resuming from the checkpoint');
+          log.warn(
+            { err: (err as Error).message, retryInMs: wait, ...(tls ? { reason: tls.detail, fix: tls.fix } : {}) },
+            'capture interrupted; resuming from the checkpoint',
+          );
           await sleep(wait, signal);
         }
       }
@@ -157,7 +166,13 @@ export function createCapture(opts: CaptureOptions): Capture {
 }
 
 /** Returns false when aborted while waiting. Connection failures throw (the caller backs off). */
-async function waitForLock(lock: SlotLock, signal: AbortSignal, status: CaptureStatus, pollMs: number, publish: () => Promise<unknown>): Promise<boolean> {
+async function waitForLock(
+  lock: SlotLock,
+  signal: AbortSignal,
+  status: CaptureStatus,
+  pollMs: number,
+  publish: () => Promise<unknown>,
+): Promise<boolean> {
   while (!signal.aborted) {
     if (await lock.tryAcquire()) {
       if (status.isStandby) {
@@ -200,11 +215,14 @@ async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Pro
   }
   const loss = slotLoss(facts);
   if (loss) {
-    const fix = 'Changes made since then are not in any slot. Run `carecycle-sync teardown --yes` and `carecycle-sync setup`; the first run then reconciles every customer.';
+    const fix =
+      'Changes made since then are not in any slot. Run `carecycle-sync teardown --yes` and `carecycle-sync setup`; the first run then reconciles every customer.';
     if (heal.config.source.onSlotLost !== 'recreate') throw new FatalError(`replication slot "${slot}": ${loss}. ${fix}`);
     const history = await readRecreations(state);
     if (!mayRecreate(history.recent, new Date())) {
-      throw new FatalError(`replication slot "${slot}": ${loss}, and it was already recreated ${MAX_RECREATIONS_PER_HOUR} times in the last hour: stopping for a person to look (max_slot_wal_keep_size too small? another tool dropping it?). ${fix}`);
+      throw new FatalError(
+        `replication slot "${slot}": ${loss}, and it was already recreated ${MAX_RECREATIONS_PER_HOUR} times in the last hour: stopping for a person to look (max_slot_wal_keep_size too small? another tool dropping it?). ${fix}`,
+      );
     }
     const lsn = await recreateSlot(lock.connection, state, heal.config, loss);
     heal.log.error(
@@ -230,4 +248,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
-

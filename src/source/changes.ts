@@ -26,7 +26,12 @@ export interface TableRoute {
 export function buildRoutes(config: Config): Map<string, TableRoute> {
   const routes = new Map<string, TableRoute>();
   const c = config.customers;
-  routes.set(qualifiedName(c.table), { role: 'customers', table: qualifiedName(c.table), customerColumn: c.key, paths: { [c.key]: 'customers.key' } });
+  routes.set(qualifiedName(c.table), {
+    role: 'customers',
+    table: qualifiedName(c.table),
+    customerColumn: c.key,
+    paths: { [c.key]: 'customers.key' },
+  });
   const p = config.policies;
   if (p) {
     routes.set(qualifiedName(p.table), {
@@ -39,7 +44,8 @@ export function buildRoutes(config: Config): Map<string, TableRoute> {
   }
   config.watch.forEach((w, i) => {
     const t = qualifiedName(w.table);
-    if (!routes.has(t)) routes.set(t, { role: 'watch', table: t, customerColumn: w.customerKey, paths: { [w.customerKey]: `watch[${i}].customerKey` } });
+    if (!routes.has(t))
+      routes.set(t, { role: 'watch', table: t, customerColumn: w.customerKey, paths: { [w.customerKey]: `watch[${i}].customerKey` } });
   });
   return routes;
 }
@@ -88,11 +94,16 @@ export function bindRelation(routes: ReadonlyMap<string, TableRoute>, rel: Relat
       const message =
         `${path}: column ${route.table}.${column} no longer exists (renamed or dropped?); its columns are now: ${[...names].join(', ')}. ` +
         `Correct ${path} in the config and restart: until then changes on ${route.table} re-send every customer ever sent from it, and those wait as dead letters.`;
-      const byPolicyKey = route.role === 'policies' && route.policyColumn !== undefined && route.policyColumn !== column && names.has(route.policyColumn);
+      const byPolicyKey =
+        route.role === 'policies' && route.policyColumn !== undefined && route.policyColumn !== column && names.has(route.policyColumn);
       return { route, keyLost: { column, path, message, byPolicyKey } };
     }
   }
-  const movesUnseen = route.role === 'watch' && rel.replicaIdentity !== undefined && rel.replicaIdentity !== 'full' && !(rel.keyColumns ?? []).includes(route.customerColumn);
+  const movesUnseen =
+    route.role === 'watch' &&
+    rel.replicaIdentity !== undefined &&
+    rel.replicaIdentity !== 'full' &&
+    !(rel.keyColumns ?? []).includes(route.customerColumn);
   return movesUnseen ? { route, movesUnseen } : { route };
 }
 

@@ -35,7 +35,9 @@ export class SlotLock {
   async tryAcquire(): Promise<boolean> {
     if (this.held) return true;
     const client = await this.connect();
-    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`carecycle_sync:slot:${this.slot}`]);
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [
+      `carecycle_sync:slot:${this.slot}`,
+    ]);
     this.held = r.rows[0]?.ok === true;
     return this.held;
   }

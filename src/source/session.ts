@@ -156,7 +156,8 @@ export class CaptureSession {
     changeKeys(binding.route, msg as RowChange, this.buffer);
     this.armTick();
     // The row may have moved from a customer this update cannot name (see Binding.movesUnseen).
-    if ('movesUnseen' in binding && binding.movesUnseen && msg.tag === 'update' && !msg.old && !msg.key) this.buffer.unattributed(binding.route, msg as RowChange);
+    if ('movesUnseen' in binding && binding.movesUnseen && msg.tag === 'update' && !msg.old && !msg.key)
+      this.buffer.unattributed(binding.route, msg as RowChange);
     if (this.buffer.size >= this.o.config.sync.flushMaxKeys) await this.flushWhenFull();
   }
 
@@ -292,7 +293,9 @@ export class CaptureSession {
     const batch = this.buffer.take();
     const upTo = flushCheckpoint(this.lastCommit, this.durable);
     this.lastFlushAt = Date.now();
-    const p = this.writeFlush(batch, upTo).catch((err: unknown) => this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err })));
+    const p = this.writeFlush(batch, upTo).catch((err: unknown) =>
+      this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err })),
+    );
     this.flushing = p.finally(() => {
       this.flushing = null;
       this.armTick();
@@ -322,7 +325,15 @@ export class CaptureSession {
     this.o.status.flushes++;
     this.o.status.keysFlushed += batch.customers.length;
     this.o.status.flushMs += performance.now() - t0;
-    this.o.log.debug({ customers: batch.customers.length, policies: batch.policies.length, checkpoint: checkpoint?.lsn, ms: Math.round(performance.now() - t0) }, 'flushed');
+    this.o.log.debug(
+      {
+        customers: batch.customers.length,
+        policies: batch.policies.length,
+        checkpoint: checkpoint?.lsn,
+        ms: Math.round(performance.now() - t0),
+      },
+      'flushed',
+    );
     if (!empty) this.o.onFlushed?.(batch.customers.length + batch.policies.length);
     if (!this.stopping) this.sendStatus(false);
   }

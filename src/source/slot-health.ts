@@ -25,7 +25,9 @@ export async function readSlotFacts(client: pg.ClientBase, slot: string): Promis
        FROM pg_replication_slots s WHERE s.slot_name = $1`,
     [slot],
   );
-  const t = await client.query<{ timeout_ms: number }>(`SELECT setting::int AS timeout_ms FROM pg_settings WHERE name = 'wal_sender_timeout'`);
+  const t = await client.query<{ timeout_ms: number }>(
+    `SELECT setting::int AS timeout_ms FROM pg_settings WHERE name = 'wal_sender_timeout'`,
+  );
   const row = r.rows[0];
   return {
     exists: row !== undefined,

@@ -25,14 +25,27 @@ export interface SlotRecreations {
 
 export async function readRecreations(state: StateDb): Promise<SlotRecreations> {
   const doc = (await getRuntime<SlotRecreations>(state, SLOT_RECREATIONS_DOC))?.value;
-  return { recreations: doc?.recreations ?? 0, recent: doc?.recent ?? [], lastRecreatedAt: doc?.lastRecreatedAt ?? null, lastLostReason: doc?.lastLostReason ?? null };
+  return {
+    recreations: doc?.recreations ?? 0,
+    recent: doc?.recent ?? [],
+    lastRecreatedAt: doc?.lastRecreatedAt ?? null,
+    lastLostReason: doc?.lastLostReason ?? null,
+  };
 }
 
 /** Drops what is left of the old slot, creates a new one and records the reconcile; returns the new slot's LSN. */
-export async function recreateSlot(source: pg.ClientBase, state: StateDb, config: Config, reason: string, now = new Date()): Promise<string> {
+export async function recreateSlot(
+  source: pg.ClientBase,
+  state: StateDb,
+  config: Config,
+  reason: string,
+  now = new Date(),
+): Promise<string> {
   const slot = config.source.slot;
   await source.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-  const created = await source.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+  const created = await source.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [
+    slot,
+  ]);
   const lsn = created.rows[0]!.lsn;
   const before = await readRecreations(state);
   const at = now.toISOString();
@@ -49,7 +62,10 @@ export async function recreateSlot(source: pg.ClientBase, state: StateDb, config
         [slot, lsn],
       );
       const upsertDoc = `INSERT INTO runtime (name, value) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
-      await client.query(upsertDoc, [INITIAL_BACKFILL_DOC, JSON.stringify({ slot, slotLsn: lsn, createdAt: at, status: 'requested', reason: 'slot recreated' })]);
+      await client.query(upsertDoc, [
+        INITIAL_BACKFILL_DOC,
+        JSON.stringify({ slot, slotLsn: lsn, createdAt: at, status: 'requested', reason: 'slot recreated' }),
+      ]);
       await client.query(upsertDoc, [SLOT_RECREATIONS_DOC, JSON.stringify(doc)]);
       await client.query(
         `INSERT INTO pending (customer_key, priority)
@@ -61,7 +77,9 @@ export async function recreateSlot(source: pg.ClientBase, state: StateDb, config
   } catch (err) {
     // Without the record, the next start would stream from the new slot and never reconcile.
     await source.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
-    throw new Error(`slot "${slot}" recreated but recording the reconcile failed; dropped it again to retry: ${(err as Error).message}`, { cause: err });
+    throw new Error(`slot "${slot}" recreated but recording the reconcile failed; dropped it again to retry: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return lsn;
 }

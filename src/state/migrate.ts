@@ -25,8 +25,11 @@ const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 /** The SQL `setup --print-sql` shows for the state schema (no lock, no bookkeeping beyond the table). */
 export function migrationScript(schema: string): string {
-  const parts = [`CREATE SCHEMA IF NOT EXISTS ${q(schema)};`, `SET search_path TO ${q(schema)};`,
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());'];
+  const parts = [
+    `CREATE SCHEMA IF NOT EXISTS ${q(schema)};`,
+    `SET search_path TO ${q(schema)};`,
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());',
+  ];
   for (const m of listMigrations()) {
     parts.push(`-- ${m.name}`, m.sql.trim(), `INSERT INTO schema_migrations (version, name) VALUES (${m.version}, '${m.name}');`);
   }

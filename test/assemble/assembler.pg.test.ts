@@ -58,7 +58,10 @@ describe('assemble with the demo mapping', () => {
   it('builds records from every field form, with dates unshifted in a non-UTC process', async () => {
     expect(new Date(2020, 0, 1).getTimezoneOffset()).toBe(480);
     const [c] = await sql(url, `SELECT to_char(birth_date, 'MM-DD-YYYY') AS dob, zip, lead_source FROM customers WHERE id = 17`);
-    const policies = await sql(url, `SELECT id, hs_policy_id, carrier_policy_id, status, to_char(effective_date, 'MM-DD-YYYY') AS eff, premium::text AS premium FROM policies WHERE customer_id = 17 ORDER BY id`);
+    const policies = await sql(
+      url,
+      `SELECT id, hs_policy_id, carrier_policy_id, status, to_char(effective_date, 'MM-DD-YYYY') AS eff, premium::text AS premium FROM policies WHERE customer_id = 17 ORDER BY id`,
+    );
     const r = await one(asm, '17');
     expect(r.verdict).toBe('send');
     expect(r.records).toHaveLength(1);
@@ -104,7 +107,9 @@ describe('assemble with the demo mapping', () => {
       raw.customers.fields.firstName = { column: 'first_name', transform: 'trim' };
       raw.customers.fields.language = { column: 'notes', default: 'English' };
       raw.customers.fields.state = { column: 'lead_source', transform: 'upper' };
-      raw.customers.customFields.phones = { sql: '(SELECT count(*) FROM customer_phones WHERE customer_phones.customer_id = customers.id)' };
+      raw.customers.customFields.phones = {
+        sql: '(SELECT count(*) FROM customer_phones WHERE customer_phones.customer_id = customers.id)',
+      };
     });
     const [c] = await sql(url, `SELECT to_char(birth_date, 'MM/DD/YYYY') AS dob, upper(lead_source) AS st FROM customers WHERE id = 5`);
     const rec = (await one(await assembler(cfg), '5')).records[0]!;
@@ -114,7 +119,9 @@ describe('assemble with the demo mapping', () => {
 
   it('applies where filters on customers and policies', async () => {
     await sql(url, `UPDATE policies SET line_of_business = 'Medicare' WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 8)`);
-    const [{ n }] = (await sql(url, `SELECT count(*)::int AS n FROM policies WHERE customer_id = 8 AND line_of_business = 'ACA'`)) as [{ n: number }];
+    const [{ n }] = (await sql(url, `SELECT count(*)::int AS n FROM policies WHERE customer_id = 8 AND line_of_business = 'ACA'`)) as [
+      { n: number },
+    ];
     const r = await one(asm, '8');
     expect(r.records[0]!.policies).toHaveLength(n);
     await sql(url, `UPDATE customers SET deleted_at = now() WHERE id = 9`);
@@ -123,7 +130,10 @@ describe('assemble with the demo mapping', () => {
   });
 
   it('splits a customer with 23 policies into 10 + 10 + 3 with the same identifiers', async () => {
-    await sql(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status) SELECT 10, 'HS-X-' || n, 'CP-X-' || n, 'active' FROM generate_series(1, 21) n`);
+    await sql(
+      url,
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status) SELECT 10, 'HS-X-' || n, 'CP-X-' || n, 'active' FROM generate_series(1, 21) n`,
+    );
     const r = await one(asm, '10');
     expect(r.verdict).toBe('send');
     expect(r.records.map((x) => x.policies!.length)).toEqual([10, 10, 3]);
@@ -149,11 +159,18 @@ describe('what was sent before', () => {
 
   it('sends a vanished policy once more as Cancelled with its remembered identifiers, then forgets it', async () => {
     await commit(await one(asm, '14'));
-    const [gone] = await sql(url, `DELETE FROM policies WHERE id = (SELECT max(id) FROM policies WHERE customer_id = 14 AND status = 'active') RETURNING id::text, hs_policy_id, carrier_policy_id`);
+    const [gone] = await sql(
+      url,
+      `DELETE FROM policies WHERE id = (SELECT max(id) FROM policies WHERE customer_id = 14 AND status = 'active') RETURNING id::text, hs_policy_id, carrier_policy_id`,
+    );
     const r = await one(asm, '14');
     expect(r.verdict).toBe('send');
     expect(r.vanished).toEqual([gone!.id]);
-    expect(r.records[0]!.policies!.at(-1)).toEqual({ healthSherpaPolicyId: gone!.hs_policy_id, carrierAssignedPolicyId: gone!.carrier_policy_id, status: 'Cancelled' });
+    expect(r.records[0]!.policies!.at(-1)).toEqual({
+      healthSherpaPolicyId: gone!.hs_policy_id,
+      carrierAssignedPolicyId: gone!.carrier_policy_id,
+      status: 'Cancelled',
+    });
     expect(r.commit!.forgetPolicies).toEqual([gone!.id]);
     await commit(r);
     expect((await sql(url, `SELECT 1 FROM carecycle_sync.sent_policies WHERE policy_key = $1`, [gone!.id])).length).toBe(0);
@@ -194,7 +211,11 @@ describe('what was sent before', () => {
     const r = await one(cancelling, '22');
     expect(r).toMatchObject({ verdict: 'deleted', deleteAction: 'cancel-policies' });
     expect(r.records).toHaveLength(1);
-    expect(r.records[0]).toMatchObject({ externalId: '22', firstName: sent.records[0]!.firstName, phoneNumber: sent.records[0]!.phoneNumber });
+    expect(r.records[0]).toMatchObject({
+      externalId: '22',
+      firstName: sent.records[0]!.firstName,
+      phoneNumber: sent.records[0]!.phoneNumber,
+    });
     expect(r.records[0]!.policies).toEqual(
       sent.commit!.policies.filter((p) => p.status !== 'Cancelled').map((p) => ({ ...p.identifiers, status: 'Cancelled' })),
     );
@@ -214,7 +235,10 @@ describe('invalid records and wrong configs', () => {
     const rs = await (await assembler(cfg)).assemble(['25', '26', '27', '28', '29', '30']);
     const first = (r: AssembleResult) => [r.verdict, r.issues[0]?.path];
     expect(rs.map(first)).toEqual([
-      ['invalid', 'phoneNumber'], ['invalid', 'phoneNumber'], ['invalid', 'gender'], ['invalid', 'dateOfBirth'],
+      ['invalid', 'phoneNumber'],
+      ['invalid', 'phoneNumber'],
+      ['invalid', 'gender'],
+      ['invalid', 'dateOfBirth'],
       ['invalid', `policies[${Number((await sql(url, 'SELECT count(*) AS n FROM policies WHERE customer_id = 29'))[0]!.n) - 1}].status`],
       ['send', undefined],
     ]);
@@ -271,8 +295,15 @@ describe('convention mapping', () => {
     expect(r.verdict).toBe('send');
     expect(r.records).toEqual([
       {
-        firstName: 'Ana', lastName: 'Lopez', phoneNumber: '(555) 000-1111', postalCode: '02134', dateOfBirth: '02-29-1984',
-        maritalStatus: 'Married', householdIncome: 52000, doNotCall: false, externalId: '6f1c0d1e-6c55-4b3f-9a57-2a9c1b0c3d4e',
+        firstName: 'Ana',
+        lastName: 'Lopez',
+        phoneNumber: '(555) 000-1111',
+        postalCode: '02134',
+        dateOfBirth: '02-29-1984',
+        maritalStatus: 'Married',
+        householdIncome: 52000,
+        doNotCall: false,
+        externalId: '6f1c0d1e-6c55-4b3f-9a57-2a9c1b0c3d4e',
       },
     ]);
   });

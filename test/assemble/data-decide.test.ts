@@ -19,14 +19,25 @@ function configWith(sync: Record<string, unknown> = {}) {
     customers: {
       table: 'customers',
       fields: {
-        firstName: 'first_name', lastName: 'last_name', phoneNumber: 'phone', postalCode: 'zip', email: 'email',
-        gender: { column: 'sex', map: { M: 'Male', F: 'Female' } }, dateOfBirth: { column: 'dob', transform: 'date' },
+        firstName: 'first_name',
+        lastName: 'last_name',
+        phoneNumber: 'phone',
+        postalCode: 'zip',
+        email: 'email',
+        gender: { column: 'sex', map: { M: 'Male', F: 'Female' } },
+        dateOfBirth: { column: 'dob', transform: 'date' },
       },
       customFields: { lead_source: 'src' },
     },
     policies: {
-      table: 'policies', customerKey: 'customer_id',
-      fields: { healthSherpaPolicyId: 'hs', effectiveDate: 'eff', monthlyPremium: 'premium', status: { column: 'status', map: { active: 'Active', cancelled: 'Cancelled' } } },
+      table: 'policies',
+      customerKey: 'customer_id',
+      fields: {
+        healthSherpaPolicyId: 'hs',
+        effectiveDate: 'eff',
+        monthlyPremium: 'premium',
+        status: { column: 'status', map: { active: 'Active', cancelled: 'Cancelled' } },
+      },
     },
   });
 }
@@ -34,22 +45,61 @@ function settings(sync: Record<string, unknown> = {}): DecideSettings {
   const config = configWith(sync);
   const { plan, problems } = resolveMapping(config, catalog);
   expect(problems).toEqual([]);
-  return { plan: plan!, onCustomerDelete: 'ignore', onPolicyDelete: 'Cancelled', nullValues: config.sync.nullValues, onInvalidOptional: config.sync.onInvalidOptional };
+  return {
+    plan: plan!,
+    onCustomerDelete: 'ignore',
+    onPolicyDelete: 'Cancelled',
+    nullValues: config.sync.nullValues,
+    onInvalidOptional: config.sync.onInvalidOptional,
+  };
 }
 // v0..v6 customer fields in config order, v7 the custom field; policies v0..v3.
 const customer = (over: Record<string, string | null> = {}): Row => ({
-  __key: '7', v0: 'Ana', v1: 'Lopez', v2: '5551234567', v3: '02134', v4: 'ana@example.com', v5: 'F', v6: '1980-01-02', v7: 'web', ...over,
+  __key: '7',
+  v0: 'Ana',
+  v1: 'Lopez',
+  v2: '5551234567',
+  v3: '02134',
+  v4: 'ana@example.com',
+  v5: 'F',
+  v6: '1980-01-02',
+  v7: 'web',
+  ...over,
 });
-const policy = (over: Record<string, string | null> = {}): Row => ({ __key: '100', __customer: '7', v0: 'HS-1', v1: '2025-01-02', v2: '123.40', v3: 'active', ...over });
+const policy = (over: Record<string, string | null> = {}): Row => ({
+  __key: '100',
+  __customer: '7',
+  v0: 'HS-1',
+  v1: '2025-01-02',
+  v2: '123.40',
+  v3: 'active',
+  ...over,
+});
 const none = new Set<string>();
-const sentOf = (r: AssembleResult): SentState => ({ hash: r.commit!.hash, identity: r.commit!.identity, valued: r.commit!.valued ?? null, policies: r.commit!.policies });
-const run = (row: Row, policies: Row[], sent: SentState | undefined, s: DecideSettings) => decide({ key: '7', row, policyRows: policies, sent, moved: none }, s);
+const sentOf = (r: AssembleResult): SentState => ({
+  hash: r.commit!.hash,
+  identity: r.commit!.identity,
+  valued: r.commit!.valued ?? null,
+  policies: r.commit!.policies,
+});
+const run = (row: Row, policies: Row[], sent: SentState | undefined, s: DecideSettings) =>
+  decide({ key: '7', row, policyRows: policies, sent, moved: none }, s);
 
 describe('sync.nullValues', () => {
   it('clear: a field last sent with a value goes once as null; then the customer is unchanged', () => {
     const s = settings();
     const first = run(customer(), [policy()], undefined, s);
-    expect([...first.commit!.valued!].sort()).toEqual(['customFields.lead_source', 'dateOfBirth', 'email', 'externalId', 'firstName', 'gender', 'lastName', 'phoneNumber', 'postalCode']);
+    expect([...first.commit!.valued!].sort()).toEqual([
+      'customFields.lead_source',
+      'dateOfBirth',
+      'email',
+      'externalId',
+      'firstName',
+      'gender',
+      'lastName',
+      'phoneNumber',
+      'postalCode',
+    ]);
     const cleared = run(customer({ v4: null, v5: '  ', v7: '' }), [policy({ v2: null })], sentOf(first), s);
     expect(cleared.verdict).toBe('send');
     expect(cleared.records[0]).toMatchObject({ email: null, gender: null, customFields: [{ fieldKey: 'lead_source', value: null }] });
@@ -78,7 +128,12 @@ describe('sync.nullValues', () => {
     expect('email' in changed.records[0]!).toBe(false);
     expect('monthlyPremium' in changed.records[0]!.policies![0]!).toBe(false);
     // A new policy has no remembered values: nothing of it is cleared.
-    const added = run(customer({ v4: null, v0: 'Anna' }), [policy({ v2: null }), policy({ __key: '101', v0: 'HS-2', v2: null })], sentOf(changed), s);
+    const added = run(
+      customer({ v4: null, v0: 'Anna' }),
+      [policy({ v2: null }), policy({ __key: '101', v0: 'HS-2', v2: null })],
+      sentOf(changed),
+      s,
+    );
     expect(added.records[0]!.policies!.map((p) => 'monthlyPremium' in p)).toEqual([false, false]);
   });
 
@@ -93,7 +148,11 @@ describe('sync.nullValues', () => {
 
   it('state from before the fields were remembered: unchanged customers learn them; changed ones clear every empty mapped field', () => {
     const s = settings();
-    const legacy = (r: AssembleResult): SentState => ({ ...sentOf(r), valued: null, policies: r.commit!.policies.map((p) => ({ ...p, valued: null })) });
+    const legacy = (r: AssembleResult): SentState => ({
+      ...sentOf(r),
+      valued: null,
+      policies: r.commit!.policies.map((p) => ({ ...p, valued: null })),
+    });
     const first = run(customer({ v4: null }), [policy({ v2: null })], undefined, s);
     const same = run(customer({ v4: null }), [policy({ v2: null })], legacy(first), s);
     expect(same.verdict).toBe('unchanged');
@@ -107,7 +166,9 @@ describe('sync.nullValues', () => {
     const s = settings();
     const first = run(customer(), [policy()], undefined, s);
     const r = run(customer(), [policy({ __key: '200', v2: null })], sentOf(first), s);
-    expect(r.records[0]!.policies).toEqual([{ effectiveDate: '01-02-2025', healthSherpaPolicyId: 'HS-1', monthlyPremium: null, status: 'Active' }]);
+    expect(r.records[0]!.policies).toEqual([
+      { effectiveDate: '01-02-2025', healthSherpaPolicyId: 'HS-1', monthlyPremium: null, status: 'Active' },
+    ]);
     expect(r.commit!.forgetPolicies).toEqual(['100']);
   });
 });
@@ -175,10 +236,18 @@ describe('sync.mapMatching and sync.policyDateFormat', () => {
 });
 
 describe('blank values', () => {
-  it.each([['', true], [' ', true], ['\t\n', true], ['\u00a0', true], ['  \r\n  ', true], ['a', false], [' a ', false], ['a ', false], ['0', false], ['-', false]])(
-    'isBlank(%j) is %s',
-    (text, blank) => expect(isBlank(text as string)).toBe(blank),
-  );
+  it.each([
+    ['', true],
+    [' ', true],
+    ['\t\n', true],
+    ['\u00a0', true],
+    ['  \r\n  ', true],
+    ['a', false],
+    [' a ', false],
+    ['a ', false],
+    ['0', false],
+    ['-', false],
+  ])('isBlank(%j) is %s', (text, blank) => expect(isBlank(text as string)).toBe(blank));
 
   it('blank text in an optional field counts as NULL, and an identifier is never sent as ""', () => {
     const r = run(customer({ v4: ' ', v7: '\t' }), [policy({ v2: '' })], undefined, settings());

@@ -30,7 +30,14 @@ describe('decide', () => {
     const first = decide({ key: '7', row: customer, policyRows: [policy(1)], sent: undefined, moved: none }, settings());
     expect(first.verdict).toBe('send');
     expect(first.records).toEqual([
-      { firstName: 'Ana', lastName: 'Lopez', phoneNumber: '(555) 123-4567', postalCode: '02134', externalId: '7', policies: [{ healthSherpaPolicyId: 'HS-1', effectiveDate: '01-02-2025' }] },
+      {
+        firstName: 'Ana',
+        lastName: 'Lopez',
+        phoneNumber: '(555) 123-4567',
+        postalCode: '02134',
+        externalId: '7',
+        policies: [{ healthSherpaPolicyId: 'HS-1', effectiveDate: '01-02-2025' }],
+      },
     ]);
     const sent = { hash: first.commit!.hash, identity: first.commit!.identity, policies: first.commit!.policies };
     expect(decide({ key: '7', row: customer, policyRows: [policy(1)], sent, moved: none }, settings()).verdict).toBe('unchanged');
@@ -42,21 +49,31 @@ describe('decide', () => {
     const rows = Array.from({ length: 12 }, (_, i) => policy(i, i === 11 ? '2025-02-30' : '2025-01-02'));
     const r = decide({ key: '7', row: customer, policyRows: rows, sent: undefined, moved: none }, settings());
     expect(r.verdict).toBe('invalid');
-    expect(r.issues).toEqual([{ path: 'policies[11].effectiveDate', reason: '"2025-02-30" is not a real calendar date (policies.fields.effectiveDate)' }]);
+    expect(r.issues).toEqual([
+      { path: 'policies[11].effectiveDate', reason: '"2025-02-30" is not a real calendar date (policies.fields.effectiveDate)' },
+    ]);
     expect(r.records).toEqual([]);
     expect(r.payload).toHaveLength(2);
   });
 
   it('a policy already last sent as Cancelled that vanishes is forgotten without a request', () => {
     const first = decide({ key: '7', row: customer, policyRows: [policy(1)], sent: undefined, moved: none }, settings());
-    const sent = { hash: first.commit!.hash, identity: null, policies: [...first.commit!.policies, { policyKey: '555', identifiers: { healthSherpaPolicyId: 'HS-X' }, status: 'Cancelled' }] };
+    const sent = {
+      hash: first.commit!.hash,
+      identity: null,
+      policies: [...first.commit!.policies, { policyKey: '555', identifiers: { healthSherpaPolicyId: 'HS-X' }, status: 'Cancelled' }],
+    };
     const r = decide({ key: '7', row: customer, policyRows: [policy(1)], sent, moved: none }, settings());
     expect(r).toMatchObject({ verdict: 'unchanged', records: [], vanished: ['555'] });
     expect(r.commit!.forgetPolicies).toEqual(['555']);
   });
 
   it('cancel-policies without a remembered identity sends nothing but forgets the policies', () => {
-    const sent = { hash: null, identity: null, policies: [{ policyKey: '101', identifiers: { healthSherpaPolicyId: 'HS-1' }, status: 'Active' }] };
+    const sent = {
+      hash: null,
+      identity: null,
+      policies: [{ policyKey: '101', identifiers: { healthSherpaPolicyId: 'HS-1' }, status: 'Active' }],
+    };
     const r = decide({ key: '7', row: undefined, policyRows: [], sent, moved: none }, settings({ onCustomerDelete: 'cancel-policies' }));
     expect(r).toMatchObject({ verdict: 'deleted', deleteAction: 'cancel-policies', records: [] });
     expect(r.commit).toEqual({ hash: null, identity: null, policies: [], forgetPolicies: ['101'] });

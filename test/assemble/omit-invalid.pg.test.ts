@@ -34,10 +34,19 @@ afterAll(async () => {
 
 describe('sync.onInvalidOptional', () => {
   it('omit: the customer is sent without the refused fields, which are logged and counted', async () => {
-    const config = demoConfig(url, (raw) => { raw.sync.onInvalidOptional = 'omit'; });
+    const config = demoConfig(url, (raw) => {
+      raw.sync.onInvalidOptional = 'omit';
+    });
     const { log, lines } = capturingLogger();
     const metrics = createMetrics();
-    const asm = await prepareAssembler({ config, crm, state, log, onOmitted: omittedObserver(metrics), catalog: await readCatalog(crm, mappedTables(config)) });
+    const asm = await prepareAssembler({
+      config,
+      crm,
+      state,
+      log,
+      onOmitted: omittedObserver(metrics),
+      catalog: await readCatalog(crm, mappedTables(config)),
+    });
     const [one, two, three] = await asm.assemble(['1', '2', '3']);
     expect(one!.verdict).toBe('send');
     expect(one!.records[0]).not.toHaveProperty('gender');
@@ -45,7 +54,10 @@ describe('sync.onInvalidOptional', () => {
     expect(two!.records[0]!.policies![0]).not.toHaveProperty('status');
     expect(three!.omitted).toBeUndefined();
     const warned = lines.map((l) => JSON.parse(l)).filter((l) => /sync.onInvalidOptional: omit/.test(l.msg));
-    expect(warned.map((l) => [l.key, l.omitted.map((o: { path: string }) => o.path)])).toEqual([['1', ['gender']], ['2', ['policies[0].status']]]);
+    expect(warned.map((l) => [l.key, l.omitted.map((o: { path: string }) => o.path)])).toEqual([
+      ['1', ['gender']],
+      ['2', ['policies[0].status']],
+    ]);
     expect(warned[0].omitted[0].reason).toContain('"X" has no entry in customers.fields.gender.map');
     const text = await metrics.registry.metrics();
     expect(text).toContain('carecycle_sync_fields_omitted_total{field="gender"} 1');

@@ -19,16 +19,20 @@ const VALUES: Record<string, string[]> = {
   uuid: ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"],
 };
 
-it('col::text equals to_jsonb(col) #>> \'{}\' for every plain-text type, under odd session settings', async () => {
+it("col::text equals to_jsonb(col) #>> '{}' for every plain-text type, under odd session settings", async () => {
   expect(new Set(Object.keys(VALUES))).toEqual(new Set(PLAIN_TEXT_TYPES));
   const c = new pg.Client({ connectionString: await freshDatabase('plain_text_types') });
   await c.connect();
   try {
-    await c.query("SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'; SET extra_float_digits = 3; SET TimeZone = 'Asia/Kolkata'; SET bytea_output = 'escape'");
+    await c.query(
+      "SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'; SET extra_float_digits = 3; SET TimeZone = 'Asia/Kolkata'; SET bytea_output = 'escape'",
+    );
     let compared = 0;
     for (const [type, values] of Object.entries(VALUES)) {
       for (const v of [...values, 'NULL']) {
-        const r = await c.query<{ plain: string | null; json: string | null }>(`SELECT (${v})::${type}::text AS plain, to_jsonb((${v})::${type}) #>> '{}' AS json`);
+        const r = await c.query<{ plain: string | null; json: string | null }>(
+          `SELECT (${v})::${type}::text AS plain, to_jsonb((${v})::${type}) #>> '{}' AS json`,
+        );
         expect({ type, v, text: r.rows[0]!.plain }).toEqual({ type, v, text: r.rows[0]!.json });
         compared++;
       }

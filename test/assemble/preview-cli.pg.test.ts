@@ -55,7 +55,11 @@ describe.runIf(onFirstMajor)('carecycle-sync preview', { timeout: 120_000 }, () 
     const out = JSON.parse(r.stdout);
     expect(out.sent).toBe(false);
     expect(out.note).toContain('not set up');
-    expect(out.results.map((x: { key: string; verdict: string }) => [x.key, x.verdict])).toEqual([['1', 'valid'], ['2', 'valid'], ['3', 'valid']]);
+    expect(out.results.map((x: { key: string; verdict: string }) => [x.key, x.verdict])).toEqual([
+      ['1', 'valid'],
+      ['2', 'valid'],
+      ['3', 'valid'],
+    ]);
     const dobs = await sql(url, `SELECT to_char(birth_date, 'MM-DD-YYYY') AS d FROM customers WHERE id <= 3 ORDER BY id`);
     expect(out.results.map((x: { records: Array<{ dateOfBirth: string }> }) => x.records[0]!.dateOfBirth)).toEqual(dobs.map((d) => d.d));
     expect(out.summary).toMatchObject({ customers: 3, valid: 3, invalid: 0 });

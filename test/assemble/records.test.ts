@@ -1,5 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { canonicalJson, decideVanished, payloadHash, splitPolicies, unsplitPath, vanishedPolicies, withKey, type SentPolicy } from '../../src/assemble/records.js';
+import {
+  canonicalJson,
+  decideVanished,
+  payloadHash,
+  splitPolicies,
+  unsplitPath,
+  vanishedPolicies,
+  withKey,
+  type SentPolicy,
+} from '../../src/assemble/records.js';
 
 describe('canonical hash', () => {
   it('ignores key order at every level but not values or array order', () => {
@@ -22,11 +31,13 @@ describe('canonical hash', () => {
       if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
       if (Array.isArray(value)) return `[${value.map((v) => first(v === undefined ? null : v)).join(',')}]`;
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}:${first(obj[k])}`).join(',')}}`;
     }
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const keys = ['a', 'B', 'b', '10', '9', 'é', 'policies', 'postalCode', 'x"y', ''];
     const gen = (depth: number): unknown => {
       const r = rnd();
@@ -40,7 +51,7 @@ describe('canonical hash', () => {
       const v = gen(0);
       expect(canonicalJson(v)).toBe(first(v));
     }
-    expect(payloadHash({ b: [1, { d: null }], a: 'x' })).toBe('84838cb11665cb3b4ad53f8324066be184bb8c6b8a073a1fac33da8919010812') // sha256 of {"a":"x","b":[1,{"d":null}]};
+    expect(payloadHash({ b: [1, { d: null }], a: 'x' })).toBe('84838cb11665cb3b4ad53f8324066be184bb8c6b8a073a1fac33da8919010812'); // sha256 of {"a":"x","b":[1,{"d":null}]};
   });
 });
 

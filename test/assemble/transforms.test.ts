@@ -23,11 +23,14 @@ describe('phone', () => {
     ['555-123-4567, x5', '(555) 123-4567'],
   ])('%s → %s', (input, out) => expect(okValue(phone(input))).toBe(out));
 
-  it.each(['555-1234', '25551234567', '555123456789', '555-CALL-NOW', '555 123 4567 x', '555 123 4567 ext. twelve'])('rejects %j with a reason', (input) => {
-    const r = phone(input);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.reason).toContain('not a phone number');
-  });
+  it.each(['555-1234', '25551234567', '555123456789', '555-CALL-NOW', '555 123 4567 x', '555 123 4567 ext. twelve'])(
+    'rejects %j with a reason',
+    (input) => {
+      const r = phone(input);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.reason).toContain('not a phone number');
+    },
+  );
 
   it.each([
     ['+49 30 123456', 'not a US phone number'],
@@ -133,8 +136,17 @@ describe('zip5, integer, money, boolean, trim, upper', () => {
   });
 
   it.each([
-    ['true', true], ['t', true], ['Y', true], ['yes', true], ['1', true], ['ON', true],
-    ['false', false], ['f', false], ['n', false], ['No', false], ['0', false],
+    ['true', true],
+    ['t', true],
+    ['Y', true],
+    ['yes', true],
+    ['1', true],
+    ['ON', true],
+    ['false', false],
+    ['f', false],
+    ['n', false],
+    ['No', false],
+    ['0', false],
   ])('boolean %s → %s', (input, out) => expect(okValue(boolean(input))).toBe(out));
 
   it('boolean rejects anything else', () => {
@@ -154,8 +166,26 @@ describe('zip5, integer, money, boolean, trim, upper', () => {
 describe('the kind transforms are idempotent', () => {
   // src/assemble/values.ts skips coercing a value a second time when the field's transform is
   // its kind transform; that is only right if applying it again changes nothing.
-  const inputs = ['5551234567', ' 1-555-123-4567 ', '2024-02-29', '2024-02-29T10:00:00+00:00', '07/04/1990', '07-04-1990', '603', '60601-1234',
-    '3.00', '-7', '1,234.5', '$0.005', '-0.004', '12', 't', 'No', 'ON', '0'];
+  const inputs = [
+    '5551234567',
+    ' 1-555-123-4567 ',
+    '2024-02-29',
+    '2024-02-29T10:00:00+00:00',
+    '07/04/1990',
+    '07-04-1990',
+    '603',
+    '60601-1234',
+    '3.00',
+    '-7',
+    '1,234.5',
+    '$0.005',
+    '-0.004',
+    '12',
+    't',
+    'No',
+    'ON',
+    '0',
+  ];
   for (const name of ['phone', 'date', 'zip5', 'integer', 'money', 'boolean'] as const) {
     for (const dateFormat of ['MM-DD-YYYY', 'MM/DD/YYYY'] as const) {
       it(`${name} (${dateFormat})`, () => {

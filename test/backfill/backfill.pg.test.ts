@@ -4,7 +4,12 @@ import { freshDatabase, sql } from '../harness/db.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { UsageError } from '../../src/errors.js';
 import {
-  ensureInitialBackfill, resumeOrStartBackfill, runBackfill, startBackfill, waitForDrain, getRun,
+  ensureInitialBackfill,
+  resumeOrStartBackfill,
+  runBackfill,
+  startBackfill,
+  waitForDrain,
+  getRun,
 } from '../../src/backfill/index.js';
 import { crmWithState, demoConfig, migrateState, seedCrm } from '../harness/fixtures.js';
 
@@ -23,7 +28,8 @@ function connect(url: string, stateUrl?: string) {
 
 async function pendingRows(url: string) {
   return sql<{ customer_key: string; priority: number; version: string }>(
-    url, 'SELECT customer_key, priority, version FROM carecycle_sync.pending ORDER BY customer_key::bigint',
+    url,
+    'SELECT customer_key, priority, version FROM carecycle_sync.pending ORDER BY customer_key::bigint',
   );
 }
 
@@ -48,7 +54,9 @@ describe('backfill', () => {
     const { run: scoped } = await resumeOrStartBackfill(state, crm, config, { where: 'id > 30' });
     const done = await runBackfill(state, crm, config, scoped, { chunkSize: 4 });
     expect(done.run.where).toBe('id > 30');
-    expect((await pendingRows(url)).map((r) => Number(r.customer_key))).toEqual([31, 32, 33, 34, 36, 37, 38, 39, 41, 42, 43, 44, 46, 47, 48, 49]);
+    expect((await pendingRows(url)).map((r) => Number(r.customer_key))).toEqual([
+      31, 32, 33, 34, 36, 37, 38, 39, 41, 42, 43, 44, 46, 47, 48, 49,
+    ]);
   });
 
   it('rejects a --where that is not a valid predicate as a usage error, before creating a run', async () => {
@@ -100,18 +108,27 @@ describe('backfill', () => {
     const done = await runBackfill(state, crm, config, again.run, { chunkSize: 25 });
     expect(done.run.enqueued).toBe(300);
     expect(done.run.total).toBe(300);
-    const keys = await sql<{ n: string; d: string }>(stateUrl, 'SELECT count(*) AS n, count(DISTINCT customer_key) AS d FROM carecycle_sync.pending');
+    const keys = await sql<{ n: string; d: string }>(
+      stateUrl,
+      'SELECT count(*) AS n, count(DISTINCT customer_key) AS d FROM carecycle_sync.pending',
+    );
     expect(keys[0]).toEqual({ n: '300', d: '300' });
     expect(await sql(stateUrl, 'SELECT 1 FROM carecycle_sync.backfill')).toHaveLength(1);
   });
 
   it('runs the initial backfill that setup requested, once', async () => {
     const url = await crmWithState('bf-initial', 30);
-    await sql(url, `INSERT INTO carecycle_sync.runtime (name, value) VALUES ('initial_backfill', '{"slot":"carecycle_sync","status":"requested"}')`);
+    await sql(
+      url,
+      `INSERT INTO carecycle_sync.runtime (name, value) VALUES ('initial_backfill', '{"slot":"carecycle_sync","status":"requested"}')`,
+    );
     const { config, state, crm } = connect(url);
     const res = await ensureInitialBackfill(state, crm, config, { chunkSize: 8 });
     expect(res?.run.enqueued).toBe(30);
-    const doc = await sql<{ value: { status: string; runId: string; slot: string } }>(url, `SELECT value FROM carecycle_sync.runtime WHERE name = 'initial_backfill'`);
+    const doc = await sql<{ value: { status: string; runId: string; slot: string } }>(
+      url,
+      `SELECT value FROM carecycle_sync.runtime WHERE name = 'initial_backfill'`,
+    );
     expect(doc[0]!.value).toMatchObject({ status: 'started', runId: res!.run.runId, slot: 'carecycle_sync' });
     expect(await ensureInitialBackfill(state, crm, config)).toBeNull();
     expect(await sql(url, 'SELECT 1 FROM carecycle_sync.backfill')).toHaveLength(1);
@@ -125,10 +142,13 @@ describe('backfill', () => {
     const polls: number[] = [];
     // Stand in for the delivery loop: 6 sent, 1 dead-lettered, 3 skipped as unchanged.
     const deliver = setTimeout(() => {
-      void sql(url, `BEGIN;
+      void sql(
+        url,
+        `BEGIN;
         INSERT INTO carecycle_sync.sent (customer_key, payload_hash) SELECT g::text, 'h' FROM generate_series(1, 6) g;
         INSERT INTO carecycle_sync.dead_letters (customer_key, reason) VALUES ('7', 'phoneNumber: required');
-        DELETE FROM carecycle_sync.pending; COMMIT;`);
+        DELETE FROM carecycle_sync.pending; COMMIT;`,
+      );
     }, 300);
     const summary = await waitForDrain(state, run.runId, { pollMs: 50, onPoll: (s) => polls.push(s.pending) });
     clearTimeout(deliver);

@@ -28,10 +28,17 @@ describe('backfill drained by the delivery loop', () => {
     const url = await crmWithState('bf-drain', CUSTOMERS);
     const standIn: StandIn = await startStandIn({ apiKey: API_KEY, rpm: 1e9 });
     closers.push(() => standIn.close());
-    const config = demoConfig(url, undefined, (raw) => (raw.carecycle = { baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 100_000 }));
+    const config = demoConfig(
+      url,
+      undefined,
+      (raw) => (raw.carecycle = { baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 100_000 }),
+    );
     const state: StateDb = openStateDb(config);
     const crm = new pg.Pool({ connectionString: url, max: 3 });
-    closers.push(() => crm.end(), () => state.close());
+    closers.push(
+      () => crm.end(),
+      () => state.close(),
+    );
 
     const run = await startBackfill(state, crm, config);
     await runBackfill(state, crm, config, run);
@@ -45,7 +52,14 @@ describe('backfill drained by the delivery loop', () => {
     const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e6, timeoutMs: 30_000, log });
     closers.push(() => client.close());
     const { lease } = await takeHeldLease(state, config.source.slot);
-    const loop = createDeliveryLoop({ state, log, batchSize: 100, assembler: createAssembler({ config, crm, state, plan, log }), client, lease: () => lease });
+    const loop = createDeliveryLoop({
+      state,
+      log,
+      batchSize: 100,
+      assembler: createAssembler({ config, crm, state, plan, log }),
+      client,
+      lease: () => lease,
+    });
 
     const first = await loop.once();
     expect(first.keys).toBe(100);

@@ -5,15 +5,37 @@ import { CRM_CHANGED, diffRecords, NEVER_SENT, NO_PREVIOUS } from '../../src/bac
 import { renderDryRun } from '../../src/cli/commands/backfill-dry-run.js';
 import { validateConfig } from '../../src/config/load.js';
 
-const rec = (over: Record<string, unknown> = {}) => ({ externalId: '1', firstName: 'Ana', lastName: 'Lopez', phoneNumber: '5550000001', ...over });
+const rec = (over: Record<string, unknown> = {}) => ({
+  externalId: '1',
+  firstName: 'Ana',
+  lastName: 'Lopez',
+  phoneNumber: '5550000001',
+  ...over,
+});
 const policy = (hs: string, over: Record<string, unknown> = {}) => ({ healthSherpaPolicyId: hs, status: 'Active', ...over });
-const result = (key: string, verdict: AssembleResult['verdict'], records: object[], hash = 'h-now'): AssembleResult =>
-  ({ key, verdict, records: records as AssembleResult['records'], commit: { hash, identity: null, policies: [], forgetPolicies: [] }, issues: [], vanished: [] });
+const result = (key: string, verdict: AssembleResult['verdict'], records: object[], hash = 'h-now'): AssembleResult => ({
+  key,
+  verdict,
+  records: records as AssembleResult['records'],
+  commit: { hash, identity: null, policies: [], forgetPolicies: [] },
+  issues: [],
+  vanished: [],
+});
 
 describe('which fields of a record differ', () => {
   it('names customer fields, custom fields and policy fields by path', () => {
     const before = [rec({ email: 'a@x', customFields: [{ fieldKey: 'src', value: 'web' }], policies: [policy('HS-1'), policy('HS-2')] })];
-    const after = [rec({ email: 'b@x', gender: 'Male', customFields: [{ fieldKey: 'src', value: 'web' }, { fieldKey: 'tier', value: 'gold' }], policies: [policy('HS-2'), policy('HS-1', { status: 'Cancelled' })] })];
+    const after = [
+      rec({
+        email: 'b@x',
+        gender: 'Male',
+        customFields: [
+          { fieldKey: 'src', value: 'web' },
+          { fieldKey: 'tier', value: 'gold' },
+        ],
+        policies: [policy('HS-2'), policy('HS-1', { status: 'Cancelled' })],
+      }),
+    ];
     expect(diffRecords(before, after).map((c) => c.path)).toEqual(['customFields.tier', 'email', 'gender', 'policies[].status']);
     expect(diffRecords(before, after).find((c) => c.path === 'email')).toEqual({ path: 'email', before: 'a@x', after: 'b@x' });
   });
@@ -39,14 +61,20 @@ describe('the dry-run tally', () => {
 
   it('says so when the CRM row changed since the last send, or it was never sent, or nothing to compare with', () => {
     const current = result('1', 'send', [rec({ gender: 'Male', firstName: 'Eve' })]);
-    expect(changedPaths({ current, previous: result('1', 'send', [rec({ firstName: 'Eve' })], 'h-other'), sent }).map((c) => c.path)).toEqual(['gender', CRM_CHANGED]);
+    expect(
+      changedPaths({ current, previous: result('1', 'send', [rec({ firstName: 'Eve' })], 'h-other'), sent }).map((c) => c.path),
+    ).toEqual(['gender', CRM_CHANGED]);
     expect(changedPaths({ current }).map((c) => c.path)).toEqual([NEVER_SENT]);
     expect(changedPaths({ current, sent }).map((c) => c.path)).toEqual([NO_PREVIOUS]);
   });
 
   it('counts customers as changed, unchanged or invalid, with the records and fields they send', () => {
     const r = emptyReport();
-    tally(r, { current: result('1', 'send', [rec({ gender: 'Male' }), rec({ gender: 'Male' })]), previous: result('1', 'send', [rec(), rec()], 'h-before'), sent });
+    tally(r, {
+      current: result('1', 'send', [rec({ gender: 'Male' }), rec({ gender: 'Male' })]),
+      previous: result('1', 'send', [rec(), rec()], 'h-before'),
+      sent,
+    });
     tally(r, { current: result('2', 'unchanged', []), sent });
     tally(r, { current: { ...result('3', 'invalid', []), issues: [{ path: 'phoneNumber', reason: 'is required' }] } });
     expect(r).toMatchObject({ customers: 3, changed: 1, unchanged: 1, invalid: 1, records: 2, fields: { gender: 1 } });

@@ -50,7 +50,9 @@ describe('keyset SQL', () => {
 
   it('compares the cursor in the key column type, never as text', () => {
     const src = { table: '"public"."customers"', key: '"id"', keyType: 'bigint', predicate: 'true' };
-    expect(chunkSelect(src, true)).toBe('SELECT "id" AS k FROM "public"."customers" WHERE (true) AND "id" > $2::text::bigint ORDER BY "id" LIMIT $1');
+    expect(chunkSelect(src, true)).toBe(
+      'SELECT "id" AS k FROM "public"."customers" WHERE (true) AND "id" > $2::text::bigint ORDER BY "id" LIMIT $1',
+    );
     expect(chunkSelect(src, false)).not.toContain('$2');
   });
 });

@@ -9,7 +9,16 @@ const table = (name: string, cols: Record<string, string>): MappingTable => ({
   name,
   columns: new Map(Object.entries(cols).map(([n, type]) => [n, { name: n, type }])),
 });
-const customerCols = { id: 'bigint', first_name: 'text', last_name: 'text', phone: 'text', zip: 'text', sex: 'text', notes: 'text', src: 'text' };
+const customerCols = {
+  id: 'bigint',
+  first_name: 'text',
+  last_name: 'text',
+  phone: 'text',
+  zip: 'text',
+  sex: 'text',
+  notes: 'text',
+  src: 'text',
+};
 const catalog = catalogOf([
   table('customers', customerCols),
   table('policies', { id: 'bigint', customer_id: 'bigint', hs_policy_id: 'text', status: 'text' }),
@@ -20,10 +29,19 @@ const base = () => ({
   customers: {
     table: 'public.customers',
     where: 'true',
-    fields: { firstName: 'first_name', lastName: 'last_name', phoneNumber: { column: 'phone', transform: 'phone' }, postalCode: 'zip' } as Record<string, unknown>,
+    fields: {
+      firstName: 'first_name',
+      lastName: 'last_name',
+      phoneNumber: { column: 'phone', transform: 'phone' },
+      postalCode: 'zip',
+    } as Record<string, unknown>,
     customFields: { lead: 'src' } as Record<string, unknown>,
   },
-  policies: { table: 'policies', customerKey: 'customer_id', fields: { healthSherpaPolicyId: 'hs_policy_id', status: { column: 'status', map: { active: 'Active' } } } },
+  policies: {
+    table: 'policies',
+    customerKey: 'customer_id',
+    fields: { healthSherpaPolicyId: 'hs_policy_id', status: { column: 'status', map: { active: 'Active' } } },
+  },
   sync: {} as Record<string, unknown>,
 });
 
@@ -41,7 +59,12 @@ describe('the mapping fingerprint', () => {
   it('is the same for the same mapping written in another order', () => {
     const a = partsOf();
     const b = partsOf((c) => {
-      c.customers.fields = { postalCode: 'zip', phoneNumber: { transform: 'phone', column: 'phone' }, lastName: 'last_name', firstName: 'first_name' };
+      c.customers.fields = {
+        postalCode: 'zip',
+        phoneNumber: { transform: 'phone', column: 'phone' },
+        lastName: 'last_name',
+        firstName: 'first_name',
+      };
     });
     expect(fingerprintOf(b)).toBe(fingerprintOf(a));
     expect(changedParts(a, b)).toEqual([]);
@@ -78,8 +101,20 @@ describe('the mapping fingerprint', () => {
   it('follows a mapping by naming convention when a column appears in the CRM', () => {
     const convention = (c: any) => delete c.customers.fields;
     const cols = { id: 'bigint', first_name: 'text', last_name: 'text', phone_number: 'text', postal_code: 'text', src: 'text' };
-    const before = partsOf(convention, catalogOf([table('customers', cols), table('policies', { id: 'bigint', customer_id: 'bigint', hs_policy_id: 'text', status: 'text' })]));
-    const after = partsOf(convention, catalogOf([table('customers', { ...cols, email: 'text' }), table('policies', { id: 'bigint', customer_id: 'bigint', hs_policy_id: 'text', status: 'text' })]));
+    const before = partsOf(
+      convention,
+      catalogOf([
+        table('customers', cols),
+        table('policies', { id: 'bigint', customer_id: 'bigint', hs_policy_id: 'text', status: 'text' }),
+      ]),
+    );
+    const after = partsOf(
+      convention,
+      catalogOf([
+        table('customers', { ...cols, email: 'text' }),
+        table('policies', { id: 'bigint', customer_id: 'bigint', hs_policy_id: 'text', status: 'text' }),
+      ]),
+    );
     expect(changedParts(before, after)).toEqual(['customers.fields.email']);
   });
 
@@ -88,7 +123,12 @@ describe('the mapping fingerprint', () => {
     const b = partsOf((c) => (c.customers.fields.gender = 'sex'));
     expect(decideMappingChange(undefined, a, true)).toEqual({ store: true, reconcile: false, changed: [], firstRun: true });
     expect(decideMappingChange({ fingerprint: fingerprintOf(a), parts: a }, a, true)).toMatchObject({ store: false, reconcile: false });
-    expect(decideMappingChange({ fingerprint: fingerprintOf(a), parts: a }, b, true)).toEqual({ store: true, reconcile: true, changed: ['customers.fields.gender'], firstRun: false });
+    expect(decideMappingChange({ fingerprint: fingerprintOf(a), parts: a }, b, true)).toEqual({
+      store: true,
+      reconcile: true,
+      changed: ['customers.fields.gender'],
+      firstRun: false,
+    });
     expect(decideMappingChange({ fingerprint: fingerprintOf(a), parts: a }, b, false)).toMatchObject({ store: true, reconcile: false });
   });
 });

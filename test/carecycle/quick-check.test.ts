@@ -4,18 +4,73 @@
  * random records built from values that zod itself sorts into valid and invalid per field.
  */
 import { describe, expect, it } from 'vitest';
-import { acaPolicySchema, acaRecordSchema, customFieldSchema, quickSyncRequest, syncRequestSchema, validateRecord } from '../../src/carecycle/schema.js';
+import {
+  acaPolicySchema,
+  acaRecordSchema,
+  customFieldSchema,
+  quickSyncRequest,
+  syncRequestSchema,
+  validateRecord,
+} from '../../src/carecycle/schema.js';
 import { objectCheck } from '../../src/carecycle/quick-check.js';
 import { z } from 'zod';
 import { seeded } from '../deliver/helpers.js';
 
 /** Values of every kind a CRM mapping could produce, right and wrong. */
 const POOL: unknown[] = [
-  'Ada', '', ' ', 'x'.repeat(2), 'x'.repeat(50), 'x'.repeat(51), 'x'.repeat(100), 'x'.repeat(101), 'x'.repeat(255), 'x'.repeat(256),
-  '+15551234567', '5551234567', '(555) 123-4567', '555-123-4567', '60601', '6060', '60601-1234',
-  '04-12-1958', '04/12/1958', '1958-04-12', '13-01-2020', '123.45', '-5', '0.5', '$5', '1,000.00', '1.234',
-  'America/New_York', 'PST', 'HST', 'UTC', 'Male', 'male', 'Single', 'Active', 'Cancelled', 'Gold', 'IL',
-  0, 1, -1, 1.5, 2 ** 31, -(2 ** 31), NaN, true, false, null, undefined, {}, [], ['a'], { a: 1 },
+  'Ada',
+  '',
+  ' ',
+  'x'.repeat(2),
+  'x'.repeat(50),
+  'x'.repeat(51),
+  'x'.repeat(100),
+  'x'.repeat(101),
+  'x'.repeat(255),
+  'x'.repeat(256),
+  '+15551234567',
+  '5551234567',
+  '(555) 123-4567',
+  '555-123-4567',
+  '60601',
+  '6060',
+  '60601-1234',
+  '04-12-1958',
+  '04/12/1958',
+  '1958-04-12',
+  '13-01-2020',
+  '123.45',
+  '-5',
+  '0.5',
+  '$5',
+  '1,000.00',
+  '1.234',
+  'America/New_York',
+  'PST',
+  'HST',
+  'UTC',
+  'Male',
+  'male',
+  'Single',
+  'Active',
+  'Cancelled',
+  'Gold',
+  'IL',
+  0,
+  1,
+  -1,
+  1.5,
+  2 ** 31,
+  -(2 ** 31),
+  NaN,
+  true,
+  false,
+  null,
+  undefined,
+  {},
+  [],
+  ['a'],
+  { a: 1 },
 ];
 
 const shapeOf = (s: z.ZodType) => (s as unknown as { shape: Record<string, z.ZodType> }).shape;
@@ -48,7 +103,10 @@ function generator(seed: number) {
   };
   return (mutate: number) => {
     const r = sparse(customer, ['firstName', 'lastName', 'phoneNumber', 'postalCode'], Math.floor(rnd() * 12), mutate);
-    if (rnd() < 0.7) r.policies = Array.from({ length: Math.floor(rnd() * (rnd() < mutate ? 13 : 4)) }, () => sparse(policy, [], Math.floor(rnd() * 10), mutate / 3));
+    if (rnd() < 0.7)
+      r.policies = Array.from({ length: Math.floor(rnd() * (rnd() < mutate ? 13 : 4)) }, () =>
+        sparse(policy, [], Math.floor(rnd() * 10), mutate / 3),
+      );
     if (rnd() < 0.3) r.customFields = Array.from({ length: Math.floor(rnd() * 3) }, () => sparse(field, ['fieldKey', 'value'], 0, mutate));
     if (rnd() < mutate / 4) r.policies = pick(POOL);
     return r;
@@ -81,7 +139,8 @@ describe('quick check of records', () => {
     const cases: unknown[] = [];
     for (const k of Object.keys(shapeOf(acaRecordSchema))) for (const v of POOL) cases.push({ ...base, [k]: v });
     for (const k of Object.keys(shapeOf(acaPolicySchema))) for (const v of POOL) cases.push({ ...base, policies: [{ [k]: v }] });
-    for (const k of Object.keys(shapeOf(customFieldSchema))) for (const v of POOL) cases.push({ ...base, customFields: [{ fieldKey: 'k', value: null, [k]: v }] });
+    for (const k of Object.keys(shapeOf(customFieldSchema)))
+      for (const v of POOL) cases.push({ ...base, customFields: [{ fieldKey: 'k', value: null, [k]: v }] });
     const disagreements = cases.filter((r) => quick(r) !== zodSays(r));
     expect(disagreements.slice(0, 3)).toEqual([]);
     expect(cases.length).toBeGreaterThan(4_000);
@@ -96,9 +155,17 @@ describe('quick check of records', () => {
       postalCode = '60601';
     }
     const odd: unknown[] = [
-      null, 'x', [], [base], new Rec(), Object.create(base), { ...base, policies: [{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}] },
+      null,
+      'x',
+      [],
+      [base],
+      new Rec(),
+      Object.create(base),
+      { ...base, policies: [{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}] },
       { ...base, customFields: Array.from({ length: 51 }, (_, i) => ({ fieldKey: `k${i}`, value: null })) },
-      { ...base, postalCode: null }, { ...base, policies: [new Rec()] }, { ...base, firstName: undefined },
+      { ...base, postalCode: null },
+      { ...base, policies: [new Rec()] },
+      { ...base, firstName: undefined },
     ];
     for (const r of odd) expect(quick(r)).toBe(false);
     const v = validateRecord({ ...base, policies: [{ status: 'active' }] });

@@ -69,12 +69,11 @@ describe('ACA record schema', () => {
     const ok = { status: 'Active', effectiveDate: '01/01/2025', monthlyPremium: '123.45', metalLevel: 'Silver' };
     expect(validateRecord({ ...base, policies: [ok] }).ok).toBe(true);
     const bad = { ...ok, effectiveDate: '2025-13-01', monthlyPremium: '$1,200.00', status: 'Lapsed', planState: 'ILL' };
-    expect(issuesOf({ ...base, policies: [ok, bad] }).map((i) => i.split(':')[0]).sort()).toEqual([
-      'policies[1].effectiveDate',
-      'policies[1].monthlyPremium',
-      'policies[1].planState',
-      'policies[1].status',
-    ]);
+    expect(
+      issuesOf({ ...base, policies: [ok, bad] })
+        .map((i) => i.split(':')[0])
+        .sort(),
+    ).toEqual(['policies[1].effectiveDate', 'policies[1].monthlyPremium', 'policies[1].planState', 'policies[1].status']);
   });
 });
 
@@ -88,14 +87,22 @@ describe('request and response shapes', () => {
   it('parses both success shapes and the error bodies', () => {
     expect(syncResponseSchema.safeParse({ succeeded: 1, failed: 0, errors: [] }).success).toBe(true);
     const withResults = {
-      succeeded: 1, failed: 1, errors: [{ id: null, externalId: 'b', error: 'nope' }],
+      succeeded: 1,
+      failed: 1,
+      errors: [{ id: null, externalId: 'b', error: 'nope' }],
       results: [{ id: 'u1', externalId: 'a', policies: [{ id: 'p1', status: 'Active', previousStatus: null }] }],
     };
     expect(syncResponseSchema.safeParse(withResults).success).toBe(true);
-    expect(rateLimitBodySchema.safeParse({ message: 'Rate limit exceeded', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 60 }).success).toBe(true);
-    expect(validationErrorBodySchema.safeParse({
-      message: 'bad', code: 'VALIDATION_ERROR', errors: [{ path: ['records', 0, 'phoneNumber'], message: 'x' }],
-    }).success).toBe(true);
+    expect(rateLimitBodySchema.safeParse({ message: 'Rate limit exceeded', code: 'RATE_LIMIT_EXCEEDED', retryAfter: 60 }).success).toBe(
+      true,
+    );
+    expect(
+      validationErrorBodySchema.safeParse({
+        message: 'bad',
+        code: 'VALIDATION_ERROR',
+        errors: [{ path: ['records', 0, 'phoneNumber'], message: 'x' }],
+      }).success,
+    ).toBe(true);
   });
 
   it('formats paths', () => {

@@ -6,21 +6,38 @@ const KEY = 'cc_test_key';
 let s: StandIn;
 
 const rec = (externalId: string, extra: Partial<AcaRecord> = {}): AcaRecord => ({
-  firstName: 'Ada', lastName: 'Lovelace', phoneNumber: '5551234567', postalCode: '60601', externalId, ...extra,
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  phoneNumber: '5551234567',
+  postalCode: '60601',
+  externalId,
+  ...extra,
 });
 
 async function post(body: unknown, key: string | null = KEY): Promise<{ status: number; json: any; headers: Headers }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key !== null) headers['x-api-key'] = key;
-  const res = await fetch(`${s.url}/v2/sync/aca`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${s.url}/v2/sync/aca`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: unknown;
-  try { json = JSON.parse(text); } catch { json = text; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
   return { status: res.status, json, headers: res.headers };
 }
 
-beforeEach(async () => { s = await startStandIn({ apiKey: KEY, rpm: 1000 }); });
-afterEach(async () => { await s.close(); });
+beforeEach(async () => {
+  s = await startStandIn({ apiKey: KEY, rpm: 1000 });
+});
+afterEach(async () => {
+  await s.close();
+});
 
 describe('stand-in contract', () => {
   it('rejects a missing, wrong or non-cc_ key with 401 UNAUTHORIZED and stores nothing', async () => {
@@ -52,7 +69,10 @@ describe('stand-in contract', () => {
     const first = await post({ records: [rec('a', { policies: [{ healthSherpaPolicyId: 'hs1', status: null }, {}] })] });
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ succeeded: 1, failed: 0, errors: [] });
-    expect(first.json.results[0].policies.map((p: any) => [p.status, p.previousStatus])).toEqual([['Active', null], ['Active', null]]);
+    expect(first.json.results[0].policies.map((p: any) => [p.status, p.previousStatus])).toEqual([
+      ['Active', null],
+      ['Active', null],
+    ]);
     await post({ records: [rec('a', { firstName: 'Augusta', policies: [{ healthSherpaPolicyId: 'hs1', status: 'Cancelled' }, {}] })] });
     const c = s.store.byExternalId('a')!;
     expect(c.fields.firstName).toBe('Augusta');

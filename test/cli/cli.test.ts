@@ -20,7 +20,9 @@ interface Run {
 }
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CARECYCLE_|DATABASE_URL|STATE_DATABASE_URL|LOG_LEVEL|PORT)/.test(k)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(CARECYCLE_|DATABASE_URL|STATE_DATABASE_URL|LOG_LEVEL|PORT)/.test(k)),
+  );
   return new Promise((done) => {
     execFile(process.execPath, cliArgs(...args), { cwd: ROOT, env: { ...clean, ...env } }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
@@ -84,10 +86,17 @@ describe('carecycle-sync command line', () => {
   });
 
   it('check-config prints the effective config with the key and the password redacted', async () => {
-    const path = file('valid.yaml', 'source: { url: "${DATABASE_URL}" }\ncarecycle: { apiKey: "${CARECYCLE_API_KEY}" }\ncustomers: { table: customers }\n');
+    const path = file(
+      'valid.yaml',
+      'source: { url: "${DATABASE_URL}" }\ncarecycle: { apiKey: "${CARECYCLE_API_KEY}" }\ncustomers: { table: customers }\n',
+    );
     const r = await cli(['check-config', '-c', path, '--json'], { ...secretsEnv, LOG_LEVEL: 'debug' });
     expect(r.code).toBe(0);
-    const shown = JSON.parse(r.stdout) as { source: { url: string }; carecycle: { apiKey: string; requestsPerMinute: number }; log: { level: string } };
+    const shown = JSON.parse(r.stdout) as {
+      source: { url: string };
+      carecycle: { apiKey: string; requestsPerMinute: number };
+      log: { level: string };
+    };
     expect(shown.carecycle.apiKey).toBe('[REDACTED]');
     expect(shown.source.url).toBe('postgres://crm:[REDACTED]@127.0.0.1:1/crm');
     expect(shown.carecycle.requestsPerMinute).toBe(60);

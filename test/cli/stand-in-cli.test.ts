@@ -11,7 +11,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const KEY = 'cc_standin_cli_key';
 
 async function withStandIn(args: string[], fn: (url: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, cliArgs('stand-in', '--port', '0', '--api-key', KEY, ...args), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs('stand-in', '--port', '0', '--api-key', KEY, ...args), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const url = await new Promise<string>((ok, fail) => {
       let out = '';
@@ -31,16 +34,23 @@ async function withStandIn(args: string[], fn: (url: string) => Promise<void>): 
 
 const rec = (externalId: string) => ({ firstName: 'Ada', lastName: 'L', phoneNumber: '5551234567', postalCode: '60601', externalId });
 async function post(url: string, ids: string[]): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${url}/v2/sync/aca`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify({ records: ids.map(rec) }) });
+  const res = await fetch(`${url}/v2/sync/aca`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+    body: JSON.stringify({ records: ids.map(rec) }),
+  });
   return { status: res.status, text: await res.text() };
 }
 
 describe('stand-in options from the command line', () => {
   it('answer shapes, id-only errors, disagreeing counts', async () => {
-    await withStandIn(['--answer-shape', 'legacy', '--error-items', 'id-only', '--counts-disagree', '--record-error', 'b', '--record-error', 'c'], async (url) => {
-      const body = JSON.parse((await post(url, ['a', 'b', 'c'])).text);
-      expect(body).toEqual({ succeeded: 3, failed: 2, errors: [{ id: null }] });
-    });
+    await withStandIn(
+      ['--answer-shape', 'legacy', '--error-items', 'id-only', '--counts-disagree', '--record-error', 'b', '--record-error', 'c'],
+      async (url) => {
+        const body = JSON.parse((await post(url, ['a', 'b', 'c'])).text);
+        expect(body).toEqual({ succeeded: 3, failed: 2, errors: [{ id: null }] });
+      },
+    );
     await withStandIn(['--answer-shape', 'drifted', '--record-error', 'b'], async (url) => {
       const body = JSON.parse((await post(url, ['a', 'b'])).text);
       expect(body.succeeded).toBeUndefined();
@@ -52,18 +62,25 @@ describe('stand-in options from the command line', () => {
   });
 
   it('an HTML page from a proxy, a poison externalId, a drop after storing', async () => {
-    await withStandIn(['--proxy-html', '1', '--proxy-status', '403', '--poison', 'p', '--drop', '1', '--drop-after-processing'], async (url) => {
-      const page = await post(url, ['a']);
-      expect(page.status).toBe(403);
-      expect(page.text).toMatch(/^<html>/);
-      await expect(post(url, ['a'])).rejects.toThrow();
-      expect((await post(url, ['x', 'p'])).status).toBe(500);
-      expect((await post(url, ['a'])).status).toBe(200);
-    });
+    await withStandIn(
+      ['--proxy-html', '1', '--proxy-status', '403', '--poison', 'p', '--drop', '1', '--drop-after-processing'],
+      async (url) => {
+        const page = await post(url, ['a']);
+        expect(page.status).toBe(403);
+        expect(page.text).toMatch(/^<html>/);
+        await expect(post(url, ['a'])).rejects.toThrow();
+        expect((await post(url, ['x', 'p'])).status).toBe(500);
+        expect((await post(url, ['a'])).status).toBe(200);
+      },
+    );
   });
 
   it('refuses an unknown answer shape with exit code 2', async () => {
-    const code = await new Promise<number | null>((done) => execFile(process.execPath, cliArgs('stand-in', '--api-key', KEY, '--answer-shape', 'weird'), { cwd: ROOT }, (err) => done(err ? (err.code as number) : 0)));
+    const code = await new Promise<number | null>((done) =>
+      execFile(process.execPath, cliArgs('stand-in', '--api-key', KEY, '--answer-shape', 'weird'), { cwd: ROOT }, (err) =>
+        done(err ? (err.code as number) : 0),
+      ),
+    );
     expect(code).toBe(2);
   });
 });

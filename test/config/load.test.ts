@@ -38,7 +38,13 @@ describe('loadConfig', () => {
   it('reads the file, interpolates, fills defaults', () => {
     const path = file(MINIMAL);
     const { config } = loadConfig({ path, env: { DATABASE_URL: 'postgres://a@h/crm', CARECYCLE_API_KEY: 'cc_test_1234' } });
-    expect(config.source).toEqual({ url: 'postgres://a@h/crm', slot: 'carecycle_sync', publication: 'carecycle_sync', heartbeatSeconds: 30, onSlotLost: 'recreate' });
+    expect(config.source).toEqual({
+      url: 'postgres://a@h/crm',
+      slot: 'carecycle_sync',
+      publication: 'carecycle_sync',
+      heartbeatSeconds: 30,
+      onSlotLost: 'recreate',
+    });
     expect(config.carecycle.apiKey).toBe('cc_test_1234');
     expect(config.carecycle.requestsPerMinute).toBe(60);
     expect(config.state.schema).toBe('carecycle_sync');
@@ -147,7 +153,9 @@ state: { url: "not a url password=pw-in-dsn-456" }
 carecycle: { apiKey: "sk_wrong_prefix_789", api_key: "cc_misplaced_key_000" }
 customers: { table: "bad table" }
 `);
-    const { message, problems } = problemsOf(() => loadConfig({ path, env: { CARECYCLE_BASE_URL: 'https://u:pw-in-env-321@api.example' } }));
+    const { message, problems } = problemsOf(() =>
+      loadConfig({ path, env: { CARECYCLE_BASE_URL: 'https://u:pw-in-env-321@api.example' } }),
+    );
     const text = [message, ...problems].join('\n');
     for (const secret of ['pw-in-file-123', 'pw-in-dsn-456', 'sk_wrong_prefix_789', 'cc_misplaced_key_000', 'pw-in-env-321']) {
       expect(text).not.toContain(secret);

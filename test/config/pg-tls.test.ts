@@ -14,7 +14,11 @@ describe('resolveTls: libpq meaning of the URL parameters and tls keys', () => {
     const r = resolveTls(`${U}?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=x`, undefined, 'source');
     expect(r.problems).toEqual([]);
     expect(r.url).toBe(`${U}?application_name=x`);
-    expect(r.tls).toMatchObject({ mode: 'verify-full', rootCert: '/etc/ca.pem', origin: { mode: 'sslmode in source.url', rootCert: 'sslrootcert in source.url' } });
+    expect(r.tls).toMatchObject({
+      mode: 'verify-full',
+      rootCert: '/etc/ca.pem',
+      origin: { mode: 'sslmode in source.url', rootCert: 'sslrootcert in source.url' },
+    });
   });
 
   it('no sslmode means no TLS; require encrypts without verifying; require with a root certificate verifies the CA only', () => {
@@ -28,8 +32,18 @@ describe('resolveTls: libpq meaning of the URL parameters and tls keys', () => {
   });
 
   it('verify-full checks the chain and the host; system uses the default trust store; a client certificate is passed with its passphrase', () => {
-    const full = resolveTls(U, { mode: 'verify-full', rootCert: '/ca.pem', cert: '/c.pem', key: '/k.pem', keyPassword: 'hunter2' }, 'state').tls;
-    expect(sslOption(full, { rootCert: 'CA', cert: 'C', key: 'K' })).toEqual({ rejectUnauthorized: true, ca: 'CA', cert: 'C', key: 'K', passphrase: 'hunter2' });
+    const full = resolveTls(
+      U,
+      { mode: 'verify-full', rootCert: '/ca.pem', cert: '/c.pem', key: '/k.pem', keyPassword: 'hunter2' },
+      'state',
+    ).tls;
+    expect(sslOption(full, { rootCert: 'CA', cert: 'C', key: 'K' })).toEqual({
+      rejectUnauthorized: true,
+      ca: 'CA',
+      cert: 'C',
+      key: 'K',
+      passphrase: 'hunter2',
+    });
     expect(full.origin.rootCert).toBe('state.tls.rootCert');
     const system = resolveTls(`${U}?sslmode=verify-full&sslrootcert=system`, undefined, 'source');
     expect(system.problems).toEqual([]);
@@ -38,10 +52,14 @@ describe('resolveTls: libpq meaning of the URL parameters and tls keys', () => {
 
   it('names the setting for every invalid combination', () => {
     const p = (url: string, keys?: object) => resolveTls(url, keys, 'source').problems.join('\n');
-    expect(p(`${U}?sslmode=prefer`)).toMatch(/^sslmode in source\.url: sslmode=prefer is not supported: it falls back to an unencrypted connection/);
+    expect(p(`${U}?sslmode=prefer`)).toMatch(
+      /^sslmode in source\.url: sslmode=prefer is not supported: it falls back to an unencrypted connection/,
+    );
     expect(p(`${U}?sslmode=verify-full`)).toMatch(/sslmode=verify-full needs sslrootcert/);
     expect(p(U, { mode: 'verify-ca' })).toMatch(/^source\.tls\.mode: sslmode=verify-ca needs sslrootcert/);
-    expect(p(`${U}?sslmode=require`, { mode: 'verify-full', rootCert: '/ca' })).toMatch(/^source\.tls\.mode: conflicts with sslmode in source\.url \("require" and "verify-full"\)/);
+    expect(p(`${U}?sslmode=require`, { mode: 'verify-full', rootCert: '/ca' })).toMatch(
+      /^source\.tls\.mode: conflicts with sslmode in source\.url \("require" and "verify-full"\)/,
+    );
     expect(p(`${U}?sslmode=require&sslrootcert=system`)).toMatch(/sslrootcert=system needs sslmode=verify-full/);
     expect(p(`${U}?sslmode=require&sslcert=/c.pem`)).toMatch(/a client certificate needs both sslcert and sslkey/);
     expect(p(`${U}?ssl=true`)).toMatch(/^source\.url: the parameter ssl="true" is not supported; write sslmode=/);
@@ -61,7 +79,10 @@ describe('the config loader checks TLS settings (exit 2)', () => {
     try {
       const cfg = join(dir, 'c.yaml');
       writeFileSync(cfg, 'source: { url: "${DATABASE_URL}" }\ncustomers: { table: customers }\n');
-      const env = { DATABASE_URL: `${U}?sslmode=verify-full&sslrootcert=${dir}/missing.pem&sslpassword=topsecret99`, CARECYCLE_API_KEY: 'cc_x' };
+      const env = {
+        DATABASE_URL: `${U}?sslmode=verify-full&sslrootcert=${dir}/missing.pem&sslpassword=topsecret99`,
+        CARECYCLE_API_KEY: 'cc_x',
+      };
       let err: unknown;
       try {
         loadConfig({ path: cfg, env });
@@ -70,7 +91,9 @@ describe('the config loader checks TLS settings (exit 2)', () => {
       }
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.map(scrub);
-      expect(problems).toEqual([`${cfg}: sslrootcert in source.url: cannot read ${dir}/missing.pem (ENOENT) (source.url is from DATABASE_URL)`]);
+      expect(problems).toEqual([
+        `${cfg}: sslrootcert in source.url: cannot read ${dir}/missing.pem (ENOENT) (source.url is from DATABASE_URL)`,
+      ]);
       expect(scrub('x topsecret99 y')).not.toContain('topsecret99');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -57,8 +57,11 @@ afterEach(async () => {
 async function seed(a: Agency): Promise<void> {
   const ddl = readFileSync(join(sqlDir(), 'crm', 'schema.sql'), 'utf8');
   const rows = readFileSync(join(sqlDir(), 'crm', 'seed.sql'), 'utf8').replaceAll(':customers', String(a.customers));
-  await sql(a.url, `CREATE SCHEMA IF NOT EXISTS ${a.crmSchema}; SET search_path TO ${a.crmSchema}; ${ddl}; ${rows};
-                    UPDATE ${a.crmSchema}.customers SET last_name = '${a.name}-' || id`);
+  await sql(
+    a.url,
+    `CREATE SCHEMA IF NOT EXISTS ${a.crmSchema}; SET search_path TO ${a.crmSchema}; ${ddl}; ${rows};
+                    UPDATE ${a.crmSchema}.customers SET last_name = '${a.name}-' || id`,
+  );
 }
 
 async function start(a: Agency): Promise<void> {
@@ -92,18 +95,34 @@ async function sideBySide(agencies: [Agency, Agency]): Promise<void> {
   // Live changes on both sides at once.
   for (const a of agencies) await sql(a.url, `UPDATE ${a.crmSchema}.customers SET first_name = 'Live-${a.name}' WHERE id IN (1, 2, 3)`);
   for (const a of agencies) {
-    await waitFor(`${a.name}'s live changes`, () => ['1', '2', '3'].every((k) => a.standIn!.store.byExternalId(k)?.fields.firstName === `Live-${a.name}`), 30_000, 50);
+    await waitFor(
+      `${a.name}'s live changes`,
+      () => ['1', '2', '3'].every((k) => a.standIn!.store.byExternalId(k)?.fields.firstName === `Live-${a.name}`),
+      30_000,
+      50,
+    );
   }
   for (const a of agencies) {
     const other = agencies.find((o) => o !== a)!;
     const names = lastNames(a);
     expect(names.length).toBe(a.customers);
-    expect(names.filter((n) => !n.startsWith(`${a.name}-`)), `customers of ${other.name} at ${a.name}'s stand-in`).toEqual([]);
+    expect(
+      names.filter((n) => !n.startsWith(`${a.name}-`)),
+      `customers of ${other.name} at ${a.name}'s stand-in`,
+    ).toEqual([]);
     const requests = a.standIn!.requests;
     // Its own key only: the stand-in answers any other key with 401.
     expect(requests.filter((r) => r.status === 401 || r.status === 403)).toEqual([]);
-    expect(requests.filter((r) => r.status === 429), `${a.name} went over its budget`).toEqual([]);
-    expect(maxInAnyWindow(requests.map((r) => r.at), WINDOW_MS - ARRIVAL_SLACK_MS)).toBeLessThanOrEqual(a.budget);
+    expect(
+      requests.filter((r) => r.status === 429),
+      `${a.name} went over its budget`,
+    ).toEqual([]);
+    expect(
+      maxInAnyWindow(
+        requests.map((r) => r.at),
+        WINDOW_MS - ARRIVAL_SLACK_MS,
+      ),
+    ).toBeLessThanOrEqual(a.budget);
     // The budget binds: the backfill needed more requests than one window allows.
     expect(requests.length).toBeGreaterThan(a.budget);
   }
@@ -112,8 +131,24 @@ async function sideBySide(agencies: [Agency, Agency]): Promise<void> {
 describe('two agencies on one Postgres server', { timeout: 120_000 }, () => {
   it('in two databases: each daemon delivers only its own customers, with its own key, within its own budget', async () => {
     await sideBySide([
-      { name: 'acme', scenario: 'dbs', crmSchema: 'public', url: await freshDatabase('agency-acme'), customers: 1200, budget: 8, key: 'cc_acme_key_0123456789' },
-      { name: 'bluebird', scenario: 'dbs', crmSchema: 'public', url: await freshDatabase('agency-bluebird'), customers: 250, budget: 2, key: 'cc_bluebird_key_0123456789' },
+      {
+        name: 'acme',
+        scenario: 'dbs',
+        crmSchema: 'public',
+        url: await freshDatabase('agency-acme'),
+        customers: 1200,
+        budget: 8,
+        key: 'cc_acme_key_0123456789',
+      },
+      {
+        name: 'bluebird',
+        scenario: 'dbs',
+        crmSchema: 'public',
+        url: await freshDatabase('agency-bluebird'),
+        customers: 250,
+        budget: 2,
+        key: 'cc_bluebird_key_0123456789',
+      },
     ]);
   });
 
@@ -124,7 +159,10 @@ describe('two agencies on one Postgres server', { timeout: 120_000 }, () => {
       { name: 'bluebird', scenario: 'one', crmSchema: 'bluebird', url, customers: 250, budget: 2, key: 'cc_bluebird_key_0123456789' },
     ]);
     // Postgres's own view: two slots in this database, each confirmed by its own daemon.
-    const slots = await sql<{ slot_name: string; active: boolean }>(url, `SELECT slot_name, active FROM pg_replication_slots WHERE database = current_database() ORDER BY 1`);
+    const slots = await sql<{ slot_name: string; active: boolean }>(
+      url,
+      `SELECT slot_name, active FROM pg_replication_slots WHERE database = current_database() ORDER BY 1`,
+    );
     expect(slots.map((s) => s.slot_name)).toEqual(['acme', 'bluebird'].map((name) => slotName({ name, scenario: 'one' })));
     expect(slots.every((s) => s.active)).toBe(true);
     const schemas = await sql<{ n: string }>(url, `SELECT nspname AS n FROM pg_namespace WHERE nspname LIKE 'ccs_state_%' ORDER BY 1`);

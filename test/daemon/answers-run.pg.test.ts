@@ -36,7 +36,10 @@ beforeAll(async () => {
   standIn = await startStandIn({ apiKey: KEY, rpm: 6000 });
   keyFile = join(testTempDir('ccs-key-'), 'api-key');
   writeFileSync(keyFile, `${KEY}\n`);
-  standIn.faults.set({ answerShape: 'drifted', countsDisagree: true }).rejectRecord('4', 'Carrier not recognised').rejectRecord('9', 'Plan not offered');
+  standIn.faults
+    .set({ answerShape: 'drifted', countsDisagree: true })
+    .rejectRecord('4', 'Carrier not recognised')
+    .rejectRecord('9', 'Plan not offered');
   standIn.faults.poisonExternalIds.add('5');
   config = demoConfigFile((raw) => {
     raw.source.slot = slotFor(url);
@@ -56,16 +59,30 @@ afterAll(async () => {
   await standIn?.close();
 });
 
-const deadLetters = () => sql<{ customer_key: string; reason: string; http_status: number | null }>(url, 'SELECT customer_key, reason, http_status FROM carecycle_sync.dead_letters ORDER BY customer_key');
+const deadLetters = () =>
+  sql<{ customer_key: string; reason: string; http_status: number | null }>(
+    url,
+    'SELECT customer_key, reason, http_status FROM carecycle_sync.dead_letters ORDER BY customer_key',
+  );
 
 describe('carecycle-sync run against answers that must not fool it', () => {
   it('attributes every failure, isolates the poison record and the failing queries, and lets the rest flow', async () => {
-    daemon = startDaemonChild(config, { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: '', CARECYCLE_API_KEY_FILE: keyFile } as never);
+    daemon = startDaemonChild(config, {
+      DATABASE_URL: url,
+      CARECYCLE_BASE_URL: standIn.url,
+      CARECYCLE_API_KEY: '',
+      CARECYCLE_API_KEY_FILE: keyFile,
+    } as never);
     // While the poison record is being isolated nothing settles: readiness says so.
-    await waitFor('/readyz to report stalled delivery', async () => {
-      const r = await daemon!.readyz().catch(() => undefined);
-      return r?.status === 503 && r.body.checks.progress?.ok === false;
-    }, 60_000, 250);
+    await waitFor(
+      '/readyz to report stalled delivery',
+      async () => {
+        const r = await daemon!.readyz().catch(() => undefined);
+        return r?.status === 503 && r.body.checks.progress?.ok === false;
+      },
+      60_000,
+      250,
+    );
     const dead = new Map(['3', '4', '5', '6', '9'].map((k) => [k, null as unknown as string]));
     await expectStandInMatchesCrm(standIn, url, { deadLettered: dead, timeoutMs: 150_000 });
     const reasons = Object.fromEntries((await deadLetters()).map((d) => [d.customer_key, [d.reason, d.http_status]]));
@@ -85,7 +102,12 @@ describe('carecycle-sync run against answers that must not fool it', () => {
     await sql(url, `UPDATE customers SET first_name = 'Drifted' WHERE id = 1`);
     await waitFor('customer 1 updated', () => standIn.store.byExternalId('1')?.fields.firstName === 'Drifted', 20_000, 50);
     await new Promise((r) => setTimeout(r, 1000));
-    expect(standIn.requests.slice(mark).filter((r) => r.externalIds.includes('1')).map((r) => r.status)).toEqual([200]);
+    expect(
+      standIn.requests
+        .slice(mark)
+        .filter((r) => r.externalIds.includes('1'))
+        .map((r) => r.status),
+    ).toEqual([200]);
   }, 60_000);
 
   it('dead-letters retry sends the poison record again once CareCycle takes it', async () => {
@@ -105,7 +127,12 @@ describe('carecycle-sync run against answers that must not fool it', () => {
     await waitFor('a few failed attempts', () => standIn.requests.slice(mark).filter((r) => r.status === 503).length >= 4, 30_000, 100);
     expect((await deadLetters()).map((d) => d.customer_key)).toEqual(['3', '4', '6', '9']);
     standIn.faults.set({ serverErrorRate: 0 });
-    await waitFor('customer 8 delivered after the outage', () => standIn.store.byExternalId('8')?.fields.firstName === 'Outage', 60_000, 100);
+    await waitFor(
+      'customer 8 delivered after the outage',
+      () => standIn.store.byExternalId('8')?.fields.firstName === 'Outage',
+      60_000,
+      100,
+    );
     await waitFor('/readyz 200 again', async () => (await daemon!.readyz()).status === 200, 20_000, 100);
     expect((await deadLetters()).map((d) => d.customer_key)).toEqual(['3', '4', '6', '9']);
   }, 120_000);
@@ -129,7 +156,12 @@ describe('carecycle-sync run against answers that must not fool it', () => {
     writeFileSync(keyFile, `${rotated}\n`);
     const mark = standIn.requests.length;
     await sql(url, `UPDATE customers SET first_name = 'Rotated' WHERE id = 7`);
-    await waitFor('customer 7 delivered with the new key', () => standIn.store.byExternalId('7')?.fields.firstName === 'Rotated', 20_000, 50);
+    await waitFor(
+      'customer 7 delivered with the new key',
+      () => standIn.store.byExternalId('7')?.fields.firstName === 'Rotated',
+      20_000,
+      50,
+    );
     expect(standIn.requests.slice(mark).map((r) => r.status)).toEqual([401, 200]);
     expect(daemon!.child.exitCode).toBeNull();
     expect(JSON.stringify(daemon!.logs)).not.toContain(rotated);

@@ -14,7 +14,6 @@ import { waitFor } from '../source/helpers.js';
 import { testTempDir } from '../harness/tmp.js';
 import { cliArgs } from '../harness/cli-bundle.js';
 
-
 /** config/demo.yaml (its `${…}` references left for the child to interpolate) with `patch` applied, as a temp file. */
 export function demoConfigFile(patch: (raw: any) => void): string {
   const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
@@ -80,15 +79,21 @@ export function startDaemonChild(configPath: string, env: DaemonEnv, args: strin
 
   const sawLog = async (what: string, match: (l: Record<string, any>) => boolean, timeoutMs = 30_000) => {
     let found: Record<string, any> | undefined;
-    await waitFor(`the daemon to log ${what}; stderr tail:\n${tail()}`, () => {
-      if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode} before logging ${what}:\n${tail()}`);
-      found = logs.find(match);
-      return found !== undefined;
-    }, timeoutMs, 25);
+    await waitFor(
+      `the daemon to log ${what}; stderr tail:\n${tail()}`,
+      () => {
+        if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode} before logging ${what}:\n${tail()}`);
+        found = logs.find(match);
+        return found !== undefined;
+      },
+      timeoutMs,
+      25,
+    );
     return found!;
   };
   let port: Promise<number> | undefined;
-  const getPort = () => (port ??= sawLog('its health port', (l) => l.component === 'health' && typeof l.port === 'number').then((l) => l.port as number));
+  const getPort = () =>
+    (port ??= sawLog('its health port', (l) => l.component === 'health' && typeof l.port === 'number').then((l) => l.port as number));
 
   return {
     child,

@@ -38,7 +38,10 @@ beforeAll(async () => {
   await sql(url, `ALTER TABLE policies ADD COLUMN signed_at timestamptz`);
   // 03:00 UTC on March 1st is March 1st in UTC and Tokyo, and February 29th in Los Angeles;
   // 16:00 UTC is March 1st in UTC and Los Angeles, and March 2nd in Tokyo.
-  await sql(url, `UPDATE policies SET signed_at = CASE WHEN id % 2 = 0 THEN timestamptz '2024-03-01 03:00:00+00' ELSE timestamptz '2024-03-01 16:00:00+00' END`);
+  await sql(
+    url,
+    `UPDATE policies SET signed_at = CASE WHEN id % 2 = 0 THEN timestamptz '2024-03-01 03:00:00+00' ELSE timestamptz '2024-03-01 16:00:00+00' END`,
+  );
   crm = new pg.Client({ connectionString: url });
   await crm.connect();
   standIn = await startStandIn({ apiKey: KEY, rpm: 6000 });
@@ -65,7 +68,12 @@ describe('carecycle-sync run: cleared values and time zones', () => {
       raw.carecycle.requestsPerMinute = 6000;
       raw.policies.fields.enrollmentDate = { column: 'signed_at', transform: 'date' };
     });
-    const env: DaemonEnv & { TZ: string } = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY, TZ: 'America/Los_Angeles' };
+    const env: DaemonEnv & { TZ: string } = {
+      DATABASE_URL: url,
+      CARECYCLE_BASE_URL: standIn.url,
+      CARECYCLE_API_KEY: KEY,
+      TZ: 'America/Los_Angeles',
+    };
     daemon = startDaemonChild(config, env);
     await match();
     const enrollment = standIn.store.all().flatMap((c) => c.policies.map((p) => p.fields.enrollmentDate));

@@ -90,7 +90,12 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
     expect(Object.entries(r.body.checks).filter(([, c]) => !c.ok)).toEqual([]);
     expect(Object.keys(r.body.checks).sort()).toEqual(['apiKey', 'endpoint', 'heartbeat', 'progress', 'replication', 'safety', 'state']);
     await waitFor('the backfill at the stand-in', () => standIn.store.all().length === CUSTOMERS - 1, 20_000, 100);
-    await waitFor('the queue to drain', async () => (await sql(url, 'SELECT 1 FROM carecycle_sync.pending LIMIT 1')).length === 0, 10_000, 100);
+    await waitFor(
+      'the queue to drain',
+      async () => (await sql(url, 'SELECT 1 FROM carecycle_sync.pending LIMIT 1')).length === 0,
+      10_000,
+      100,
+    );
     expect(standIn.store.byExternalId(REFUSED)).toBeUndefined();
     console.log(`[health] ready and backfilled ${CUSTOMERS - 1} customers in ${since(t0)}`);
   });
@@ -102,18 +107,26 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
     // run on uncaught errors). The daemon's own checked-out clients are only sometimes caught here.
     const other = openStateDb(config, { max: 1 });
     const busy = await other.pool.connect();
-    const sleeping = busy.query('SELECT pg_sleep(60)').then(() => 'finished', (e: Error) => e.message);
+    const sleeping = busy.query('SELECT pg_sleep(60)').then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
     await cluster.stopServer();
     expect(await sleeping).toMatch(/terminat/i);
     busy.release(true);
     await other.close();
     const stopped = Date.now();
     let down: ReadyBody | undefined;
-    await waitFor('/readyz 503 with replication and state failing', async () => {
-      const r = await readyz();
-      if (r.status === 503 && !r.body.checks.replication!.ok && !r.body.checks.state!.ok) down = r.body;
-      return down !== undefined;
-    }, 10_000, 100);
+    await waitFor(
+      '/readyz 503 with replication and state failing',
+      async () => {
+        const r = await readyz();
+        if (r.status === 503 && !r.body.checks.replication!.ok && !r.body.checks.state!.ok) down = r.body;
+        return down !== undefined;
+      },
+      10_000,
+      100,
+    );
     const notReadyAfter = since(stopped);
     expect(down!.ready).toBe(false);
     expect(down!.checks.heartbeat!.ok).toBe(false);
@@ -142,13 +155,22 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
     standIn.setApiKey('cc_other');
     await sql(url, `UPDATE customers SET first_name = 'Rotated' WHERE id = 2`);
     let down: ReadyBody | undefined;
-    await waitFor('/readyz 503 with apiKey failing', async () => {
-      const r = await readyz();
-      if (r.status === 503 && !r.body.checks.apiKey!.ok) down = r.body;
-      return down !== undefined;
-    }, 10_000, 100);
+    await waitFor(
+      '/readyz 503 with apiKey failing',
+      async () => {
+        const r = await readyz();
+        if (r.status === 503 && !r.body.checks.apiKey!.ok) down = r.body;
+        return down !== undefined;
+      },
+      10_000,
+      100,
+    );
     // Only the key: the stream and the state database are fine.
-    expect(Object.entries(down!.checks).filter(([, c]) => !c.ok).map(([k]) => k)).toEqual(['apiKey']);
+    expect(
+      Object.entries(down!.checks)
+        .filter(([, c]) => !c.ok)
+        .map(([k]) => k),
+    ).toEqual(['apiKey']);
     expect(JSON.stringify(down)).not.toContain(KEY);
     expect((await http('/healthz')).status).toBe(200);
     expect(storedFirstName('2')).not.toBe('Rotated');
@@ -160,7 +182,12 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
   });
 
   it('/metrics is strict Prometheus text whose counters match what the stand-in received', async () => {
-    await waitFor('the queue to drain', async () => (await sql(url, 'SELECT 1 FROM carecycle_sync.pending LIMIT 1')).length === 0, 10_000, 100);
+    await waitFor(
+      'the queue to drain',
+      async () => (await sql(url, 'SELECT 1 FROM carecycle_sync.pending LIMIT 1')).length === 0,
+      10_000,
+      100,
+    );
     const res = await http('/metrics');
     expect(res.status).toBe(200);
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);

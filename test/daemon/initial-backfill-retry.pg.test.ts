@@ -34,7 +34,10 @@ describe('the initial backfill', { timeout: 120_000 }, () => {
     try {
       await expectStandInMatchesCrm(standIn, url, { timeoutMs: 30_000 });
       expect(standIn.store.all().length).toBe(25);
-      const [doc] = await sql<{ value: { attempts: number; lastError: string | null } }>(url, `SELECT value FROM carecycle_sync.runtime WHERE name = 'initial_backfill_retry'`);
+      const [doc] = await sql<{ value: { attempts: number; lastError: string | null } }>(
+        url,
+        `SELECT value FROM carecycle_sync.runtime WHERE name = 'initial_backfill_retry'`,
+      );
       expect(doc!.value).toMatchObject({ attempts: 2, lastError: null });
     } finally {
       stop.abort();

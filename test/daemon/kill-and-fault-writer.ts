@@ -25,20 +25,40 @@ export function startWriter(url: string, random: () => number, lanes = 2): Write
   const unmoved = 'SELECT id FROM policies WHERE id::text <> ALL($1::text[]) ORDER BY random() LIMIT 1';
 
   const ops: Op[] = [
-    (c) => c.query(`INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
-                    VALUES ('Kim', 'K' || $1::text, '555-010-' || lpad(($1::int % 10000)::text, 4, '0'), 'k' || $1::text || '@example.com', '60601', '1980-05-17', 'F', 'web')`, [++serial]),
-    (c, r) => c.query(`UPDATE customers SET first_name = $1, zip = $2 WHERE id = (${pickCustomer})`, [`F${Math.floor(r() * 1e6)}`, r() < 0.5 ? '60601' : '02134']),
-    (c) => c.query(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-                    SELECT id, 'HS-W' || $1::text, 'CP-W' || $1::text, 'active', current_date - ($1::int % 300), 100 + $1::int % 50 FROM (${roomy}) AS c`, [++serial]),
-    (c) => c.query(`UPDATE policies SET status = CASE status WHEN 'active' THEN 'cancelled' ELSE 'active' END, premium = premium + 1 WHERE id = (${unmoved})`, [moved]),
+    (c) =>
+      c.query(
+        `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
+                    VALUES ('Kim', 'K' || $1::text, '555-010-' || lpad(($1::int % 10000)::text, 4, '0'), 'k' || $1::text || '@example.com', '60601', '1980-05-17', 'F', 'web')`,
+        [++serial],
+      ),
+    (c, r) =>
+      c.query(`UPDATE customers SET first_name = $1, zip = $2 WHERE id = (${pickCustomer})`, [
+        `F${Math.floor(r() * 1e6)}`,
+        r() < 0.5 ? '60601' : '02134',
+      ]),
+    (c) =>
+      c.query(
+        `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+                    SELECT id, 'HS-W' || $1::text, 'CP-W' || $1::text, 'active', current_date - ($1::int % 300), 100 + $1::int % 50 FROM (${roomy}) AS c`,
+        [++serial],
+      ),
+    (c) =>
+      c.query(
+        `UPDATE policies SET status = CASE status WHEN 'active' THEN 'cancelled' ELSE 'active' END, premium = premium + 1 WHERE id = (${unmoved})`,
+        [moved],
+      ),
     async (c) => {
-      const r = await c.query<{ id: string }>(`UPDATE policies SET customer_id = (${roomy}) WHERE id = (${unmoved}) AND EXISTS (${roomy}) RETURNING id::text AS id`, [moved]);
+      const r = await c.query<{ id: string }>(
+        `UPDATE policies SET customer_id = (${roomy}) WHERE id = (${unmoved}) AND EXISTS (${roomy}) RETURNING id::text AS id`,
+        [moved],
+      );
       return r.rows.map((x) => x.id);
     },
     (c) => c.query(`DELETE FROM policies WHERE id = (${unmoved})`, [moved]),
-    (c, r) => (r() < 0.6
-      ? c.query(`INSERT INTO customer_phones (customer_id, phone) SELECT id, '555-020-1234' FROM (${pickCustomer}) AS c`)
-      : c.query('DELETE FROM customer_phones WHERE id = (SELECT id FROM customer_phones ORDER BY random() LIMIT 1)')),
+    (c, r) =>
+      r() < 0.6
+        ? c.query(`INSERT INTO customer_phones (customer_id, phone) SELECT id, '555-020-1234' FROM (${pickCustomer}) AS c`)
+        : c.query('DELETE FROM customer_phones WHERE id = (SELECT id FROM customer_phones ORDER BY random() LIMIT 1)'),
   ];
 
   async function lane(): Promise<void> {

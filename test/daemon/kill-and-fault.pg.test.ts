@@ -94,17 +94,24 @@ describe.skipIf(!binDir)('no change lost under kills and faults', { timeout: 120
       await writer.stop();
       // Let the last daemon catch up, then compare what CareCycle holds with the CRM.
       let diffs: string[] = ['not compared yet'];
-      await waitFor('the stand-in to match the CRM', async () => {
-        diffs = await standInDiffs(standIn, url).catch((err: Error) => [`comparison failed: ${err.message}`]);
-        return diffs.length === 0;
-      }, 90_000, 250).catch(() => undefined);
+      await waitFor(
+        'the stand-in to match the CRM',
+        async () => {
+          diffs = await standInDiffs(standIn, url).catch((err: Error) => [`comparison failed: ${err.message}`]);
+          return diffs.length === 0;
+        },
+        90_000,
+        250,
+      ).catch(() => undefined);
       const crmKeys = new Set((await sql<{ id: string }>(url, 'SELECT id::text AS id FROM customers')).map((r) => r.id));
       const lost = diffs.filter((d) => d.includes('not in the stand-in') || d.includes('still pending')).length;
       const extra = standIn.store.all().filter((c) => !crmKeys.has(String(c.fields.externalId))).length;
       const wrong = diffs.length - lost;
       console.log(
         `[kill-and-fault] seed=${SEED} rounds=${ROUNDS} transactions=${writer.committed} kills=${counts.kills} faults=${counts.faults} ` +
-          `(${Object.entries(counts.byKind).map(([k, n]) => `${k}:${n}`).join(', ')}) lost=${lost} wrong=${wrong} extra=${extra}`,
+          `(${Object.entries(counts.byKind)
+            .map(([k, n]) => `${k}:${n}`)
+            .join(', ')}) lost=${lost} wrong=${wrong} extra=${extra}`,
       );
       expect(diffs).toEqual([]);
       expect(extra).toBe(0);

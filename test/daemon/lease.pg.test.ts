@@ -54,7 +54,10 @@ describe('the delivery lease', { timeout: 120_000 }, () => {
       standIn.faults.set({ latencyMs: 0 });
       await sql(url, `UPDATE customers SET first_name = 'Newer' WHERE id = 1`);
       // A's lock session dies (a network blip, a restart of a pooler, an operator's terminate).
-      await sql(url, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+      await sql(
+        url,
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
       // Whoever takes the lock now (B, or A again after its reconnect) holds a new lease.
       await waitFor('a new lease', () => [a, b].some((d) => d.capture.lease()?.generation === '2'), 20_000);
       await waitFor("B's newer record in the stand-in", () => standIn.store.byExternalId('1')?.fields.firstName === 'Newer', 20_000);

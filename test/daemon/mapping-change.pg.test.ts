@@ -30,7 +30,11 @@ const count = async (text: string) => Number((await sql<{ n: string }>(url, text
 const keysOf = async (text: string) => (await sql<{ k: string }>(url, text)).map((r) => r.k).sort();
 const sentSince = (mark: number) => [...new Set(applied.slice(mark).map((r) => r.externalId))].sort();
 /** Records per accepted request since request number `mark`. */
-const requestSizes = (mark: number) => standIn.requests.slice(mark).filter((r) => r.status === 200 && r.records > 0).map((r) => r.records);
+const requestSizes = (mark: number) =>
+  standIn.requests
+    .slice(mark)
+    .filter((r) => r.status === 200 && r.records > 0)
+    .map((r) => r.records);
 
 /** demo.yaml on this database's slot, fast, with `patch` applied. */
 const configWith = (patch: (raw: any) => void = () => undefined) =>
@@ -126,7 +130,10 @@ describe('a mapping change', { timeout: 240_000 }, () => {
   it('a fixed transform sends only the customers it affects', async () => {
     const mark = applied.length;
     const requests = standIn.requests.length;
-    const d = await runUntilSettled(configWith((raw) => (withNotes(raw), withTrim(raw))), 3);
+    const d = await runUntilSettled(
+      configWith((raw) => (withNotes(raw), withTrim(raw))),
+      3,
+    );
     expect(d.logs.find((l) => /the mapping changed/.test(String(l.msg)))?.changed).toEqual(['customers.fields.firstName']);
     const padded = await keysOf(`SELECT id::text AS k FROM customers WHERE first_name <> btrim(first_name)`);
     expect(padded).toHaveLength(SEED / 5);
@@ -142,32 +149,44 @@ describe('a mapping change', { timeout: 240_000 }, () => {
       withTrim(raw);
       raw.customers.customFields.tier = { sql: tier };
     });
-    const before = await sql(url, `SELECT (SELECT count(*) FROM carecycle_sync.pending) AS p, (SELECT count(*) FROM carecycle_sync.backfill) AS b,
-                                          (SELECT value::text FROM carecycle_sync.runtime WHERE name = 'mapping') AS m`);
+    const before = await sql(
+      url,
+      `SELECT (SELECT count(*) FROM carecycle_sync.pending) AS p, (SELECT count(*) FROM carecycle_sync.backfill) AS b,
+                                          (SELECT value::text FROM carecycle_sync.runtime WHERE name = 'mapping') AS m`,
+    );
     const all = dryRun(config);
     const customers = await count('SELECT count(*) AS n FROM customers WHERE deleted_at IS NULL');
     const gold = await count(`SELECT count(*) AS n FROM customers WHERE deleted_at IS NULL AND ${tier} IS NOT NULL`);
     expect(all).toMatchObject({ customers, changed: gold, unchanged: customers - gold, invalid: 0, fields: { 'customFields.tier': gold } });
     expect(Object.keys(all.fields)).toEqual(['customFields.tier']);
-    const text = execFileSync(process.execPath, cliArgs('backfill', '--dry-run', '--config', config), { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+    const text = execFileSync(process.execPath, cliArgs('backfill', '--dry-run', '--config', config), {
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+    });
     expect(text).toContain(`would change  ${gold}  (${gold} records)`);
     expect(text).toMatch(/customer 8:\n {4}customFields\.tier: \(not sent\) → "gold"/);
     expect(text).toMatch(/Sending them would take about .* at 600 requests\/min × 4 records/);
     const some = dryRun(config, '--where', 'id <= 20');
     expect(some).toMatchObject({ customers: 20, changed: 2, unchanged: 18, invalid: 0, fields: { 'customFields.tier': 2 } });
-    const after = await sql(url, `SELECT (SELECT count(*) FROM carecycle_sync.pending) AS p, (SELECT count(*) FROM carecycle_sync.backfill) AS b,
-                                         (SELECT value::text FROM carecycle_sync.runtime WHERE name = 'mapping') AS m`);
+    const after = await sql(
+      url,
+      `SELECT (SELECT count(*) FROM carecycle_sync.pending) AS p, (SELECT count(*) FROM carecycle_sync.backfill) AS b,
+                                         (SELECT value::text FROM carecycle_sync.runtime WHERE name = 'mapping') AS m`,
+    );
     expect(after).toEqual(before);
   });
 
   it('a narrower customers.where gives the customers it leaves out the delete rule, and sends no one else', async () => {
     const mark = applied.length;
-    const d = await runUntilSettled(configWith((raw) => {
-      withNotes(raw);
-      withTrim(raw);
-      raw.customers.where = 'deleted_at IS NULL AND id <> 3';
-      raw.sync.onCustomerDelete = 'cancel-policies';
-    }), 4);
+    const d = await runUntilSettled(
+      configWith((raw) => {
+        withNotes(raw);
+        withTrim(raw);
+        raw.customers.where = 'deleted_at IS NULL AND id <> 3';
+        raw.sync.onCustomerDelete = 'cancel-policies';
+      }),
+      4,
+    );
     expect(d.logs.find((l) => /the mapping changed/.test(String(l.msg)))?.changed).toEqual(['customers.where', 'sync.onCustomerDelete']);
     expect(sentSince(mark)).toEqual(['3']);
     const policies = standIn.store.byExternalId('3')!.policies;

@@ -22,8 +22,11 @@ describe('the mass-cancellation rail', { timeout: 240_000 }, () => {
   it('holds a book-wide cancellation until approve --yes, while the rest flows', async () => {
     const url = await freshDatabase('mass-cancellation');
     await seedCrm(url, 500);
-    await sql(url, `DELETE FROM policies p WHERE p.id <> (SELECT min(id) FROM policies q WHERE q.customer_id = p.customer_id);
-                    UPDATE policies SET status = 'active', effective_date = current_date - (id % 300)::int`);
+    await sql(
+      url,
+      `DELETE FROM policies p WHERE p.id <> (SELECT min(id) FROM policies q WHERE q.customer_id = p.customer_id);
+                    UPDATE policies SET status = 'active', effective_date = current_date - (id % 300)::int`,
+    );
     const standIn = await startStandIn({ apiKey: KEY, rpm: 60 });
     const config = demoConfigFile((raw) => {
       raw.source.slot = slotFor(url);
@@ -31,7 +34,8 @@ describe('the mass-cancellation rail', { timeout: 240_000 }, () => {
       raw.carecycle = { ...raw.carecycle, requestsPerMinute: 60 };
     });
     const env = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY };
-    const cli = (...args: string[]) => execFileSync(process.execPath, cliArgs(...args, '--config', config), { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, cliArgs(...args, '--config', config), { env: { ...process.env, ...env }, encoding: 'utf8' });
     const cancelled = () => standIn.store.all().reduce((n, c) => n + c.policies.filter((p) => p.fields.status === 'Cancelled').length, 0);
     let daemon: DaemonChild | undefined;
     try {
@@ -54,15 +58,24 @@ describe('the mass-cancellation rail', { timeout: 240_000 }, () => {
       expect(ready.status).toBe(503);
       expect(ready.body.checks.safety).toMatchObject({ ok: false });
       // The rest keeps flowing meanwhile (every existing customer's record cancels its policy).
-      const [c] = await sql<{ id: string }>(url, `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
-        VALUES ('Flo', 'Wing', '555-010-4444', 'flo@example.com', '60601', '1990-03-04', 'F', 'web') RETURNING id::text AS id`);
-      await waitFor('a new customer to reach CareCycle during the hold', () => standIn.store.byExternalId(c!.id)?.fields.firstName === 'Flo', 30_000);
+      const [c] = await sql<{ id: string }>(
+        url,
+        `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
+        VALUES ('Flo', 'Wing', '555-010-4444', 'flo@example.com', '60601', '1990-03-04', 'F', 'web') RETURNING id::text AS id`,
+      );
+      await waitFor(
+        'a new customer to reach CareCycle during the hold',
+        () => standIn.store.byExternalId(c!.id)?.fields.firstName === 'Flo',
+        30_000,
+      );
 
       expect(cli('approve')).toContain('approve --yes');
       const t0 = Date.now();
       expect(cli('approve', '--yes')).toMatch(/^Approved: /);
       await waitFor('every cancellation in CareCycle', () => cancelled() === 500, 120_000, 200);
-      console.log(`[mass-cancellation] approve --yes → all 500 cancelled in ${((Date.now() - t0) / 1000).toFixed(1)} s at 60 requests a minute`);
+      console.log(
+        `[mass-cancellation] approve --yes → all 500 cancelled in ${((Date.now() - t0) / 1000).toFixed(1)} s at 60 requests a minute`,
+      );
       await expectStandInMatchesCrm(standIn, url, { timeoutMs: 30_000 });
       const after = JSON.parse(cli('status', '--json'));
       expect(after.held).toBeUndefined();
@@ -87,7 +100,8 @@ describe('the mass-cancellation rail, when the CRM is fixed', { timeout: 240_000
       raw.carecycle = { ...raw.carecycle, requestsPerMinute: 6000 };
     });
     const env = { DATABASE_URL: url, CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY };
-    const cli = (...args: string[]) => execFileSync(process.execPath, cliArgs(...args, '--config', config), { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, cliArgs(...args, '--config', config), { env: { ...process.env, ...env }, encoding: 'utf8' });
     let daemon: DaemonChild | undefined;
     try {
       daemon = startDaemonChild(config, env);
@@ -110,12 +124,17 @@ async function waitForHeld(cli: (...a: string[]) => string): Promise<{ held: { c
   let s: { held?: { customers: number; policies: number; reason: string } } = {};
   let last = -1;
   // The hold grows batch by batch until every cancelling record was seen once.
-  await waitFor('the hold to settle', () => {
-    s = JSON.parse(cli('status', '--json'));
-    const n = s.held?.customers ?? 0;
-    const steady = n > 0 && n === last;
-    last = n;
-    return steady && (s as { queue?: { live?: { keys: number } } }).queue?.live?.keys === n;
-  }, 90_000, 1500);
+  await waitFor(
+    'the hold to settle',
+    () => {
+      s = JSON.parse(cli('status', '--json'));
+      const n = s.held?.customers ?? 0;
+      const steady = n > 0 && n === last;
+      last = n;
+      return steady && (s as { queue?: { live?: { keys: number } } }).queue?.live?.keys === n;
+    },
+    90_000,
+    1500,
+  );
   return s as { held: { customers: number; policies: number; reason: string } };
 }

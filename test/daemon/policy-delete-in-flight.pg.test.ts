@@ -27,20 +27,44 @@ describe('a policy deleted while its first send is in flight', { timeout: 120_00
     raw.source.heartbeatSeconds = 1;
     raw.carecycle = { baseUrl: standIn.url, apiKey: KEY, requestsPerMinute: 6000, timeoutMs: 10_000 };
     raw.sync = { ...raw.sync, flushIntervalMs: 50 };
-    const daemon = await startDaemon({ config: validateConfig(raw), configPath: 'policy-delete-test', log: silentLogger(), port: null, idlePollMs: 50 });
+    const daemon = await startDaemon({
+      config: validateConfig(raw),
+      configPath: 'policy-delete-test',
+      log: silentLogger(),
+      port: null,
+      idlePollMs: 50,
+    });
     const stop = new AbortController();
     const done = daemon.run(stop.signal, new AbortController().signal).catch(() => undefined);
     try {
       await expectStandInMatchesCrm(standIn, url, { timeoutMs: 30_000 });
       standIn.faults.set({ latencyMs: 1500 });
       const mark = standIn.requests.length;
-      const [p] = await sql<{ id: string }>(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-        VALUES (2, 'HS-NEW', 'CP-NEW', 'active', current_date - 3, 123.45) RETURNING id::text AS id`);
-      await waitFor('the send carrying the new policy to be in flight', () => standIn.requests.slice(mark).some((r) => r.externalIds.includes('2')), 10_000, 5);
+      const [p] = await sql<{ id: string }>(
+        url,
+        `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+        VALUES (2, 'HS-NEW', 'CP-NEW', 'active', current_date - 3, 123.45) RETURNING id::text AS id`,
+      );
+      await waitFor(
+        'the send carrying the new policy to be in flight',
+        () => standIn.requests.slice(mark).some((r) => r.externalIds.includes('2')),
+        10_000,
+        5,
+      );
       standIn.faults.set({ latencyMs: 0 });
       await sql(url, 'DELETE FROM policies WHERE id = $1', [p!.id]);
-      await waitFor('the first send to land', () => standIn.store.byExternalId('2')?.policies.some((x) => x.fields.healthSherpaPolicyId === 'HS-NEW') === true, 10_000, 10);
-      await waitFor('the delete to reach CareCycle', () => standIn.store.byExternalId('2')?.policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-NEW')?.fields.status === 'Cancelled', 20_000);
+      await waitFor(
+        'the first send to land',
+        () => standIn.store.byExternalId('2')?.policies.some((x) => x.fields.healthSherpaPolicyId === 'HS-NEW') === true,
+        10_000,
+        10,
+      );
+      await waitFor(
+        'the delete to reach CareCycle',
+        () =>
+          standIn.store.byExternalId('2')?.policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-NEW')?.fields.status === 'Cancelled',
+        20_000,
+      );
       await expectStandInMatchesCrm(standIn, url, { timeoutMs: 20_000 });
       // Nothing is left over once resolved.
       expect(await sql(url, 'SELECT policy_key FROM carecycle_sync.unresolved_policy_changes')).toEqual([]);

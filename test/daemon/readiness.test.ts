@@ -7,11 +7,26 @@ const NOW = new Date('2025-03-01T12:00:00Z');
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000);
 
 /** A healthy daemon: streaming for 10 min, heartbeat every 30 s, last one 20 s ago. */
-function inputs(patch: { capture?: Partial<ReadinessInputs['capture']>; delivery?: Partial<ReadinessInputs['delivery']> } & Partial<Omit<ReadinessInputs, 'capture' | 'delivery'>> = {}): ReadinessInputs {
+function inputs(
+  patch: { capture?: Partial<ReadinessInputs['capture']>; delivery?: Partial<ReadinessInputs['delivery']> } & Partial<
+    Omit<ReadinessInputs, 'capture' | 'delivery'>
+  > = {},
+): ReadinessInputs {
   const { capture, delivery, ...rest } = patch;
   return {
     capture: { ...initialStatus('s'), connected: true, lastHeartbeatAt: ago(20), ...capture },
-    delivery: { keyRejected: false, blocked: null, waitingSince: null, lastProgressAt: null, lastError: null, delivered: 0, skipped: 0, deadLettered: 0, batches: 0, ...delivery },
+    delivery: {
+      keyRejected: false,
+      blocked: null,
+      waitingSince: null,
+      lastProgressAt: null,
+      lastError: null,
+      delivered: 0,
+      skipped: 0,
+      deadLettered: 0,
+      batches: 0,
+      ...delivery,
+    },
     stateReachable: { ok: true },
     heldCustomers: 0,
     heartbeatSeconds: 30,
@@ -21,7 +36,11 @@ function inputs(patch: { capture?: Partial<ReadinessInputs['capture']>; delivery
   };
 }
 
-const failing = (r: ReturnType<typeof readinessOf>) => Object.entries(r.checks).filter(([, c]) => !c.ok).map(([k]) => k).sort();
+const failing = (r: ReturnType<typeof readinessOf>) =>
+  Object.entries(r.checks)
+    .filter(([, c]) => !c.ok)
+    .map(([k]) => k)
+    .sort();
 
 describe('readinessOf', () => {
   it('is not ready while the mass-cancellation rail holds records', () => {
@@ -38,7 +57,12 @@ describe('readinessOf', () => {
   });
 
   it('a disconnected stream fails replication (with the last error) and heartbeat', () => {
-    const r = readinessOf(inputs({ capture: { connected: false, lastError: { message: 'connect ECONNREFUSED 127.0.0.1:5432', at: ago(1) } }, connectedSince: null }));
+    const r = readinessOf(
+      inputs({
+        capture: { connected: false, lastError: { message: 'connect ECONNREFUSED 127.0.0.1:5432', at: ago(1) } },
+        connectedSince: null,
+      }),
+    );
     expect(r.ready).toBe(false);
     expect(failing(r)).toEqual(['heartbeat', 'replication']);
     expect(r.checks.replication!.detail).toBe('disconnected: connect ECONNREFUSED 127.0.0.1:5432');
@@ -64,22 +88,31 @@ describe('readinessOf', () => {
   });
 
   it('a key without permission is reported as such; an endpoint problem fails its own check', () => {
-    const forbidden = readinessOf(inputs({ delivery: { keyRejected: true, blocked: 'CareCycle accepted the API key but it lacks permission for POST /v2/sync/aca' } }));
+    const forbidden = readinessOf(
+      inputs({ delivery: { keyRejected: true, blocked: 'CareCycle accepted the API key but it lacks permission for POST /v2/sync/aca' } }),
+    );
     expect(failing(forbidden)).toEqual(['apiKey']);
     expect(forbidden.checks.apiKey!.detail).toMatch(/lacks permission/);
-    const proxy = readinessOf(inputs({ delivery: { blocked: "CareCycle answered HTTP 400 for POST /v2/sync/aca: not CareCycle's validation answer" } }));
+    const proxy = readinessOf(
+      inputs({ delivery: { blocked: "CareCycle answered HTTP 400 for POST /v2/sync/aca: not CareCycle's validation answer" } }),
+    );
     expect(failing(proxy)).toEqual(['endpoint']);
     expect(proxy.checks.endpoint!.detail).toMatch(/HTTP 400/);
   });
 
   it('delivery that settles nothing while keys wait turns not ready after the configured time', () => {
-    const stuck = (s: number) => inputs({ delivery: { waitingSince: NOW.getTime() - s * 1000, lastError: 'subquery returned more than one row' }, stallMs: 120_000 });
+    const stuck = (s: number) =>
+      inputs({ delivery: { waitingSince: NOW.getTime() - s * 1000, lastError: 'subquery returned more than one row' }, stallMs: 120_000 });
     expect(readinessOf(stuck(119)).ready).toBe(true);
     const r = readinessOf(stuck(121));
     expect(failing(r)).toEqual(['progress']);
-    expect(r.checks.progress!.detail).toBe('no batch settled for 121 s while keys wait (limit 120 s); last error: subquery returned more than one row');
+    expect(r.checks.progress!.detail).toBe(
+      'no batch settled for 121 s while keys wait (limit 120 s); last error: subquery returned more than one row',
+    );
     // Idle (nothing claimed) is never stalled, however long ago the last batch was.
-    expect(readinessOf(inputs({ delivery: { waitingSince: null, lastProgressAt: NOW.getTime() - 86_400_000 }, stallMs: 1000 })).ready).toBe(true);
+    expect(readinessOf(inputs({ delivery: { waitingSince: null, lastProgressAt: NOW.getTime() - 86_400_000 }, stallMs: 1000 })).ready).toBe(
+      true,
+    );
   });
 
   it('the heartbeat turns stale after three intervals, not before', () => {

@@ -42,16 +42,32 @@ const match = (o: MatchOptions & { timeoutMs?: number } = {}) => expectStandInMa
 const pendingCount = async () => Number((await sql<{ n: string }>(url, 'SELECT count(*) AS n FROM carecycle_sync.pending'))[0]!.n);
 
 async function insertCustomer(fields: Record<string, unknown>, policies = 1): Promise<string> {
-  const row = { first_name: 'Nina', last_name: 'Newman', phone: '555-010-7777', email: 'nina@example.com', zip: '02134', birth_date: '1984-02-29', sex: 'F', lead_source: 'web', ...fields };
+  const row = {
+    first_name: 'Nina',
+    last_name: 'Newman',
+    phone: '555-010-7777',
+    email: 'nina@example.com',
+    zip: '02134',
+    birth_date: '1984-02-29',
+    sex: 'F',
+    lead_source: 'web',
+    ...fields,
+  };
   const cols = Object.keys(row);
-  const [c] = await q(`INSERT INTO customers (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id::text AS id`, Object.values(row));
+  const [c] = await q(
+    `INSERT INTO customers (${cols.join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id::text AS id`,
+    Object.values(row),
+  );
   const id = c!.id as string;
   // Effective dates within the last year: CareCycle terminates a customer's policies older than
   // a year whenever it creates a new one (docs/carecycle-api.md, A17), which a split send would do.
   if (policies > 0) {
-    await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+    await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
              SELECT $1::bigint, 'HS-' || $1::text || '-' || n, 'CP-' || $1::text || '-' || n, 'active', current_date - n, 200 + n
-               FROM generate_series(1, $2::int) AS n`, [id, policies]);
+               FROM generate_series(1, $2::int) AS n`,
+      [id, policies],
+    );
   }
   return id;
 }
@@ -106,7 +122,9 @@ describe('carecycle-sync run, first daemon', () => {
     await q(`UPDATE customers SET first_name = 'Renamed' WHERE id = 1`);
     await q(`UPDATE policies SET premium = 999.99 WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 2)`);
     await q(`UPDATE policies SET customer_id = 4 WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 3)`);
-    const [gone] = await q(`DELETE FROM policies WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 5 AND status = 'active') RETURNING hs_policy_id AS hs`);
+    const [gone] = await q(
+      `DELETE FROM policies WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 5 AND status = 'active') RETURNING hs_policy_id AS hs`,
+    );
     const before6 = structuredClone(standIn.store.byExternalId('6')!.fields);
     await q(`DELETE FROM customers WHERE id = 6`);
     await q(`UPDATE customers SET deleted_at = now() WHERE id = 7`);
@@ -125,13 +143,21 @@ describe('carecycle-sync run, first daemon', () => {
     expect(requestsFor('7', mark)).toEqual([]);
     expect(standIn.store.byExternalId('6')!.fields).toEqual(before6);
     // The deleted policy went once, as Cancelled, in customer 5's record.
-    const cancelled = appliedFor('5', markApplied).flatMap((r) => r.policies ?? []).filter((p) => p.healthSherpaPolicyId === gone!.hs);
+    const cancelled = appliedFor('5', markApplied)
+      .flatMap((r) => r.policies ?? [])
+      .filter((p) => p.healthSherpaPolicyId === gone!.hs);
     expect(cancelled.map((p) => p.status)).toEqual(['Cancelled']);
     // 11 policies: two records with the same externalId, never in one request.
     expect(appliedFor(eleven).map((r) => r.policies!.length)).toEqual([10, 1]);
-    expect(requestsFor(eleven, mark).map((r) => [r.status, r.externalIds.filter((e) => e === eleven).length])).toEqual([[200, 1], [200, 1]]);
+    expect(requestsFor(eleven, mark).map((r) => [r.status, r.externalIds.filter((e) => e === eleven).length])).toEqual([
+      [200, 1],
+      [200, 1],
+    ]);
     expect(standIn.store.byExternalId(eleven)!.policies).toHaveLength(11);
-    const reasons = await sql<{ customer_key: string; reason: string; http_status: number | null }>(url, 'SELECT customer_key, reason, http_status FROM carecycle_sync.dead_letters');
+    const reasons = await sql<{ customer_key: string; reason: string; http_status: number | null }>(
+      url,
+      'SELECT customer_key, reason, http_status FROM carecycle_sync.dead_letters',
+    );
     expect(reasons.find((r) => r.customer_key === '8')!.reason).toContain('year 0900 is out of range');
     expect(reasons.find((r) => r.customer_key === genderX)!.reason).toContain('"X" has no entry in customers.fields.gender.map');
     expect(reasons.every((r) => r.http_status === null)).toBe(true);
@@ -150,7 +176,11 @@ describe('carecycle-sync run, first daemon', () => {
     expect(appliedFor('5', mark2)).toHaveLength(1);
     expect(appliedFor('8', mark2)).toHaveLength(0);
     expect(appliedFor(noPhone, mark2)).toHaveLength(1);
-    expect(appliedFor('5', mark2).flatMap((r) => r.policies ?? []).some((p) => p.healthSherpaPolicyId === gone!.hs)).toBe(false);
+    expect(
+      appliedFor('5', mark2)
+        .flatMap((r) => r.policies ?? [])
+        .some((p) => p.healthSherpaPolicyId === gone!.hs),
+    ).toBe(false);
   }, 90_000);
 });
 
@@ -209,7 +239,12 @@ describe('carecycle-sync run, first daemon, under faults', () => {
   it('SIGTERM during streaming: drains within the deadline and exits 0; nothing is lost', async () => {
     standIn.faults.set({ latencyMs: 300 });
     const mark = standIn.requests.length;
-    const writer = stream(range(10, 59).filter((id) => id !== 6 && id !== 7), 'first_name', 'Term', 10);
+    const writer = stream(
+      range(10, 59).filter((id) => id !== 6 && id !== 7),
+      'first_name',
+      'Term',
+      10,
+    );
     await waitFor('a request in flight', () => standIn.requests.slice(mark).some((r) => r.status === 0), 20_000, 5);
     const t0 = Date.now();
     daemon!.kill('SIGTERM');
@@ -236,7 +271,9 @@ describe('carecycle-sync run, second daemon (onCustomerDelete: cancel-policies)'
     await q(`DELETE FROM customers WHERE id = 11`);
     const statuses = () => standIn.store.byExternalId('11')!.policies.map((p) => [p.fields.healthSherpaPolicyId, p.fields.status]);
     const want = policies.map((p) => [p.hs, 'Cancelled']);
-    await waitFor('customer 11\'s policies to be cancelled', () => JSON.stringify(statuses()) === JSON.stringify(want)).catch(() => undefined);
+    await waitFor("customer 11's policies to be cancelled", () => JSON.stringify(statuses()) === JSON.stringify(want)).catch(
+      () => undefined,
+    );
     expect(statuses()).toEqual(want);
     await match();
     expect(await sql(url, `SELECT 1 FROM carecycle_sync.sent_policies WHERE customer_key = '11'`)).toEqual([]);
@@ -263,7 +300,12 @@ describe('carecycle-sync run, second daemon (onCustomerDelete: cancel-policies)'
 describe('carecycle-sync run, fatal errors', () => {
   it('with source.onSlotLost: stop, exits 1 with what to do when its slot is gone, instead of delivering on half alive', async () => {
     // The forced-down daemon's walsender may hold the slot for a moment longer.
-    await waitFor('the slot to be dropped', () => sql(url, 'SELECT pg_drop_replication_slot($1)', [slotFor(url)]).then(() => true, () => false));
+    await waitFor('the slot to be dropped', () =>
+      sql(url, 'SELECT pg_drop_replication_slot($1)', [slotFor(url)]).then(
+        () => true,
+        () => false,
+      ),
+    );
     const d = startDaemonChild(stopConfig, env, ['--no-setup']);
     const exit = await d.exited();
     expect(exit.code).toBe(1);

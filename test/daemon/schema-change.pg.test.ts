@@ -39,7 +39,11 @@ describe('a mapped column renamed in the CRM', { timeout: 120_000 }, () => {
 
       await sql(url, 'ALTER TABLE customers RENAME COLUMN email TO email_address');
       await sql(url, `UPDATE customers SET email_address = 'new-2@example.com', first_name = 'Renamed' WHERE id = 2`);
-      const dead = async () => sql<{ customer_key: string; reason: string; field_path: string | null }>(url, 'SELECT customer_key, reason, field_path FROM carecycle_sync.dead_letters');
+      const dead = async () =>
+        sql<{ customer_key: string; reason: string; field_path: string | null }>(
+          url,
+          'SELECT customer_key, reason, field_path FROM carecycle_sync.dead_letters',
+        );
       await waitFor('customer 2 to wait as a dead letter', async () => (await dead()).some((d) => d.customer_key === '2'), 30_000);
       const [d] = await dead();
       expect(d).toMatchObject({ customer_key: '2', field_path: 'customers.fields.email' });
@@ -52,7 +56,11 @@ describe('a mapped column renamed in the CRM', { timeout: 120_000 }, () => {
       expect((await daemon.exited()).code).toBe(0);
 
       daemon = startDaemonChild(fixed, env);
-      await waitFor('the fixed config to deliver customer 2', () => standIn.store.byExternalId('2')?.fields.firstName === 'Renamed', 30_000);
+      await waitFor(
+        'the fixed config to deliver customer 2',
+        () => standIn.store.byExternalId('2')?.fields.firstName === 'Renamed',
+        30_000,
+      );
       expect(standIn.store.byExternalId('2')!.fields.email).toBe('new-2@example.com');
       expect(await dead()).toEqual([]);
     } finally {

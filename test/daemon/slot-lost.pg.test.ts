@@ -40,13 +40,23 @@ describe.skipIf(!binDir)('a lost slot', { timeout: 240_000 }, () => {
 
       // The gap: changes and deletes nobody streams.
       await sql(url, `UPDATE customers SET first_name = 'Gap' WHERE id = 1`);
-      const [gone] = await sql<{ hs: string }>(url, `DELETE FROM policies WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 2) RETURNING hs_policy_id AS hs`);
-      await sql(url, `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
-                      VALUES ('New', 'During', '555-010-9999', 'new@example.com', '60601', '1990-01-02', 'F', 'web')`);
+      const [gone] = await sql<{ hs: string }>(
+        url,
+        `DELETE FROM policies WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 2) RETURNING hs_policy_id AS hs`,
+      );
+      await sql(
+        url,
+        `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, lead_source)
+                      VALUES ('New', 'During', '555-010-9999', 'new@example.com', '60601', '1990-01-02', 'F', 'web')`,
+      );
       await sql(url, 'CREATE TABLE filler (body text)');
-      const slotState = async () => (await sql<{ s: string | null }>(url, `SELECT wal_status AS s FROM pg_replication_slots`))[0]?.s ?? null;
+      const slotState = async () =>
+        (await sql<{ s: string | null }>(url, `SELECT wal_status AS s FROM pg_replication_slots`))[0]?.s ?? null;
       for (let i = 0; i < 20 && (await slotState()) !== 'lost'; i++) {
-        await sql(url, `INSERT INTO filler SELECT repeat(md5(g::text), 20) FROM generate_series(1, 20000) g; SELECT pg_switch_wal(); CHECKPOINT`);
+        await sql(
+          url,
+          `INSERT INTO filler SELECT repeat(md5(g::text), 20) FROM generate_series(1, 20000) g; SELECT pg_switch_wal(); CHECKPOINT`,
+        );
       }
       expect(await slotState()).toBe('lost');
 
@@ -62,7 +72,12 @@ describe.skipIf(!binDir)('a lost slot', { timeout: 240_000 }, () => {
       expect(policy?.fields.status).toBe('Cancelled');
       expect(await slotState()).not.toBe('lost');
 
-      const status = JSON.parse(execFileSync(process.execPath, cliArgs('status', '--json', '--config', config), { env: { ...process.env, ...env }, encoding: 'utf8' }));
+      const status = JSON.parse(
+        execFileSync(process.execPath, cliArgs('status', '--json', '--config', config), {
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        }),
+      );
       expect(status.slot).toMatchObject({ recreations: 1, lastLostReason: expect.stringMatching(/lost|wal_removed/) });
       expect(Date.parse(status.slot.lastRecreatedAt)).toBeGreaterThan(t0 - 1000);
     } finally {

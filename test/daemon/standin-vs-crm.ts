@@ -65,18 +65,30 @@ function expectedCustomer(c: CrmCustomer): Record<string, unknown> {
 const storedCustomFields = (v: unknown) => ((v as Array<{ value: unknown }> | undefined) ?? []).filter((cf) => cf.value !== null);
 
 function expectedPolicy(p: CrmPolicy): Record<string, unknown> {
-  return { healthSherpaPolicyId: p.hs, carrierAssignedPolicyId: p.carrier, status: STATUS[p.status] ?? p.status, effectiveDate: p.eff, monthlyPremium: p.premium };
+  return {
+    healthSherpaPolicyId: p.hs,
+    carrierAssignedPolicyId: p.carrier,
+    status: STATUS[p.status] ?? p.status,
+    effectiveDate: p.eff,
+    monthlyPremium: p.premium,
+  };
 }
 
 const pick = (fields: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, fields[k] ?? null]));
 
 /** Differences between one stored customer and the CRM (empty when they agree). */
-function customerDiffs(c: CrmCustomer, stored: StoredCustomer | undefined, policies: readonly CrmPolicy[], policyOwner: ReadonlyMap<string, string>): string[] {
+function customerDiffs(
+  c: CrmCustomer,
+  stored: StoredCustomer | undefined,
+  policies: readonly CrmPolicy[],
+  policyOwner: ReadonlyMap<string, string>,
+): string[] {
   if (!stored) return [`customer ${c.key}: not in the stand-in`];
   const out: string[] = [];
   const want = expectedCustomer(c);
   const got = { ...pick(stored.fields, Object.keys(want)), customFields: storedCustomFields(stored.fields.customFields) };
-  if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`customer ${c.key}: stored ${JSON.stringify(got)}, CRM says ${JSON.stringify(want)}`);
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    out.push(`customer ${c.key}: stored ${JSON.stringify(got)}, CRM says ${JSON.stringify(want)}`);
   const mine = new Set<string>();
   for (const p of policies) {
     mine.add(p.hs!);
@@ -87,7 +99,8 @@ function customerDiffs(c: CrmCustomer, stored: StoredCustomer | undefined, polic
     }
     const w = expectedPolicy(p);
     const g = pick(copies[0]!.fields, Object.keys(w));
-    if (JSON.stringify(g) !== JSON.stringify(w)) out.push(`customer ${c.key}: policy ${p.hs} stored ${JSON.stringify(g)}, CRM says ${JSON.stringify(w)}`);
+    if (JSON.stringify(g) !== JSON.stringify(w))
+      out.push(`customer ${c.key}: policy ${p.hs} stored ${JSON.stringify(g)}, CRM says ${JSON.stringify(w)}`);
   }
   for (const s of stored.policies) {
     const hs = String(s.fields.healthSherpaPolicyId);
@@ -95,7 +108,8 @@ function customerDiffs(c: CrmCustomer, stored: StoredCustomer | undefined, polic
     // A policy gone from this customer: deleted (or left policies.where) → sent once as
     // Cancelled (sync.onPolicyDelete); moved to another customer → left alone, by design.
     const movedTo = policyOwner.get(hs);
-    if (s.fields.status !== 'Cancelled' && movedTo === undefined) out.push(`customer ${c.key}: policy ${hs} is gone from the CRM but stored as ${String(s.fields.status)}, not Cancelled`);
+    if (s.fields.status !== 'Cancelled' && movedTo === undefined)
+      out.push(`customer ${c.key}: policy ${hs} is gone from the CRM but stored as ${String(s.fields.status)}, not Cancelled`);
   }
   return out;
 }
@@ -110,21 +124,31 @@ export interface MatchOptions {
 /** Every difference between the stand-in and the CRM, the dead letters and the queue. */
 export async function standInDiffs(standIn: StandIn, url: string, opts: MatchOptions = {}): Promise<string[]> {
   const schema = opts.stateSchema ?? 'carecycle_sync';
-  const customers = await sql<CrmCustomer>(url, `
+  const customers = await sql<CrmCustomer>(
+    url,
+    `
     SELECT id::text AS key, first_name, last_name, phone, email, zip, to_char(birth_date, 'MM-DD-YYYY') AS dob,
            sex, dnc_flag = 'Y' AS dnc, lead_source
-      FROM customers WHERE deleted_at IS NULL ORDER BY id`);
-  const policies = await sql<CrmPolicy>(url, `
+      FROM customers WHERE deleted_at IS NULL ORDER BY id`,
+  );
+  const policies = await sql<CrmPolicy>(
+    url,
+    `
     SELECT id::text AS key, customer_id::text AS customer_key, hs_policy_id AS hs, carrier_policy_id AS carrier, status,
            to_char(effective_date, 'MM-DD-YYYY') AS eff, premium::text AS premium
-      FROM policies WHERE line_of_business = 'ACA' ORDER BY id`);
-  const dead = await sql<{ customer_key: string; field_path: string | null }>(url, `SELECT customer_key, field_path FROM "${schema}".dead_letters ORDER BY customer_key`);
+      FROM policies WHERE line_of_business = 'ACA' ORDER BY id`,
+  );
+  const dead = await sql<{ customer_key: string; field_path: string | null }>(
+    url,
+    `SELECT customer_key, field_path FROM "${schema}".dead_letters ORDER BY customer_key`,
+  );
   const pending = await sql<{ n: number }>(url, `SELECT count(*)::int AS n FROM "${schema}".pending`);
   const out: string[] = [];
   if (pending[0]!.n > 0) out.push(`${pending[0]!.n} keys still pending`);
   const wantDead = [...(opts.deadLettered ?? new Map())].sort(([a], [b]) => a.localeCompare(b));
   const gotDead = dead.map((d) => [d.customer_key, d.field_path] as const);
-  if (JSON.stringify(gotDead) !== JSON.stringify(wantDead)) out.push(`dead letters ${JSON.stringify(gotDead)}, expected ${JSON.stringify(wantDead)}`);
+  if (JSON.stringify(gotDead) !== JSON.stringify(wantDead))
+    out.push(`dead letters ${JSON.stringify(gotDead)}, expected ${JSON.stringify(wantDead)}`);
   const byCustomer = new Map<string, CrmPolicy[]>();
   const owner = new Map<string, string>();
   for (const p of policies) {
@@ -144,7 +168,11 @@ export async function standInDiffs(standIn: StandIn, url: string, opts: MatchOpt
  * Waits until the stand-in agrees with the CRM for every customer (and nothing is pending),
  * then asserts it, so a failure shows every difference at once.
  */
-export async function expectStandInMatchesCrm(standIn: StandIn, url: string, opts: MatchOptions & { timeoutMs?: number } = {}): Promise<void> {
+export async function expectStandInMatchesCrm(
+  standIn: StandIn,
+  url: string,
+  opts: MatchOptions & { timeoutMs?: number } = {},
+): Promise<void> {
   let diffs: string[] = ['not compared yet'];
   const check = async () => {
     // Before setup the state tables do not exist yet: that is a difference too, not a pass.

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
-import { ApiKeyRejectedError, createDeliveryClient, EndpointError, type DeliveryClient, type DeliveryClientOptions, type RecordOutcome } from '../../src/deliver/index.js';
+import {
+  ApiKeyRejectedError,
+  createDeliveryClient,
+  EndpointError,
+  type DeliveryClient,
+  type DeliveryClientOptions,
+  type RecordOutcome,
+} from '../../src/deliver/index.js';
 import { apiKeyFileReader } from '../../src/config/load.js';
 import { API_KEY, capturingLogger, record } from './helpers.js';
 
@@ -19,8 +26,14 @@ let logs: ReturnType<typeof capturingLogger>;
 
 function makeClient(over: Partial<DeliveryClientOptions> = {}): DeliveryClient {
   return createDeliveryClient({
-    baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: 1000, windowMs: 1000, timeoutMs: 2000,
-    log: logs.log, backoff: { baseMs: 1, maxMs: 5 }, ...over,
+    baseUrl: s.url,
+    apiKey: API_KEY,
+    requestsPerMinute: 1000,
+    windowMs: 1000,
+    timeoutMs: 2000,
+    log: logs.log,
+    backoff: { baseMs: 1, maxMs: 5 },
+    ...over,
   });
 }
 
@@ -44,7 +57,14 @@ describe('counts that do not say which records failed (split until every failure
   it('error items that carry only an id: the failed record is found, the others delivered', async () => {
     s.faults.set({ errorItems: 'id-only' }).rejectRecord('c2', 'Carrier not recognised');
     const out = await client.deliver(items(6), within(10_000));
-    expect(verdicts(out)).toEqual(['c0: delivered', 'c1: delivered', 'c2: CareCycle reported this record as failed without a reason', 'c3: delivered', 'c4: delivered', 'c5: delivered']);
+    expect(verdicts(out)).toEqual([
+      'c0: delivered',
+      'c1: delivered',
+      'c2: CareCycle reported this record as failed without a reason',
+      'c3: delivered',
+      'c4: delivered',
+      'c5: delivered',
+    ]);
     expect(s.store.customers.size).toBe(5);
     expect(s.requests[0]!.records).toBe(6);
     expect(s.requests.length).toBeGreaterThan(1);
@@ -53,7 +73,10 @@ describe('counts that do not say which records failed (split until every failure
   it('failures counted but not listed, and succeeded counting them too: each one attributed', async () => {
     s.faults.set({ countsDisagree: true }).rejectRecord('c1', 'bad carrier').rejectRecord('c6', 'bad plan');
     const out = await client.deliver(items(8), within(10_000));
-    expect(out.filter((o) => o.status === 'rejected').map((o) => o.status === 'rejected' && [o.key, o.reason, o.httpStatus])).toEqual([['c1', 'bad carrier', 200], ['c6', 'bad plan', 200]]);
+    expect(out.filter((o) => o.status === 'rejected').map((o) => o.status === 'rejected' && [o.key, o.reason, o.httpStatus])).toEqual([
+      ['c1', 'bad carrier', 200],
+      ['c6', 'bad plan', 200],
+    ]);
     expect(out.filter((o) => o.status === 'delivered')).toHaveLength(6);
     expect(s.store.customers.size).toBe(6);
   });

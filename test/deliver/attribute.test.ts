@@ -29,7 +29,9 @@ describe('attributeAnswer', () => {
 
   it('a lone record: any error or failure count is about it, an answer counting nothing is no success', () => {
     expect(failedOf(attributeAnswer(['a'], { failed: 1, errors: [err(null, 'why')] }))).toEqual({ 0: 'why' });
-    expect(failedOf(attributeAnswer(['a'], { succeeded: 1, failed: 1, errors: [] }))).toEqual({ 0: expect.stringContaining('without saying why') });
+    expect(failedOf(attributeAnswer(['a'], { succeeded: 1, failed: 1, errors: [] }))).toEqual({
+      0: expect.stringContaining('without saying why'),
+    });
     expect(failedOf(attributeAnswer(['a'], { succeeded: 0, failed: 0, errors: [] }))).toEqual({ 0: expect.stringContaining('neither') });
     expect(failedOf(attributeAnswer(['a'], { succeeded: 1, failed: 0, errors: [] }))).toEqual({});
   });
@@ -37,9 +39,19 @@ describe('attributeAnswer', () => {
 
 describe('reading 2xx answers', () => {
   it('takes what it can from any JSON object and nothing from other JSON', () => {
-    expect(readSyncAnswer({ failed: 1, errors: [{ externalId: 'a', message: 'm' }, { id: 'u1' }], results: [{ nope: 1 }, { id: 'x', externalId: 'b' }], extra: true })).toEqual({
+    expect(
+      readSyncAnswer({
+        failed: 1,
+        errors: [{ externalId: 'a', message: 'm' }, { id: 'u1' }],
+        results: [{ nope: 1 }, { id: 'x', externalId: 'b' }],
+        extra: true,
+      }),
+    ).toEqual({
       failed: 1,
-      errors: [{ id: null, externalId: 'a', error: 'm' }, { id: 'u1', externalId: null, error: expect.stringContaining('without a reason') }],
+      errors: [
+        { id: null, externalId: 'a', error: 'm' },
+        { id: 'u1', externalId: null, error: expect.stringContaining('without a reason') },
+      ],
       results: [{ id: 'x', externalId: 'b' }],
     });
     expect(readSyncAnswer([1])).toBeUndefined();
@@ -54,11 +66,17 @@ describe('reading 2xx answers', () => {
 
 describe('4xx that are not about the records', () => {
   it('an HTML or code-less 400/403 is an endpoint problem with a snippet; VALIDATION_ERROR is about the records', () => {
-    const html = classifyResponse({ status: 400, headers: {}, body: '<html><head><style>x{}</style></head><body><h1>Request blocked</h1> by WAF</body></html>' });
+    const html = classifyResponse({
+      status: 400,
+      headers: {},
+      body: '<html><head><style>x{}</style></head><body><h1>Request blocked</h1> by WAF</body></html>',
+    });
     expect(html).toMatchObject({ kind: 'fatal', status: 400, message: expect.stringContaining('Request blocked by WAF') });
     expect(classifyResponse({ status: 403, headers: {}, body: '<h1>Forbidden</h1>' }).kind).toBe('fatal');
     expect(classifyResponse({ status: 422, headers: {}, body: '{"message":"nope","code":"SOMETHING"}' }).kind).toBe('fatal');
-    expect(classifyResponse({ status: 400, headers: {}, body: '{"message":"m","code":"VALIDATION_ERROR","errors":[]}' }).kind).toBe('invalid');
+    expect(classifyResponse({ status: 400, headers: {}, body: '{"message":"m","code":"VALIDATION_ERROR","errors":[]}' }).kind).toBe(
+      'invalid',
+    );
   });
 
   it('401 is a rejected key; 403 FORBIDDEN says the key lacks permission', () => {
@@ -78,7 +96,12 @@ describe('4xx that are not about the records', () => {
 describe('describeFailures', () => {
   it('counts each kind of failure', () => {
     expect(describeFailures(Array(8).fill({ status: 500, label: 'answered 500' }))).toBe('CareCycle answered 500 8 times');
-    expect(describeFailures([{ status: 503, label: 'answered 503' }, { status: 0, label: 'gave no answer within 10 ms' }])).toBe('CareCycle answered 503 1 time; gave no answer within 10 ms 1 time');
+    expect(
+      describeFailures([
+        { status: 503, label: 'answered 503' },
+        { status: 0, label: 'gave no answer within 10 ms' },
+      ]),
+    ).toBe('CareCycle answered 503 1 time; gave no answer within 10 ms 1 time');
   });
 });
 
@@ -99,8 +122,12 @@ describe('the limiter seeded from recorded requests', () => {
   it("doctor's probe goes only when the recorded window has room and the daemon is not sending", () => {
     expect(planProbe({ window: [], pauseLeftMs: 0 }, 60)).toEqual({ kind: 'send', waitMs: 0 });
     expect(planProbe({ window: [{ agoMs: 100, origin: 'doctor' }], pauseLeftMs: 0 }, 60).kind).toBe('send');
-    expect(planProbe({ window: [{ agoMs: 100, origin: 'run' }], pauseLeftMs: 0, lastRunAnswer: { status: 200, agoMs: 100 } }, 60)).toMatchObject({ kind: 'skip', evidence: { status: 200 } });
-    expect(planProbe({ window: Array.from({ length: 60 }, (_, i) => ({ agoMs: 100 + i * 100, origin: 'doctor' })), pauseLeftMs: 0 }, 60)).toMatchObject({ kind: 'skip' });
+    expect(
+      planProbe({ window: [{ agoMs: 100, origin: 'run' }], pauseLeftMs: 0, lastRunAnswer: { status: 200, agoMs: 100 } }, 60),
+    ).toMatchObject({ kind: 'skip', evidence: { status: 200 } });
+    expect(
+      planProbe({ window: Array.from({ length: 60 }, (_, i) => ({ agoMs: 100 + i * 100, origin: 'doctor' })), pauseLeftMs: 0 }, 60),
+    ).toMatchObject({ kind: 'skip' });
     expect(planProbe({ window: [], pauseLeftMs: 5000 }, 60)).toMatchObject({ kind: 'skip', reason: expect.stringContaining('429') });
   });
 });

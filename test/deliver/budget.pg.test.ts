@@ -20,11 +20,21 @@ let url: string;
 let state: StateDb;
 let standIn: StandIn;
 
-const items = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, record: record(`${prefix}${i}`) }));
+const items = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, record: record(`${prefix}${i}`) }));
 async function client(over: Partial<DeliveryClientOptions> = {}) {
   return createDeliveryClient({
-    baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: LIMIT, windowMs: WINDOW_MS, marginMs: 50, timeoutMs: 5000,
-    log: silentLogger(), maxRecordsPerRequest: 1, ledger: stateLedger(state), seed: await recordedBudget(state, WINDOW_MS + 1000), ...over,
+    baseUrl: standIn.url,
+    apiKey: API_KEY,
+    requestsPerMinute: LIMIT,
+    windowMs: WINDOW_MS,
+    marginMs: 50,
+    timeoutMs: 5000,
+    log: silentLogger(),
+    maxRecordsPerRequest: 1,
+    ledger: stateLedger(state),
+    seed: await recordedBudget(state, WINDOW_MS + 1000),
+    ...over,
   });
 }
 
@@ -57,15 +67,26 @@ describe('the request budget across restarts', () => {
     await lost;
     await first.close();
     standIn.faults.set({ latencyMs: 0 });
-    const recorded = await sql<{ status: number | null; origin: string }>(url, 'SELECT status, origin FROM carecycle_sync.requests ORDER BY id');
+    const recorded = await sql<{ status: number | null; origin: string }>(
+      url,
+      'SELECT status, origin FROM carecycle_sync.requests ORDER BY id',
+    );
     expect(recorded.map((r) => r.status)).toEqual([200, 200, 200, null]);
     expect(recorded.every((r) => r.origin === 'run')).toBe(true);
 
     const second = await client();
     await second.deliver(items(2, 'c'));
     await second.close();
-    expect(standIn.requests.filter((r) => r.fault === 'rate-limit'), JSON.stringify(standIn.requests.map((r) => [r.at - standIn.requests[0]!.at, r.status]))).toEqual([]);
-    expect(maxInAnyWindow(standIn.requests.map((r) => r.at), WINDOW_MS)).toBeLessThanOrEqual(LIMIT);
+    expect(
+      standIn.requests.filter((r) => r.fault === 'rate-limit'),
+      JSON.stringify(standIn.requests.map((r) => [r.at - standIn.requests[0]!.at, r.status])),
+    ).toEqual([]);
+    expect(
+      maxInAnyWindow(
+        standIn.requests.map((r) => r.at),
+        WINDOW_MS,
+      ),
+    ).toBeLessThanOrEqual(LIMIT);
   });
 
   it("a 429's pause is recorded and a restart inside it waits it out", async () => {
@@ -102,7 +123,9 @@ describe('requests of other commands while the daemon runs', () => {
 });
 
 describe("doctor's probe and the recorded budget", () => {
-  const doctorConfig = () => loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: API_KEY, CARECYCLE_BASE_URL: standIn.url } }).config;
+  const doctorConfig = () =>
+    loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: API_KEY, CARECYCLE_BASE_URL: standIn.url } })
+      .config;
   const apiCheck = async () => (await runDoctor(doctorConfig())).checks.find((c) => c.name === 'CareCycle API')!;
 
   it('with nothing recorded it probes once and records its request', async () => {
@@ -112,8 +135,11 @@ describe("doctor's probe and the recorded budget", () => {
     expect(await sql(url, 'SELECT status, origin FROM carecycle_sync.requests')).toEqual([{ status: 400, origin: 'doctor' }]);
   });
 
-  it('while the daemon spends the budget it sends nothing and reports the daemon\'s last answer', async () => {
-    await sql(url, `INSERT INTO carecycle_sync.requests (at, status, records, origin) SELECT now() - n * interval '1 second', 200, 100, 'run' FROM generate_series(1, 30) AS n`);
+  it("while the daemon spends the budget it sends nothing and reports the daemon's last answer", async () => {
+    await sql(
+      url,
+      `INSERT INTO carecycle_sync.requests (at, status, records, origin) SELECT now() - n * interval '1 second', 200, 100, 'run' FROM generate_series(1, 30) AS n`,
+    );
     const c = await apiCheck();
     expect(standIn.requests).toHaveLength(0);
     expect(c.ok).toBe(true);
@@ -121,11 +147,17 @@ describe("doctor's probe and the recorded budget", () => {
   });
 
   it('a full window or a 429 pause in force: no probe, a warning that says why', async () => {
-    await sql(url, `INSERT INTO carecycle_sync.requests (at, status, records, origin) SELECT now() - n * interval '100 ms', 400, 0, 'doctor' FROM generate_series(1, 60) AS n`);
+    await sql(
+      url,
+      `INSERT INTO carecycle_sync.requests (at, status, records, origin) SELECT now() - n * interval '100 ms', 400, 0, 'doctor' FROM generate_series(1, 60) AS n`,
+    );
     let c = await apiCheck();
     expect(c).toMatchObject({ ok: true, warn: true, detail: expect.stringContaining('already holds 60 of 60 requests') });
     await sql(url, 'TRUNCATE carecycle_sync.requests');
-    await sql(url, `INSERT INTO carecycle_sync.runtime (name, value) VALUES ('delivery', jsonb_build_object('rateLimitedUntil', to_char((now() + interval '40 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))`);
+    await sql(
+      url,
+      `INSERT INTO carecycle_sync.runtime (name, value) VALUES ('delivery', jsonb_build_object('rateLimitedUntil', to_char((now() + interval '40 s') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))`,
+    );
     c = await apiCheck();
     expect(c).toMatchObject({ ok: true, warn: true, detail: expect.stringMatching(/asked to wait (39|40) s more after a 429/) });
     expect(standIn.requests).toHaveLength(0);

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
-import { createDeliveryClient, ApiKeyRejectedError, type DeliveryClient, type DeliveryClientOptions, type RequestObservation } from '../../src/deliver/index.js';
+import {
+  createDeliveryClient,
+  ApiKeyRejectedError,
+  type DeliveryClient,
+  type DeliveryClientOptions,
+  type RequestObservation,
+} from '../../src/deliver/index.js';
 import { FatalError } from '../../src/errors.js';
 import { API_KEY, capturingLogger, record } from './helpers.js';
 
@@ -11,8 +17,15 @@ let logs: ReturnType<typeof capturingLogger>;
 
 function makeClient(over: Partial<DeliveryClientOptions> = {}): DeliveryClient {
   return createDeliveryClient({
-    baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: 1000, windowMs: 1000, timeoutMs: 2000,
-    log: logs.log, backoff: { baseMs: 10, maxMs: 100 }, observer: (o) => observed.push(o), ...over,
+    baseUrl: s.url,
+    apiKey: API_KEY,
+    requestsPerMinute: 1000,
+    windowMs: 1000,
+    timeoutMs: 2000,
+    log: logs.log,
+    backoff: { baseMs: 10, maxMs: 100 },
+    observer: (o) => observed.push(o),
+    ...over,
   });
 }
 
@@ -79,7 +92,13 @@ describe('delivery client against the stand-in', () => {
 
   it('times out a slow answer and retries it', async () => {
     await client.close();
-    client = makeClient({ timeoutMs: 100, observer: (o) => { observed.push(o); s.faults.set({ latencyMs: 0 }); } });
+    client = makeClient({
+      timeoutMs: 100,
+      observer: (o) => {
+        observed.push(o);
+        s.faults.set({ latencyMs: 0 });
+      },
+    });
     s.faults.set({ latencyMs: 300 });
     const out = await client.deliver(items(2));
     expect(out.every((o) => o.status === 'delivered')).toBe(true);
@@ -95,7 +114,9 @@ describe('delivery client against the stand-in', () => {
     const out = await client.deliver(batch);
     const rejected = out.filter((o) => o.status === 'rejected');
     expect(rejected.map((o) => [o.key, o.status === 'rejected' && o.fieldPath, o.status === 'rejected' && o.httpStatus])).toEqual([
-      ['c10', 'phoneNumber', 400], ['c55', 'policies[0].status', 400], ['c56', 'dateOfBirth', 400],
+      ['c10', 'phoneNumber', 400],
+      ['c55', 'policies[0].status', 400],
+      ['c56', 'dateOfBirth', 400],
     ]);
     expect(s.store.customers.size).toBe(97);
     // one refused request, then the rest together and the three alone
@@ -110,7 +131,9 @@ describe('delivery client against the stand-in', () => {
     const batch = items(8);
     batch[5]!.record.firstName = '';
     const out = await client.deliver(batch);
-    expect(out.filter((o) => o.status === 'rejected').map((o) => o.status === 'rejected' && [o.key, o.reason, o.httpStatus])).toEqual([['c5', 'Validation failed', 422]]);
+    expect(out.filter((o) => o.status === 'rejected').map((o) => o.status === 'rejected' && [o.key, o.reason, o.httpStatus])).toEqual([
+      ['c5', 'Validation failed', 422],
+    ]);
     expect(s.requests.map((r) => `${r.records}:${r.status}`)).toEqual(['8:422', '4:200', '4:422', '2:422', '1:200', '1:422', '2:200']);
     expect(s.store.customers.size).toBe(7);
   });
@@ -142,7 +165,15 @@ describe('delivery client against the stand-in', () => {
 describe('fatal answers and shutdown', () => {
   it('stops on a rejected key with a typed error, without a retry storm or the key in the message', async () => {
     await client.close();
-    client = createDeliveryClient({ baseUrl: s.url, apiKey: 'cc_wrong_key_9876', requestsPerMinute: 1000, windowMs: 1000, timeoutMs: 2000, log: logs.log, maxInFlight: 2 });
+    client = createDeliveryClient({
+      baseUrl: s.url,
+      apiKey: 'cc_wrong_key_9876',
+      requestsPerMinute: 1000,
+      windowMs: 1000,
+      timeoutMs: 2000,
+      log: logs.log,
+      maxInFlight: 2,
+    });
     const err = await client.deliver(items(500)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiKeyRejectedError);
     expect(err).toBeInstanceOf(FatalError);

@@ -71,7 +71,10 @@ beforeEach(async () => {
 describe('cleared values clear', () => {
   it('a value that becomes NULL or blank is sent once as null and cleared; the next pass is unchanged', async () => {
     expect(await pass(['1'])).toMatchObject({ delivered: 1 });
-    expect(stored('1').fields).toMatchObject({ email: 'customer1@example.com', customFields: [{ fieldKey: 'lead_source', value: 'referral' }] });
+    expect(stored('1').fields).toMatchObject({
+      email: 'customer1@example.com',
+      customFields: [{ fieldKey: 'lead_source', value: 'referral' }],
+    });
     const [p] = await q(`SELECT id, hs_policy_id AS hs FROM policies WHERE customer_id = 1 ORDER BY id LIMIT 1`);
     const mark = applied.length;
     await q(`UPDATE customers SET email = NULL, lead_source = '   ' WHERE id = 1`);
@@ -108,12 +111,15 @@ describe('cleared values clear', () => {
 });
 
 describe('a policy deleted and inserted again with the same identifiers', () => {
-  it('keeps the new row\'s status instead of Cancelled, and later changes are sent', async () => {
+  it("keeps the new row's status instead of Cancelled, and later changes are sent", async () => {
     expect(await pass(['3'])).toMatchObject({ delivered: 1 });
     const [old] = await q(`SELECT id, hs_policy_id AS hs, carrier_policy_id AS cp FROM policies WHERE customer_id = 3 ORDER BY id LIMIT 1`);
     // A CRM that saves an edit as delete + insert: a new key, the same CareCycle identifiers.
     await q(`DELETE FROM policies WHERE id = $1`, [old!.id]);
-    await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES (3, $1, $2, 'active', current_date - 10, 321.00)`, [old!.hs, old!.cp]);
+    await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES (3, $1, $2, 'active', current_date - 10, 321.00)`,
+      [old!.hs, old!.cp],
+    );
     expect(await pass(['3'])).toMatchObject({ delivered: 1 });
     const policy = () => stored('3').policies.filter((x) => x.fields.healthSherpaPolicyId === old!.hs);
     expect(policy()).toHaveLength(1);
@@ -136,7 +142,12 @@ describe('an unknown outcome is not a success', () => {
     const hard = new AbortController();
     await enqueueKeys(state, ['4'], 0);
     const lost = loop.once(undefined, hard.signal);
-    await waitFor('the stand-in to store S2 and drop the connection', () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'), 10_000, 5);
+    await waitFor(
+      'the stand-in to store S2 and drop the connection',
+      () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'),
+      10_000,
+      5,
+    );
     hard.abort(new Error('drain deadline'));
     await expect(lost).rejects.toThrow('drain deadline');
     expect(stored('4').fields).toMatchObject({ firstName: 'Second', email: 'second@example.com' });
@@ -150,13 +161,20 @@ describe('an unknown outcome is not a success', () => {
 
   it('a policy that a lost request created is cancelled when it vanishes from the CRM', async () => {
     expect(await pass(['5'])).toMatchObject({ delivered: 1 });
-    const [p] = await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES (5, 'HS-LOST-1', 'CP-LOST-1', 'active', current_date, 50) RETURNING id`);
+    const [p] = await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES (5, 'HS-LOST-1', 'CP-LOST-1', 'active', current_date, 50) RETURNING id`,
+    );
     standIn.faults.set({ dropConnections: 1, dropAfterProcessing: true });
     const mark = standIn.requests.length;
     const hard = new AbortController();
     await enqueueKeys(state, ['5'], 0);
     const lost = loop.once(undefined, hard.signal);
-    await waitFor('the stand-in to store the policy and drop the connection', () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'), 10_000, 5);
+    await waitFor(
+      'the stand-in to store the policy and drop the connection',
+      () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'),
+      10_000,
+      5,
+    );
     hard.abort(new Error('drain deadline'));
     await expect(lost).rejects.toThrow('drain deadline');
     const policy = () => stored('5').policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-LOST-1')?.fields.status;
@@ -167,7 +185,9 @@ describe('an unknown outcome is not a success', () => {
   });
 
   it('a policy whose status a lost request changed is cancelled when it vanishes', async () => {
-    const [p] = await q(`UPDATE policies SET status = 'cancelled' WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 6) RETURNING id, hs_policy_id AS hs`);
+    const [p] = await q(
+      `UPDATE policies SET status = 'cancelled' WHERE id = (SELECT min(id) FROM policies WHERE customer_id = 6) RETURNING id, hs_policy_id AS hs`,
+    );
     expect(await pass(['6'])).toMatchObject({ delivered: 1 });
     const status = () => stored('6').policies.find((x) => x.fields.healthSherpaPolicyId === p!.hs)!.fields.status;
     expect(status()).toBe('Cancelled');
@@ -178,7 +198,12 @@ describe('an unknown outcome is not a success', () => {
     const hard = new AbortController();
     await enqueueKeys(state, ['6'], 0);
     const lost = loop.once(undefined, hard.signal);
-    await waitFor('the stand-in to store it and drop the connection', () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'), 10_000, 5);
+    await waitFor(
+      'the stand-in to store it and drop the connection',
+      () => standIn.requests.slice(mark).some((r) => r.fault === 'drop-after-processing'),
+      10_000,
+      5,
+    );
     hard.abort(new Error('drain deadline'));
     await expect(lost).rejects.toThrow('drain deadline');
     expect(status()).toBe('Active');
@@ -188,10 +213,15 @@ describe('an unknown outcome is not a success', () => {
   });
 
   it('a split customer with one part accepted and the other refused is sent whole again', async () => {
-    const [c] = await q(`INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Sam', 'Split', '555-010-3131', '02134', '1970-01-01', 'M') RETURNING id::text AS id`);
+    const [c] = await q(
+      `INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Sam', 'Split', '555-010-3131', '02134', '1970-01-01', 'M') RETURNING id::text AS id`,
+    );
     const key = c!.id as string;
-    await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-             SELECT $1::bigint, 'HS-SPLIT-' || n, 'CP-SPLIT-' || n, 'active', current_date - n, 100 FROM generate_series(1, 11) AS n`, [key]);
+    await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+             SELECT $1::bigint, 'HS-SPLIT-' || n, 'CP-SPLIT-' || n, 'active', current_date - n, 100 FROM generate_series(1, 11) AS n`,
+      [key],
+    );
     expect(await pass([key])).toMatchObject({ delivered: 1 });
     const first = await q(`SELECT first_name FROM customers WHERE id = $1`, [key]);
     await q(`UPDATE customers SET first_name = 'Samuel' WHERE id = $1`, [key]);
@@ -217,14 +247,21 @@ describe('an unknown outcome is not a success', () => {
 
 describe('restoring policies CareCycle terminated by itself', () => {
   async function oldCustomer(tag: string): Promise<string> {
-    const [c] = await q(`INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Olga', $1, '555-010-4242', '02134', '1960-05-05', 'F') RETURNING id::text AS id`, [tag]);
+    const [c] = await q(
+      `INSERT INTO customers (first_name, last_name, phone, zip, birth_date, sex) VALUES ('Olga', $1, '555-010-4242', '02134', '1960-05-05', 'F') RETURNING id::text AS id`,
+      [tag],
+    );
     const key = c!.id as string;
-    await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-             SELECT $1::bigint, 'HS-' || $2 || '-' || n, 'CP-' || $2 || '-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`, [key, tag]);
+    await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+             SELECT $1::bigint, 'HS-' || $2 || '-' || n, 'CP-' || $2 || '-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`,
+      [key, tag],
+    );
     return key;
   }
   const statuses = (key: string) => stored(key).policies.map((p) => p.fields.status);
-  const priority = async (key: string) => (await q(`SELECT priority FROM carecycle_sync.pending WHERE customer_key = $1`, [key]))[0]?.priority;
+  const priority = async (key: string) =>
+    (await q(`SELECT priority FROM carecycle_sync.pending WHERE customer_key = $1`, [key]))[0]?.priority;
 
   it('a customer that came with a backfill is restored at live priority', async () => {
     const key = await oldCustomer('BF');
@@ -239,7 +276,10 @@ describe('restoring policies CareCycle terminated by itself', () => {
     expect(await pass([key])).toMatchObject({ delivered: 1, autoTerminated: 10 });
     // Before the restore goes, the CRM gets a new policy: the restore send creates it, and
     // CareCycle terminates the year-old ones again.
-    await q(`INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES ($1, 'HS-NEW-12', 'CP-NEW-12', 'active', current_date, 100)`, [key]);
+    await q(
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium) VALUES ($1, 'HS-NEW-12', 'CP-NEW-12', 'active', current_date, 100)`,
+      [key],
+    );
     expect(await loop.once()).toMatchObject({ delivered: 1, autoTerminated: 10, requeued: 1 });
     expect(await loop.once()).toMatchObject({ delivered: 1, autoTerminated: 0, requeued: 0 });
     expect(statuses(key)).toEqual(Array(12).fill('Active'));

@@ -48,7 +48,11 @@ async function stopLoops(): Promise<void> {
 
 /** Seconds since the loop's state connections last started a query (Infinity when none is open). */
 async function quietSeconds(): Promise<number> {
-  const [row] = await sql<{ s: number | null }>(url, `SELECT extract(epoch FROM now() - max(query_start))::float8 AS s FROM pg_stat_activity WHERE application_name = $1`, [APP]);
+  const [row] = await sql<{ s: number | null }>(
+    url,
+    `SELECT extract(epoch FROM now() - max(query_start))::float8 AS s FROM pg_stat_activity WHERE application_name = $1`,
+    [APP],
+  );
   return row?.s ?? Infinity;
 }
 

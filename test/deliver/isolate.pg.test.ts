@@ -49,7 +49,8 @@ afterAll(async () => {
   await crm?.end();
 });
 
-const pending = async () => (await sql<{ k: string }>(url, 'SELECT customer_key AS k FROM carecycle_sync.pending ORDER BY 1')).map((r) => r.k);
+const pending = async () =>
+  (await sql<{ k: string }>(url, 'SELECT customer_key AS k FROM carecycle_sync.pending ORDER BY 1')).map((r) => r.k);
 
 describe('assembly failures of one customer', () => {
   it('isolates the customers whose query fails and delivers the rest of the batch', async () => {
@@ -58,7 +59,10 @@ describe('assembly failures of one customer', () => {
     await enqueueKeys(state, ['1', '2', '3', '4', '5', '6', '7', '8'], 0);
     expect(await loop.once()).toMatchObject({ keys: 8, delivered: 6, deadLettered: 2 });
     expect(await pending()).toEqual([]);
-    const dead = await sql<{ customer_key: string; reason: string }>(url, 'SELECT customer_key, reason FROM carecycle_sync.dead_letters ORDER BY 1');
+    const dead = await sql<{ customer_key: string; reason: string }>(
+      url,
+      'SELECT customer_key, reason FROM carecycle_sync.dead_letters ORDER BY 1',
+    );
     expect(dead.map((d) => d.customer_key)).toEqual(['3', '6']);
     expect(dead[0]!.reason).toMatch(/more than one row.*SQLSTATE 21000/);
     expect(dead[1]!.reason).toMatch(/invalid input syntax for type integer.*SQLSTATE 22P02/);

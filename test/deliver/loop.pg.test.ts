@@ -25,8 +25,12 @@ let standIn: StandIn;
 let client: DeliveryClient;
 let loop: DeliveryLoop;
 
-const pending = async () => (await sql<{ k: string; v: string }>(url, 'SELECT customer_key AS k, version::text AS v FROM carecycle_sync.pending ORDER BY 1')).map((r) => r.k);
-const inFlight = (since: number) => waitFor('a request in flight', () => standIn.requests.slice(since).some((r) => r.status === 0), 10_000, 5);
+const pending = async () =>
+  (await sql<{ k: string; v: string }>(url, 'SELECT customer_key AS k, version::text AS v FROM carecycle_sync.pending ORDER BY 1')).map(
+    (r) => r.k,
+  );
+const inFlight = (since: number) =>
+  waitFor('a request in flight', () => standIn.requests.slice(since).some((r) => r.status === 0), 10_000, 5);
 
 beforeAll(async () => {
   url = await crmWithState('delivery-loop', 6);
@@ -67,7 +71,10 @@ describe('delivery loop', () => {
     const sent = await sql(url, `SELECT customer_key, payload_hash FROM carecycle_sync.sent ORDER BY 1`);
     expect(sent.map((s) => s.customer_key)).toEqual(['1', '2']);
     expect(sent.every((s) => /^[0-9a-f]{64}$/.test(s.payload_hash))).toBe(true);
-    const policies = await sql(url, `SELECT p.identifiers->>'healthSherpaPolicyId' AS hs FROM carecycle_sync.sent_policies p WHERE customer_key = '2' ORDER BY 1`);
+    const policies = await sql(
+      url,
+      `SELECT p.identifiers->>'healthSherpaPolicyId' AS hs FROM carecycle_sync.sent_policies p WHERE customer_key = '2' ORDER BY 1`,
+    );
     const crmPolicies = await sql(url, `SELECT hs_policy_id AS hs FROM policies WHERE customer_id = 2 ORDER BY 1`);
     expect(policies).toEqual(crmPolicies);
 
@@ -109,8 +116,11 @@ describe('delivery loop', () => {
   });
 
   it('a new policy CareCycle applied from a batch that never settled is still cancelled when the CRM deletes it', async () => {
-    const [p] = await sql<{ id: string }>(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-      VALUES (6, 'HS-UNSETTLED', 'CP-UNSETTLED', 'active', current_date - 5, 99) RETURNING id::text AS id`);
+    const [p] = await sql<{ id: string }>(
+      url,
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+      VALUES (6, 'HS-UNSETTLED', 'CP-UNSETTLED', 'active', current_date - 5, 99) RETURNING id::text AS id`,
+    );
     await enqueueKeys(state, ['6'], 0);
     // CareCycle stores the records, then the connection drops; the process goes down (the hard
     // abort here) before the retry, so nothing settles: the outcome is unknown to the daemon.
@@ -118,11 +128,17 @@ describe('delivery loop', () => {
     const hard = new AbortController();
     const mark = standIn.requests.length;
     const pass = loop.once(undefined, hard.signal);
-    await waitFor('the dropped request', () => standIn.requests.slice(mark).some((r) => r.status === 0 && r.fault === 'drop-after-processing'), 10_000, 5);
+    await waitFor(
+      'the dropped request',
+      () => standIn.requests.slice(mark).some((r) => r.status === 0 && r.fault === 'drop-after-processing'),
+      10_000,
+      5,
+    );
     hard.abort(new Error('process down'));
     await expect(pass).rejects.toThrow();
     standIn.faults.reset();
-    const stored = () => standIn.store.byExternalId('6')!.policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-UNSETTLED')?.fields.status;
+    const stored = () =>
+      standIn.store.byExternalId('6')!.policies.find((x) => x.fields.healthSherpaPolicyId === 'HS-UNSETTLED')?.fields.status;
     expect(stored()).toBe('Active');
     // The CRM deletes the policy; capture sees only its key and resolves it through what was sent.
     await sql(url, 'DELETE FROM policies WHERE id = $1', [p!.id]);
@@ -135,11 +151,18 @@ describe('delivery loop', () => {
     // 11 policies effective two years ago: two records. The second one creates policy 11,
     // and CareCycle then terminates the customer's year-old policies (docs/carecycle-api.md, A17),
     // i.e. the ten of the first record, which the CRM still has as active.
-    const [c] = await sql<{ id: string }>(url, `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, dnc_flag, lead_source)
-      VALUES ('Olga', 'Old', '555-010-4242', 'olga@example.com', '02134', '1960-05-05', 'F', 'N', 'web') RETURNING id::text AS id`);
+    const [c] = await sql<{ id: string }>(
+      url,
+      `INSERT INTO customers (first_name, last_name, phone, email, zip, birth_date, sex, dnc_flag, lead_source)
+      VALUES ('Olga', 'Old', '555-010-4242', 'olga@example.com', '02134', '1960-05-05', 'F', 'N', 'web') RETURNING id::text AS id`,
+    );
     const key = c!.id;
-    await sql(url, `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
-      SELECT $1::bigint, 'HS-OLD-' || n, 'CP-OLD-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`, [key]);
+    await sql(
+      url,
+      `INSERT INTO policies (customer_id, hs_policy_id, carrier_policy_id, status, effective_date, premium)
+      SELECT $1::bigint, 'HS-OLD-' || n, 'CP-OLD-' || n, 'active', current_date - 730 - n, 100 FROM generate_series(1, 11) AS n`,
+      [key],
+    );
     await enqueueKeys(state, [key], 0);
     const mark = standIn.requests.length;
     expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 1, autoTerminated: 10 });
@@ -150,7 +173,12 @@ describe('delivery loop', () => {
     expect(await loop.once()).toMatchObject({ keys: 1, delivered: 1, requeued: 0, autoTerminated: 0 });
     expect(statuses()).toEqual(Array(11).fill('Active'));
     expect(await pending()).toEqual([]);
-    expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([[200, 1], [200, 1], [200, 1], [200, 1]]);
+    expect(standIn.requests.slice(mark).map((r) => [r.status, r.records])).toEqual([
+      [200, 1],
+      [200, 1],
+      [200, 1],
+      [200, 1],
+    ]);
     const [sent] = await sql<{ h: string }>(url, `SELECT payload_hash AS h FROM carecycle_sync.sent WHERE customer_key = $1`, [key]);
     expect(sent!.h).toMatch(/^[0-9a-f]{64}$/);
     // Unchanged now: nothing more is sent.

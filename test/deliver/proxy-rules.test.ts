@@ -46,9 +46,15 @@ describe('proxyFor: curl rules', () => {
 
 describe('proxyFromEnv: as curl reads the variables', () => {
   it('lower case first, upper case next; all_proxy as the fallback; an empty value is unset', () => {
-    expect(proxyFromEnv({ https_proxy: 'http://a:1', HTTPS_PROXY: 'http://b:1' }).httpsUrl).toEqual({ value: 'http://a:1', variable: 'https_proxy' });
+    expect(proxyFromEnv({ https_proxy: 'http://a:1', HTTPS_PROXY: 'http://b:1' }).httpsUrl).toEqual({
+      value: 'http://a:1',
+      variable: 'https_proxy',
+    });
     expect(proxyFromEnv({ https_proxy: '', HTTPS_PROXY: 'http://b:1' }).httpsUrl).toEqual({ value: 'http://b:1', variable: 'HTTPS_PROXY' });
-    expect(proxyFromEnv({ ALL_PROXY: 'http://c:1' })).toEqual({ httpsUrl: { value: 'http://c:1', variable: 'ALL_PROXY' }, httpUrl: { value: 'http://c:1', variable: 'ALL_PROXY' } });
+    expect(proxyFromEnv({ ALL_PROXY: 'http://c:1' })).toEqual({
+      httpsUrl: { value: 'http://c:1', variable: 'ALL_PROXY' },
+      httpUrl: { value: 'http://c:1', variable: 'ALL_PROXY' },
+    });
     expect(proxyFromEnv({ NO_PROXY: 'x.com', no_proxy: 'y.com' }).noProxy).toEqual({ value: 'y.com', variable: 'no_proxy' });
   });
 

@@ -72,7 +72,11 @@ describe('backoff', () => {
 });
 
 describe('classifyResponse', () => {
-  const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ status, headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+    status,
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
   it('reads both success shapes; garbage is retried', () => {
     expect(classifyResponse(res(200, { succeeded: 1, failed: 0, errors: [] })).kind).toBe('ok');
@@ -83,7 +87,10 @@ describe('classifyResponse', () => {
     const rl = { message: 'Rate limit exceeded', code: 'RATE_LIMIT_EXCEEDED' };
     expect(classifyResponse(res(429, { ...rl, retryAfter: 60 }))).toEqual({ kind: 'rate-limited', retryAfterMs: 60_000 });
     expect(classifyResponse(res(429, rl, { 'retry-after': '2' }))).toEqual({ kind: 'rate-limited', retryAfterMs: 2_000 });
-    expect(classifyResponse(res(429, { ...rl, retryAfter: 0.5 }, { 'retry-after': '1' }))).toEqual({ kind: 'rate-limited', retryAfterMs: 1_000 });
+    expect(classifyResponse(res(429, { ...rl, retryAfter: 0.5 }, { 'retry-after': '1' }))).toEqual({
+      kind: 'rate-limited',
+      retryAfterMs: 1_000,
+    });
     expect(classifyResponse(res(429, 'slow down'))).toEqual({ kind: 'rate-limited', retryAfterMs: undefined });
     expect(parseRetryAfterHeader('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000);
   });
@@ -98,7 +105,13 @@ describe('classifyResponse', () => {
 
   it('400 and 422 carry the validation issues', () => {
     for (const status of [400, 422]) {
-      const v = classifyResponse(res(status, { message: 'Validation failed', code: 'VALIDATION_ERROR', errors: [{ path: ['records', 2, 'phoneNumber'], message: 'bad phone' }] }));
+      const v = classifyResponse(
+        res(status, {
+          message: 'Validation failed',
+          code: 'VALIDATION_ERROR',
+          errors: [{ path: ['records', 2, 'phoneNumber'], message: 'bad phone' }],
+        }),
+      );
       expect(v).toMatchObject({ kind: 'invalid', status, issues: [{ path: ['records', 2, 'phoneNumber'] }] });
     }
   });
@@ -119,14 +132,21 @@ describe('batch plans', () => {
   it('splits by the records the issues name, else in halves, and never returns a non-smaller group', () => {
     const batch = [10, 11, 12, 13, 14];
     expect(splitPlan(batch, [{ path: ['records', 3, 'phoneNumber'], message: 'x' }])).toEqual([[10, 11, 12, 14], [13]]);
-    expect(splitPlan(batch, [])).toEqual([[10, 11, 12], [13, 14]]);
-    expect(splitPlan(batch, [{ path: ['records', 99], message: 'out of range' }])).toEqual([[10, 11, 12], [13, 14]]);
+    expect(splitPlan(batch, [])).toEqual([
+      [10, 11, 12],
+      [13, 14],
+    ]);
+    expect(splitPlan(batch, [{ path: ['records', 99], message: 'out of range' }])).toEqual([
+      [10, 11, 12],
+      [13, 14],
+    ]);
     expect(splitPlan([7], [{ path: ['records', 0, 'x'], message: 'x' }])).toEqual([]);
   });
 
   it('describes a lone record refusal with its field path', () => {
     expect(describeIssues([{ path: ['records', 0, 'policies', 1, 'status'], message: 'Invalid option' }], 'Validation failed')).toEqual({
-      reason: 'policies[1].status: Invalid option', fieldPath: 'policies[1].status',
+      reason: 'policies[1].status: Invalid option',
+      fieldPath: 'policies[1].status',
     });
     expect(describeIssues([], 'Validation failed')).toEqual({ reason: 'Validation failed' });
   });

@@ -25,12 +25,43 @@ const MARGIN_MS = 60;
 
 /** Ways to break a record, with the field path the API must report. */
 const BREAKERS: Array<[string, (r: AcaRecord) => void]> = [
-  ['phoneNumber', (r) => { r.phoneNumber = '555-123-4567'; }],
-  ['dateOfBirth', (r) => { r.dateOfBirth = '1990-01-31'; }],
-  ['postalCode', (r) => { r.postalCode = null; r.timezone = null; }],
-  ['policies[0].status', (r) => { r.policies = [{ status: 'Lapsed' as never }]; }],
-  ['gender', (r) => { r.gender = 'male' as never; }],
-  ['policies[0].planState', (r) => { r.policies = [{ healthSherpaPolicyId: 'x', planState: 'ILL' }]; }],
+  [
+    'phoneNumber',
+    (r) => {
+      r.phoneNumber = '555-123-4567';
+    },
+  ],
+  [
+    'dateOfBirth',
+    (r) => {
+      r.dateOfBirth = '1990-01-31';
+    },
+  ],
+  [
+    'postalCode',
+    (r) => {
+      r.postalCode = null;
+      r.timezone = null;
+    },
+  ],
+  [
+    'policies[0].status',
+    (r) => {
+      r.policies = [{ status: 'Lapsed' as never }];
+    },
+  ],
+  [
+    'gender',
+    (r) => {
+      r.gender = 'male' as never;
+    },
+  ],
+  [
+    'policies[0].planState',
+    (r) => {
+      r.policies = [{ healthSherpaPolicyId: 'x', planState: 'ILL' }];
+    },
+  ],
 ];
 
 let s: StandIn;
@@ -66,14 +97,22 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED}:
     // Every 40th customer has more than 10 policies: two records sharing the externalId.
     const parts = i % 40 === 0 ? 2 : 1;
     for (let p = 0; p < parts && items.length < 1000 * SCALE; p++) {
-      const policies = Array.from({ length: 1 + Math.floor(rnd() * 10) }, (_, k) => ({ healthSherpaPolicyId: `${ext}-${p}-${k}`, status: 'Active' as const }));
+      const policies = Array.from({ length: 1 + Math.floor(rnd() * 10) }, (_, k) => ({
+        healthSherpaPolicyId: `${ext}-${p}-${k}`,
+        status: 'Active' as const,
+      }));
       items.push({ key: ext, record: record(ext, { policies }) });
       policiesOf.set(ext, (policiesOf.get(ext) ?? 0) + policies.length);
     }
     if (i % 50 === 7 && ext !== POISON) {
       s.faults.rejectRecord(ext, `carrier for ${ext} not recognised`);
       // Error items that carry only an id say nothing about why.
-      expectedRejected.set(ext, ANSWERS.errorItems === 'id-only' ? 'CareCycle reported this record as failed without a reason' : `carrier for ${ext} not recognised`);
+      expectedRejected.set(
+        ext,
+        ANSWERS.errorItems === 'id-only'
+          ? 'CareCycle reported this record as failed without a reason'
+          : `carrier for ${ext} not recognised`,
+      );
     }
   }
   for (let j = 0; j < 50 * SCALE; j++) {
@@ -92,8 +131,16 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED}:
 
   stopFaults = scheduleFaults(s, rnd);
   const client = createDeliveryClient({
-    baseUrl: s.url, apiKey: API_KEY, requestsPerMinute: RPM, windowMs: WINDOW_MS, marginMs: MARGIN_MS,
-    timeoutMs: 150, log: silentLogger(), backoff: { baseMs: 5, maxMs: 50 }, random: rnd, authCooldownMs: 0,
+    baseUrl: s.url,
+    apiKey: API_KEY,
+    requestsPerMinute: RPM,
+    windowMs: WINDOW_MS,
+    marginMs: MARGIN_MS,
+    timeoutMs: 150,
+    log: silentLogger(),
+    backoff: { baseMs: 5, maxMs: 50 },
+    random: rnd,
+    authCooldownMs: 0,
   });
   // A proxy's HTML page stops delivery as a whole (nothing is attributed to a record): try again.
   let out: RecordOutcome[] | undefined;
@@ -128,7 +175,12 @@ it(`ends every record as the stand-in decided under random faults (seed ${SEED}:
   for (const k of delivered) expect(s.store.byExternalId(k)?.policies.length, k).toBe(policiesOf.get(k));
   for (const r of s.requests) expect(new Set(r.externalIds).size).toBe(r.externalIds.length);
   // No rolling window saw more than the limit, counting every request that reached the server.
-  expect(maxInAnyWindow(s.requests.map((r) => r.at), WINDOW_MS)).toBeLessThanOrEqual(RPM);
+  expect(
+    maxInAnyWindow(
+      s.requests.map((r) => r.at),
+      WINDOW_MS,
+    ),
+  ).toBeLessThanOrEqual(RPM);
   expect(s.requests.filter((r) => r.fault === 'rate-limit')).toHaveLength(0);
   expect(new Set(s.requests.map((r) => r.fault).filter(Boolean)).size).toBeGreaterThanOrEqual(3);
 }, 120_000);
@@ -156,6 +208,14 @@ function scheduleFaults(standIn: StandIn, rnd: () => number): () => void {
   tick();
   return () => {
     clearTimeout(timer);
-    standIn.faults.set({ rateLimitBurst: 0, serverErrors: 0, dropConnections: 0, garbageResponses: 0, latencyMs: 0, serverErrorRate: 0, proxyHtml: 0 });
+    standIn.faults.set({
+      rateLimitBurst: 0,
+      serverErrors: 0,
+      dropConnections: 0,
+      garbageResponses: 0,
+      latencyMs: 0,
+      serverErrorRate: 0,
+      proxyHtml: 0,
+    });
   };
 }

@@ -3,12 +3,29 @@ import { cancellationsIn, planHold, safetyThreshold } from '../../src/deliver/sa
 import type { AssembleResult } from '../../src/assemble/index.js';
 
 const policy = (status: string) => ({ healthSherpaPolicyId: `hs-${status}`, status }) as never;
-const record = (n: number) => ({ firstName: 'A', lastName: 'B', phoneNumber: '5551234567', policies: Array.from({ length: n }, () => policy('Cancelled')) }) as never;
-const result = (o: Partial<AssembleResult>): AssembleResult => ({ key: 'k', verdict: 'send', records: [], commit: null, issues: [], vanished: [], ...o });
+const record = (n: number) =>
+  ({ firstName: 'A', lastName: 'B', phoneNumber: '5551234567', policies: Array.from({ length: n }, () => policy('Cancelled')) }) as never;
+const result = (o: Partial<AssembleResult>): AssembleResult => ({
+  key: 'k',
+  verdict: 'send',
+  records: [],
+  commit: null,
+  issues: [],
+  vanished: [],
+  ...o,
+});
 
 describe('mass-cancellation rules', () => {
   it('counts the vanished policies a record sends, and current ones turning cancelled', () => {
-    const commit = { hash: 'h', identity: null, forgetPolicies: [], policies: [{ policyKey: 'p1', identifiers: {}, status: 'Cancelled' }, { policyKey: 'p2', identifiers: {}, status: 'Active' }] };
+    const commit = {
+      hash: 'h',
+      identity: null,
+      forgetPolicies: [],
+      policies: [
+        { policyKey: 'p1', identifiers: {}, status: 'Cancelled' },
+        { policyKey: 'p2', identifiers: {}, status: 'Active' },
+      ],
+    };
     // Two current policies plus one vanished one sent as Cancelled.
     const r = result({ records: [record(3)], commit });
     expect(cancellationsIn(r, new Map([['p1', 'Active']]))).toBe(2);

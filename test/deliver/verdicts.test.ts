@@ -17,7 +17,18 @@ const results: AssembleResult[] = [
   send('1', [record('1')]),
   send('2', [record('2'), record('2')]), // 11+ policies: two records
   { key: '3', verdict: 'unchanged', records: [], commit, issues: [], vanished: [] },
-  { key: '4', verdict: 'invalid', records: [], commit: null, issues: [{ path: 'phoneNumber', reason: 'missing' }, { path: 'gender', reason: '"X" unmapped' }], payload: [{}], vanished: [] },
+  {
+    key: '4',
+    verdict: 'invalid',
+    records: [],
+    commit: null,
+    issues: [
+      { path: 'phoneNumber', reason: 'missing' },
+      { path: 'gender', reason: '"X" unmapped' },
+    ],
+    payload: [{}],
+    vanished: [],
+  },
   { key: '5', verdict: 'deleted', records: [], commit: null, issues: [], vanished: [], deleteAction: 'ignore' },
   send('6', [record('6')]),
 ];
@@ -29,18 +40,38 @@ describe('verdictsFor', () => {
 
   it('a customer is delivered only when all its records were accepted; one refusal dead-letters it whole', () => {
     const outcomes: RecordOutcome[] = [
-      ok('1', 0), ok('2', 1),
-      { key: '2', index: 2, status: 'rejected', reason: 'policies[0].status: bad', fieldPath: 'policies[0].status', httpStatus: 200 } as RecordOutcome,
+      ok('1', 0),
+      ok('2', 1),
+      {
+        key: '2',
+        index: 2,
+        status: 'rejected',
+        reason: 'policies[0].status: bad',
+        fieldPath: 'policies[0].status',
+        httpStatus: 200,
+      } as RecordOutcome,
       ok('6', 3),
     ];
     const v = verdictsFor(results, outcomes);
-    expect(v.map((x) => [x.key, x.kind])).toEqual([['1', 'delivered'], ['2', 'dead'], ['3', 'skipped'], ['4', 'dead'], ['5', 'skipped'], ['6', 'delivered']]);
+    expect(v.map((x) => [x.key, x.kind])).toEqual([
+      ['1', 'delivered'],
+      ['2', 'dead'],
+      ['3', 'skipped'],
+      ['4', 'dead'],
+      ['5', 'skipped'],
+      ['6', 'delivered'],
+    ]);
     expect(v[1]).toMatchObject({ reason: 'policies[0].status: bad', fieldPath: 'policies[0].status', httpStatus: 200 });
-    expect(v[3]).toMatchObject({ reason: 'phoneNumber: missing; gender: "X" unmapped', fieldPath: 'phoneNumber', httpStatus: null, payload: [{}] });
+    expect(v[3]).toMatchObject({
+      reason: 'phoneNumber: missing; gender: "X" unmapped',
+      fieldPath: 'phoneNumber',
+      httpStatus: null,
+      payload: [{}],
+    });
     expect(v[4]).toMatchObject({ reason: 'deleted' });
   });
 
-  it('refuses to guess when outcomes do not cover a customer\'s records', () => {
+  it("refuses to guess when outcomes do not cover a customer's records", () => {
     expect(() => verdictsFor(results, [ok('1', 0), ok('2', 1), ok('6', 3)])).toThrow(/customer 2: 2 records sent, 1 outcomes/);
   });
 });
@@ -63,17 +94,27 @@ describe('policies CareCycle terminated by itself', () => {
   const result = (policies: Array<Record<string, unknown>>) => ({ id: 'c9', externalId: '9', policies }) as never;
 
   it('are those that went to Terminated without the record asking for it', () => {
-    const r = sentRecord([{ healthSherpaPolicyId: 'new', status: 'Active' }, { healthSherpaPolicyId: 'ended', status: 'Terminated' }]);
-    expect(autoTerminated(r, result([
-      { id: 'p1', healthSherpaPolicyId: 'new', status: 'Active', previousStatus: null },
-      { id: 'p2', healthSherpaPolicyId: 'ended', status: 'Terminated', previousStatus: 'Active' }, // asked for
-      { id: 'p3', healthSherpaPolicyId: 'old', status: 'Terminated', previousStatus: 'Active' }, // not asked for
-      { id: 'p4', carrierAssignedPolicyId: 'older', status: 'Terminated', previousStatus: 'Pending' },
-      { id: 'p5', healthSherpaPolicyId: 'gone', status: 'Terminated', previousStatus: 'Terminated' }, // no change
-    ]))).toEqual(['old', 'older']);
+    const r = sentRecord([
+      { healthSherpaPolicyId: 'new', status: 'Active' },
+      { healthSherpaPolicyId: 'ended', status: 'Terminated' },
+    ]);
+    expect(
+      autoTerminated(
+        r,
+        result([
+          { id: 'p1', healthSherpaPolicyId: 'new', status: 'Active', previousStatus: null },
+          { id: 'p2', healthSherpaPolicyId: 'ended', status: 'Terminated', previousStatus: 'Active' }, // asked for
+          { id: 'p3', healthSherpaPolicyId: 'old', status: 'Terminated', previousStatus: 'Active' }, // not asked for
+          { id: 'p4', carrierAssignedPolicyId: 'older', status: 'Terminated', previousStatus: 'Pending' },
+          { id: 'p5', healthSherpaPolicyId: 'gone', status: 'Terminated', previousStatus: 'Terminated' }, // no change
+        ]),
+      ),
+    ).toEqual(['old', 'older']);
     // Without identifiers in the echo, a record that terminated anything claims nothing.
     expect(autoTerminated(r, result([{ id: 'p3', status: 'Terminated', previousStatus: 'Active' }]))).toEqual([]);
-    expect(autoTerminated(sentRecord([{ healthSherpaPolicyId: 'new' }]), result([{ id: 'p3', status: 'Terminated', previousStatus: 'Active' }]))).toEqual(['p3']);
+    expect(
+      autoTerminated(sentRecord([{ healthSherpaPolicyId: 'new' }]), result([{ id: 'p3', status: 'Terminated', previousStatus: 'Active' }])),
+    ).toEqual(['p3']);
   });
 
   it('make the customer go once more, with a hash that cannot match; a restoring send does not repeat', () => {

@@ -13,7 +13,10 @@ import { cliArgs } from '../harness/cli-bundle.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 const processesWith = (needle: string) =>
-  execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n').filter((l) => l.includes(needle) && !l.includes('ps -eo'));
+  execFileSync('ps', ['-eo', 'pid=,args='])
+    .toString()
+    .split('\n')
+    .filter((l) => l.includes(needle) && !l.includes('ps -eo'));
 
 let child: ChildProcess | undefined;
 let tempDir: string | undefined;
@@ -27,8 +30,16 @@ afterEach(() => {
 });
 
 /** Starts the demo with its stdout on a pipe; resolves with its temp dir once streaming. */
-async function startDemo(): Promise<{ child: ChildProcess; dir: string; stderr: () => string; exited: (ms: number) => Promise<Exit | 'timeout'> }> {
-  const c = spawn(process.execPath, cliArgs('demo', '--customers', '30', '--rpm', '6000', '--rate', '5'), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startDemo(): Promise<{
+  child: ChildProcess;
+  dir: string;
+  stderr: () => string;
+  exited: (ms: number) => Promise<Exit | 'timeout'>;
+}> {
+  const c = spawn(process.execPath, cliArgs('demo', '--customers', '30', '--rpm', '6000', '--rate', '5'), {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child = c;
   const exit = new Promise<Exit>((r) => c.once('exit', (code, signal) => r({ code, signal })));
   const exited = (ms: number) => Promise.race([exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);

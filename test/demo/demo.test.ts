@@ -93,8 +93,13 @@ describe('carecycle-sync demo', () => {
     const live = await until(
       'the backfill and live changes at the stand-in',
       () => {
-        const last = seen.lines.filter((l) => l.startsWith('demo t=')).map(figures).at(-1);
-        return last && last.standin_customers! > CUSTOMERS && last.delivered! > last.standin_customers! && last.dead_lettered! > 0 ? last : undefined;
+        const last = seen.lines
+          .filter((l) => l.startsWith('demo t='))
+          .map(figures)
+          .at(-1);
+        return last && last.standin_customers! > CUSTOMERS && last.delivered! > last.standin_customers! && last.dead_lettered! > 0
+          ? last
+          : undefined;
       },
       90_000,
       seen,
@@ -109,7 +114,9 @@ describe('carecycle-sync demo', () => {
     expect(processesWith(`${seen.tempDir}/data`)).not.toEqual([]);
     expect(seen.ports.map((p) => p.name).sort()).toEqual(['metrics', 'postgres', 'stand-in']);
     // The demo's database says the same: every seeded customer still in the CRM was delivered.
-    const db = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${seen.ports.find((p) => p.name === 'postgres')!.port}/crm` });
+    const db = new pg.Client({
+      connectionString: `postgres://postgres@127.0.0.1:${seen.ports.find((p) => p.name === 'postgres')!.port}/crm`,
+    });
     await db.connect();
     const missing = await db.query(
       `SELECT count(*)::int AS n FROM customers c WHERE c.id <= $1 AND c.deleted_at IS NULL

@@ -24,7 +24,13 @@ const snapshot = (url: string) =>
             (SELECT count(*) FROM policies) AS policies, (SELECT count(*) FROM customer_phones) AS phones,
             (SELECT count(*) FROM customers WHERE notes IS NOT NULL) AS notes,
             (SELECT count(*) FROM policies WHERE status = 'cancelled') AS cancelled`,
-  ).then((rows) => Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)])) as Record<'customers' | 'live' | 'policies' | 'phones' | 'notes' | 'cancelled', number>);
+  ).then(
+    (rows) =>
+      Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)])) as Record<
+        'customers' | 'live' | 'policies' | 'phones' | 'notes' | 'cancelled',
+        number
+      >,
+  );
 
 describe('demo changes on the sample CRM', () => {
   it('each kind changes what it says, and only that', async () => {
@@ -46,7 +52,13 @@ describe('demo changes on the sample CRM', () => {
     await apply(url, 'customer-soft-delete');
     expect(await snapshot(url)).toMatchObject({ customers: 31, live: 30 });
 
-    const emails = async () => (await sql<{ h: string }>(url, "SELECT md5(string_agg(concat_ws('|', email, phone, last_name, zip), ',' ORDER BY id)) AS h FROM customers"))[0]!.h;
+    const emails = async () =>
+      (
+        await sql<{ h: string }>(
+          url,
+          "SELECT md5(string_agg(concat_ws('|', email, phone, last_name, zip), ',' ORDER BY id)) AS h FROM customers",
+        )
+      )[0]!.h;
     const h = await emails();
     await apply(url, 'update-mapped', () => 0.1); // the email (a random last name may be the same one)
     expect(await emails()).not.toBe(h);

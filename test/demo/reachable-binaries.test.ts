@@ -26,7 +26,9 @@ describe('mirroring server binaries for the postgres user', () => {
   it('keeps relative symlinks and rebases absolute ones that point into the original tree', () => {
     expect(mirroredLinkTarget('libpq.so.5.18', '/root/c/native', '/tmp/p/pg')).toBe('libpq.so.5.18');
     expect(mirroredLinkTarget('/root/c/native/lib/libpq.so.5.18', '/root/c/native', '/tmp/p/pg')).toBe('/tmp/p/pg/lib/libpq.so.5.18');
-    expect(mirroredLinkTarget('/usr/lib/x86_64-linux-gnu/libz.so.1', '/root/c/native', '/tmp/p/pg')).toBe('/usr/lib/x86_64-linux-gnu/libz.so.1');
+    expect(mirroredLinkTarget('/usr/lib/x86_64-linux-gnu/libz.so.1', '/root/c/native', '/tmp/p/pg')).toBe(
+      '/usr/lib/x86_64-linux-gnu/libz.so.1',
+    );
     expect(mirroredLinkTarget('/root/c/native-other/x', '/root/c/native', '/tmp/p/pg')).toBe('/root/c/native-other/x');
   });
 });

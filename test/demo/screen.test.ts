@@ -4,16 +4,38 @@ import { CHANGE_KINDS } from '../../src/demo/changes.js';
 import type { DemoSnapshot } from '../../src/demo/stats.js';
 
 const snap = (delivered: number): DemoSnapshot => ({
-  elapsedMs: 1000, captureConnected: true, delivered, skipped: 0, deadLettered: 0, deadLetterRows: 0, latestDeadLetters: [],
-  queueLive: 0, queueBackfill: 0, backfillEnqueued: 0, backfillTotal: null, slotLagBytes: 0, requestsLastMinute: 0, rpmLimit: 600,
-  requestsTotal: 0, standInCustomers: 0, standInPolicies: 0,
-  changes: { total: 0, byKind: Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as DemoSnapshot['changes']['byKind'], failed: 0, lastError: null },
+  elapsedMs: 1000,
+  captureConnected: true,
+  delivered,
+  skipped: 0,
+  deadLettered: 0,
+  deadLetterRows: 0,
+  latestDeadLetters: [],
+  queueLive: 0,
+  queueBackfill: 0,
+  backfillEnqueued: 0,
+  backfillTotal: null,
+  slotLagBytes: 0,
+  requestsLastMinute: 0,
+  rpmLimit: 600,
+  requestsTotal: 0,
+  standInCustomers: 0,
+  standInPolicies: 0,
+  changes: {
+    total: 0,
+    byKind: Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as DemoSnapshot['changes']['byKind'],
+    failed: 0,
+    lastError: null,
+  },
   warnings: [],
 });
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { out: { isTTY, columns: 100, write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean }, chunks };
+  return {
+    out: { isTTY, columns: 100, write: (s: string) => (chunks.push(s), true) } as unknown as NodeJS.WritableStream & { isTTY: boolean },
+    chunks,
+  };
 }
 
 describe('demo screen', () => {

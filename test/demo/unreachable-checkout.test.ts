@@ -43,7 +43,9 @@ describe.skipIf(!asRoot || !embedded)('a checkout the postgres user cannot enter
         );
         expect(r.rows[0]).toEqual({ wal_level: 'logical', owner: 'postgres' });
         // pgoutput is a loadable module of the server's lib directory: a slot proves the server found it.
-        const slot = await c.query<{ lsn: string }>("SELECT lsn::text FROM pg_create_logical_replication_slot('unreachable_check', 'pgoutput')");
+        const slot = await c.query<{ lsn: string }>(
+          "SELECT lsn::text FROM pg_create_logical_replication_slot('unreachable_check', 'pgoutput')",
+        );
         expect(slot.rows[0]!.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       } finally {
         await c.end();

@@ -4,11 +4,29 @@ import { CHANGE_KINDS } from '../../src/demo/changes.js';
 import type { DemoSnapshot } from '../../src/demo/stats.js';
 
 const snap = (over: Partial<DemoSnapshot> = {}): DemoSnapshot => ({
-  elapsedMs: 83_400, captureConnected: true, delivered: 1234, skipped: 56, deadLettered: 3, deadLetterRows: 2,
+  elapsedMs: 83_400,
+  captureConnected: true,
+  delivered: 1234,
+  skipped: 56,
+  deadLettered: 3,
+  deadLetterRows: 2,
   latestDeadLetters: [{ key: '1017', reason: 'gender: "X" has no entry in customers.fields.gender.map (known: "M", "F")' }],
-  queueLive: 4, queueBackfill: 100, backfillEnqueued: 1000, backfillTotal: 1000, slotLagBytes: 2150,
-  requestsLastMinute: 42, rpmLimit: 600, requestsTotal: 57, standInCustomers: 1010, standInPolicies: 2012,
-  changes: { total: 20, byKind: Object.fromEntries(CHANGE_KINDS.map((k) => [k, k === 'bad-row' ? 2 : 0])) as DemoSnapshot['changes']['byKind'], failed: 0, lastError: null },
+  queueLive: 4,
+  queueBackfill: 100,
+  backfillEnqueued: 1000,
+  backfillTotal: 1000,
+  slotLagBytes: 2150,
+  requestsLastMinute: 42,
+  rpmLimit: 600,
+  requestsTotal: 57,
+  standInCustomers: 1010,
+  standInPolicies: 2012,
+  changes: {
+    total: 20,
+    byKind: Object.fromEntries(CHANGE_KINDS.map((k) => [k, k === 'bad-row' ? 2 : 0])) as DemoSnapshot['changes']['byKind'],
+    failed: 0,
+    lastError: null,
+  },
   warnings: [],
   ...over,
 });
@@ -44,7 +62,18 @@ describe('demo view', () => {
   it('summary line is key=value figures a script can read', () => {
     const line = summaryLine(snap({ slotLagBytes: null }));
     const kv = Object.fromEntries([...line.matchAll(/(\w+)=([\d/-]+)/g)].map((m) => [m[1], m[2]]));
-    expect(kv).toMatchObject({ t: '83', standin_customers: '1010', delivered: '1234', skipped: '56', dead_lettered: '3', queue_live: '4', queue_backfill: '100', slot_lag_bytes: '-1', requests_last_minute: '42/600', bad_rows: '2' });
+    expect(kv).toMatchObject({
+      t: '83',
+      standin_customers: '1010',
+      delivered: '1234',
+      skipped: '56',
+      dead_lettered: '3',
+      queue_live: '4',
+      queue_backfill: '100',
+      slot_lag_bytes: '-1',
+      requests_last_minute: '42/600',
+      bad_rows: '2',
+    });
   });
 
   it('formats bytes and elapsed time', () => {

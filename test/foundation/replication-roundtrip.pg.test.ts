@@ -54,7 +54,10 @@ describe(`logical replication round trip (PostgreSQL ${inject('pgVersion')})`, (
 });
 
 async function confirmed(url: string): Promise<string | null> {
-  const rows = await sql<{ lsn: string | null }>(url, "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'rt_slot'");
+  const rows = await sql<{ lsn: string | null }>(
+    url,
+    "SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'rt_slot'",
+  );
   return rows[0]?.lsn ?? null;
 }
 

@@ -17,7 +17,9 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
 export async function launchChromium(): Promise<{ browser: Browser } | { skip: string }> {
   const path = findChromium();
   if (!path) {
-    return { skip: `no Chromium found (${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : `looked for ${CANDIDATES.join(', ')}`}): apt-get install -y chromium, or set CHROMIUM_PATH` };
+    return {
+      skip: `no Chromium found (${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : `looked for ${CANDIDATES.join(', ')}`}): apt-get install -y chromium, or set CHROMIUM_PATH`,
+    };
   }
   try {
     const args = process.getuid?.() === 0 ? ['--no-sandbox'] : [];

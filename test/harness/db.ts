@@ -12,7 +12,10 @@ let counter = 0;
 export async function freshDatabase(name: string): Promise<string> {
   const admin = inject('pgUrl');
   const prefix = inject('pgDbPrefix') ?? 't_';
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 30);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 30);
   const db = `${prefix}${slug}_${process.pid}_${++counter}`.slice(0, 63);
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
@@ -27,7 +30,11 @@ export async function freshDatabase(name: string): Promise<string> {
 }
 
 /** Runs SQL against a database and closes the connection. */
-export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {

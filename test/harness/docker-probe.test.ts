@@ -21,7 +21,10 @@ function listen<T extends Server>(server: T, socketPath: string): Promise<T> {
 describe('Docker probe', () => {
   it('gives up within its deadline on a socket that accepts and never answers (testcontainers would hang)', async () => {
     const socketPath = join(dir, 'silent.sock');
-    await listen(createServer(() => undefined), socketPath);
+    await listen(
+      createServer(() => undefined),
+      socketPath,
+    );
     const started = Date.now();
     expect(await pingDocker({ label: socketPath, options: { socketPath }, tls: false }, 300)).toBe(false);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -31,8 +34,14 @@ describe('Docker probe', () => {
     const ok = join(dir, 'ok.sock');
     const broken = join(dir, 'broken.sock');
     const paths: string[] = [];
-    await listen(createHttpServer((req, res) => (paths.push(req.url ?? ''), res.end('OK'))), ok);
-    await listen(createHttpServer((_req, res) => ((res.statusCode = 500), res.end('oops'))), broken);
+    await listen(
+      createHttpServer((req, res) => (paths.push(req.url ?? ''), res.end('OK'))),
+      ok,
+    );
+    await listen(
+      createHttpServer((_req, res) => ((res.statusCode = 500), res.end('oops'))),
+      broken,
+    );
     expect(await answeringDocker({ DOCKER_HOST: `unix://${ok}` })).toMatchObject({ label: ok });
     expect(paths).toEqual(['/_ping']);
     expect(await answeringDocker({ DOCKER_HOST: `unix://${broken}` })).toBeUndefined();
@@ -42,7 +51,10 @@ describe('Docker probe', () => {
 
   it('reads DOCKER_HOST forms', () => {
     expect(dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5:2375' })).toMatchObject({ label: '10.0.0.5:2375', tls: false });
-    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir })).toMatchObject({ label: '10.0.0.5:2376', tls: true });
+    expect(dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dir })).toMatchObject({
+      label: '10.0.0.5:2376',
+      tls: true,
+    });
     expect(dockerEndpoint({ DOCKER_HOST: 'ssh://user@host' })).toBeUndefined();
   });
 });

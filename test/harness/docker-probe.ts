@@ -31,7 +31,8 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv): DockerEndpoint | undefin
       const tls = host.startsWith('https://') || (verify !== '' && verify !== '0');
       const options: RequestOptions & Record<string, unknown> = { host: u.hostname, port: Number(u.port || (tls ? 2376 : 2375)) };
       const certs = env.DOCKER_CERT_PATH ?? join(homedir(), '.docker');
-      if (tls) for (const f of ['ca', 'cert', 'key']) if (existsSync(join(certs, `${f}.pem`))) options[f] = readFileSync(join(certs, `${f}.pem`));
+      if (tls)
+        for (const f of ['ca', 'cert', 'key']) if (existsSync(join(certs, `${f}.pem`))) options[f] = readFileSync(join(certs, `${f}.pem`));
       return { label: `${u.hostname}:${options.port}`, options, tls };
     }
     return undefined; // ssh:// and friends: not probed, so not used

@@ -2,15 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { planPostgres, type FoundBinaries } from './plan.js';
 import type { DockerEndpoint } from './docker-probe.js';
 
-const machine = (majors: Record<string, string>) => (major: string): FoundBinaries | undefined =>
-  majors[major] ? { binDir: majors[major]!, origin: majors[major]! } : undefined;
+const machine =
+  (majors: Record<string, string>) =>
+  (major: string): FoundBinaries | undefined =>
+    majors[major] ? { binDir: majors[major]!, origin: majors[major]! } : undefined;
 const both = machine({ '15': '/usr/lib/postgresql/15/bin', '18': '/nm/pg18/bin' });
 const docker: DockerEndpoint = { label: '/var/run/docker.sock', options: {}, tls: false };
 
 describe('planPostgres', () => {
   it('runs 15 and 18 from binaries by default', () => {
     const plan = planPostgres({}, undefined, both);
-    expect(plan.projects.map((p) => [p.name, p.source.kind])).toEqual([['pg15', 'binaries'], ['pg18', 'binaries']]);
+    expect(plan.projects.map((p) => [p.name, p.source.kind])).toEqual([
+      ['pg15', 'binaries'],
+      ['pg18', 'binaries'],
+    ]);
     expect(plan.warnings).toEqual([]);
   });
 
@@ -38,7 +43,10 @@ describe('planPostgres', () => {
 
   it('fails a major asked for by name, or the run when no major is available', () => {
     const asked = planPostgres({ PG_TEST_MAJORS: '15,17' }, undefined, both);
-    expect(asked.projects.map((p) => [p.name, p.source.kind])).toEqual([['pg15', 'binaries'], ['pg17', 'missing']]);
+    expect(asked.projects.map((p) => [p.name, p.source.kind])).toEqual([
+      ['pg15', 'binaries'],
+      ['pg17', 'missing'],
+    ]);
     const none = planPostgres({}, undefined, machine({}));
     expect(none.projects.map((p) => p.source.kind)).toEqual(['missing', 'missing']);
     const src = none.projects[0]!.source;

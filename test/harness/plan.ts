@@ -44,7 +44,12 @@ export function planPostgres(
   findBinaries: (major: string) => FoundBinaries | undefined,
 ): PgPlan {
   const explicit = (env.PG_TEST_MAJORS ?? '').trim() !== '';
-  const majors = explicit ? env.PG_TEST_MAJORS!.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_MAJORS;
+  const majors = explicit
+    ? env
+        .PG_TEST_MAJORS!.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : DEFAULT_MAJORS;
   const plan: PgPlan = { projects: [], warnings: [] };
 
   if (env.PG_TEST_URL) {

@@ -40,7 +40,9 @@ export async function providePostgres(source: PgSource, dbPrefix: string): Promi
         stop: async () => {
           if (!keep()) return cluster.destroy();
           await cluster.stopServer();
-          process.stderr.write(`PG_TEST_KEEP=1: kept ${cluster.dataDir} (start: ${source.binDir}/postgres -D ${cluster.dataDir} -p ${cluster.port})\n`);
+          process.stderr.write(
+            `PG_TEST_KEEP=1: kept ${cluster.dataDir} (start: ${source.binDir}/postgres -D ${cluster.dataDir} -p ${cluster.port})\n`,
+          );
         },
       };
     }
@@ -65,7 +67,10 @@ export async function checkServer(url: string): Promise<string> {
   try {
     await c.connect();
   } catch (err) {
-    throw new Error(`${where} is not reachable: ${(err as Error).message}. Fix the URL or start that server, or unset PG_TEST_URL to let the tests start their own Postgres.`, { cause: err });
+    throw new Error(
+      `${where} is not reachable: ${(err as Error).message}. Fix the URL or start that server, or unset PG_TEST_URL to let the tests start their own Postgres.`,
+      { cause: err },
+    );
   }
   try {
     const r = await c.query<{ wal_level: string; super: boolean; createdb: boolean; repl: boolean }>(
@@ -80,7 +85,9 @@ export async function checkServer(url: string): Promise<string> {
       );
     }
     if (!row.super && !(row.createdb && row.repl)) {
-      throw new Error(`${where}: the user must be a superuser (or have CREATEDB and REPLICATION): ALTER ROLE ... SUPERUSER, or use another user.`);
+      throw new Error(
+        `${where}: the user must be a superuser (or have CREATEDB and REPLICATION): ALTER ROLE ... SUPERUSER, or use another user.`,
+      );
     }
   } finally {
     await c.end();
@@ -109,7 +116,9 @@ export async function dropTestDatabases(url: string, dbPrefix: string): Promise<
     const like = `${dbPrefix.replace(/_/g, '\\_')}%`;
     const dbs = (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [like])).rows;
     for (const { datname } of dbs) {
-      await c.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL', [datname]);
+      await c.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL', [
+        datname,
+      ]);
       await c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1', [datname]);
       await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
@@ -118,7 +127,15 @@ export async function dropTestDatabases(url: string, dbPrefix: string): Promise<
   }
 }
 
-const DOCKER_SETTINGS = ['wal_level=logical', 'max_wal_senders=100', 'max_replication_slots=100', 'max_connections=200', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const DOCKER_SETTINGS = [
+  'wal_level=logical',
+  'max_wal_senders=100',
+  'max_replication_slots=100',
+  'max_connections=200',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+];
 
 async function fromDocker(image: string, endpoint: string): Promise<ProvidedPostgres> {
   // Imported only here: testcontainers is never touched unless the engine answered /_ping.
@@ -145,4 +162,3 @@ async function fromDocker(image: string, endpoint: string): Promise<ProvidedPost
  * sender limits are far above the demo's.
  */
 const SHARED_SERVER_SETTINGS = { max_replication_slots: '100', max_wal_senders: '100', max_connections: '300' };
-

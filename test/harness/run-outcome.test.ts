@@ -22,10 +22,19 @@ function vitest(args: string[], env: Record<string, string>): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && !k.startsWith('PG_TEST_')));
   const bin = resolve(ROOT, 'node_modules/vitest/vitest.mjs');
   return new Promise((done) => {
-    execFile(process.execPath, [bin, 'run', ...args], { cwd: ROOT, env: { ...clean, NO_COLOR: '1', PG_TEST_DOCKER: '0', ...env } }, (err, stdout, stderr) => {
-      const lines = stdout.trimEnd().split('\n');
-      done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, out: stdout + stderr, lastLine: lines[lines.length - 1] ?? '' });
-    });
+    execFile(
+      process.execPath,
+      [bin, 'run', ...args],
+      { cwd: ROOT, env: { ...clean, NO_COLOR: '1', PG_TEST_DOCKER: '0', ...env } },
+      (err, stdout, stderr) => {
+        const lines = stdout.trimEnd().split('\n');
+        done({
+          code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
+          out: stdout + stderr,
+          lastLine: lines[lines.length - 1] ?? '',
+        });
+      },
+    );
   });
 }
 

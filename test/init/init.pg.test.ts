@@ -21,7 +21,15 @@ const dir = testTempDir('ccs-init-');
 let n = 0;
 
 async function init(url: string, extra: Partial<Parameters<typeof runInit>[0]> = {}): Promise<InitOutcome> {
-  return runInit({ databaseUrl: url, out: join(dir, `init-${++n}.yaml`), schemas: ['public'], force: false, sampleRows: 1000, previewLimit: 500, ...extra });
+  return runInit({
+    databaseUrl: url,
+    out: join(dir, `init-${++n}.yaml`),
+    schemas: ['public'],
+    force: false,
+    sampleRows: 1000,
+    previewLimit: 500,
+    ...extra,
+  });
 }
 
 /** Does the proposal carry `column` at config key `key`? (`{sql}` forms and `where` must name it.) */
@@ -46,7 +54,9 @@ function matches(raw: any, key: string, column: string): boolean {
 
 function score(outcome: InitOutcome, expected: Record<string, string>): { share: number; misses: string[] } {
   const raw = parse(readFileSync(outcome.file!, 'utf8'));
-  const misses = Object.entries(expected).filter(([k, c]) => !matches(raw, k, c)).map(([k, c]) => `${k}: expected ${c}, proposed ${JSON.stringify(proposed(raw, k))}`);
+  const misses = Object.entries(expected)
+    .filter(([k, c]) => !matches(raw, k, c))
+    .map(([k, c]) => `${k}: expected ${c}, proposed ${JSON.stringify(proposed(raw, k))}`);
   return { share: 1 - misses.length / Object.keys(expected).length, misses };
 }
 
@@ -92,7 +102,9 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     expectGood(out, CLIENT_EXPECTED);
     const text = readFileSync(out.file!, 'utf8');
     // The cell phone first; where it is empty, the home phone.
-    expect(text).toContain(`phoneNumber: { sql: "coalesce(nullif(trim(\\"cell_phone\\"::text), ''), nullif(trim(\\"home_phone\\"::text), ''))" }`);
+    expect(text).toContain(
+      `phoneNumber: { sql: "coalesce(nullif(trim(\\"cell_phone\\"::text), ''), nullif(trim(\\"home_phone\\"::text), ''))" }`,
+    );
     expect(text).toMatch(/cell_phone is empty in [\d.]+ % of sampled rows: home_phone fills in/);
     expect(text).toMatch(/formats seen: .*\(XXX\) XXX-XXXX/);
     expect(text).toContain('postalCode: { column: zip_code, transform: zip5 }');
@@ -142,8 +154,13 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
     await sql(url, seed.replace('FROM customers c, generate_series', 'FROM (SELECT * FROM customers WHERE id <= 2000) c, generate_series'));
     await sql(url, 'ANALYZE');
     const blocks = async () =>
-      (await sql<{ n: number; pages: number }>(url, `SELECT pg_stat_clear_snapshot(), coalesce(heap_blks_read, 0) + coalesce(heap_blks_hit, 0) AS n,
-         (SELECT relpages FROM pg_class WHERE relname = 'customers') AS pages FROM pg_statio_user_tables WHERE relname = 'customers'`))[0]!;
+      (
+        await sql<{ n: number; pages: number }>(
+          url,
+          `SELECT pg_stat_clear_snapshot(), coalesce(heap_blks_read, 0) + coalesce(heap_blks_hit, 0) AS n,
+         (SELECT relpages FROM pg_class WHERE relname = 'customers') AS pages FROM pg_statio_user_tables WHERE relname = 'customers'`,
+        )
+      )[0]!;
     const before = await blocks();
     const out = await init(url);
     expect(out.code, out.report).toBe(0);
@@ -162,22 +179,36 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
 
   it('looks in the schemas given, and proposes from names and types alone when the tables are empty', async () => {
     const url = await freshDatabase('init_schema');
-    await sql(url, `CREATE SCHEMA crm;
+    await sql(
+      url,
+      `CREATE SCHEMA crm;
       CREATE TABLE crm.members (member_id bigint PRIMARY KEY, given_name text, family_name text, mobile_no text, postal_code text, birth_dt date);
       CREATE TABLE crm.coverages (coverage_id bigint PRIMARY KEY, member_id bigint NOT NULL REFERENCES crm.members, carrier_policy_id text, coverage_status text, start_dt date);
-      CREATE TABLE public.customers (id int PRIMARY KEY, first_name text, last_name text, phone text)`);
+      CREATE TABLE public.customers (id int PRIMARY KEY, first_name text, last_name text, phone text)`,
+    );
     const out = await init(url, { schemas: ['crm'] });
     expect(out.code, out.report).toBe(0);
     const raw = parse(readFileSync(out.file!, 'utf8'));
-    expect(raw.customers).toMatchObject({ table: 'crm.members', key: 'member_id', fields: { firstName: 'given_name', lastName: 'family_name', phoneNumber: { column: 'mobile_no', transform: 'phone' } } });
-    expect(raw.policies).toMatchObject({ table: 'crm.coverages', customerKey: 'member_id', fields: { carrierAssignedPolicyId: 'carrier_policy_id', status: 'coverage_status' } });
+    expect(raw.customers).toMatchObject({
+      table: 'crm.members',
+      key: 'member_id',
+      fields: { firstName: 'given_name', lastName: 'family_name', phoneNumber: { column: 'mobile_no', transform: 'phone' } },
+    });
+    expect(raw.policies).toMatchObject({
+      table: 'crm.coverages',
+      customerKey: 'member_id',
+      fields: { carrierAssignedPolicyId: 'carrier_policy_id', status: 'coverage_status' },
+    });
     expect(out.report).toContain('crm.members has no rows yet, so nothing could be previewed');
   });
 
   it('writes a proposal that does not validate, exits 1 and names the key to edit', async () => {
     const url = await freshDatabase('init_nozip');
-    await sql(url, `CREATE TABLE people (id int PRIMARY KEY, first_name text, last_name text, phone text);
-      INSERT INTO people SELECT g, 'Ann', 'Lee', '312555' || (1000 + g) FROM generate_series(1, 50) g`);
+    await sql(
+      url,
+      `CREATE TABLE people (id int PRIMARY KEY, first_name text, last_name text, phone text);
+      INSERT INTO people SELECT g, 'Ann', 'Lee', '312555' || (1000 + g) FROM generate_series(1, 50) g`,
+    );
     const out = await init(url);
     expect(out.code).toBe(1);
     expect(readFileSync(out.file!, 'utf8')).toContain('table: public.people');
@@ -187,7 +218,10 @@ describe('carecycle-sync init', { timeout: 120_000 }, () => {
 
   it('exits 1 saying what it looked for when no table looks like customers, and writes nothing', async () => {
     const url = await freshDatabase('init_none');
-    await sql(url, `CREATE TABLE widgets (id serial PRIMARY KEY, label text, price numeric); INSERT INTO widgets (label, price) VALUES ('a', 1)`);
+    await sql(
+      url,
+      `CREATE TABLE widgets (id serial PRIMARY KEY, label text, price numeric); INSERT INTO widgets (label, price) VALUES ('a', 1)`,
+    );
     const out = await init(url);
     expect(out.code).toBe(1);
     expect(out.file).toBeUndefined();

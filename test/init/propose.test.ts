@@ -19,7 +19,17 @@ const repeat = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: 
 const target = (field: string) => [...CUSTOMER_TARGETS, ...POLICY_TARGETS].find((t) => t.field === field)!;
 
 function table(name: string, columns: ColumnProfile[], extra: Partial<SampledTable> = {}): SampledTable {
-  return { schema: 'public', name, primaryKey: ['id'], foreignKeys: [], estimatedRows: 100, sampleMethod: '100 random rows', columns, sampledKeys: [], ...extra };
+  return {
+    schema: 'public',
+    name,
+    primaryKey: ['id'],
+    foreignKeys: [],
+    estimatedRows: 100,
+    sampleMethod: '100 random rows',
+    columns,
+    sampledKeys: [],
+    ...extra,
+  };
 }
 
 describe('column names as words', () => {
@@ -56,14 +66,23 @@ describe('value shapes', () => {
 
 describe('enum maps from distinct values', () => {
   it('reads ISO 5218 codes for gender, with 9 as unknown', () => {
-    const p = proposeEnumMap('gender', [{ value: '1', count: 50 }, { value: '2', count: 45 }, { value: '9', count: 5 }]);
+    const p = proposeEnumMap('gender', [
+      { value: '1', count: 50 },
+      { value: '2', count: 45 },
+      { value: '9', count: 5 },
+    ]);
     expect(p.map).toEqual({ '1': 'Male', '2': 'Female' });
     expect(p.unknown).toEqual(['9']);
     expect(p.covered).toBe(1);
   });
 
   it('maps status codes and words, and lists values it does not know', () => {
-    const p = proposeEnumMap('status', [{ value: 'A', count: 5 }, { value: 'term', count: 3 }, { value: 'CANCELED', count: 2 }, { value: 'ZZ', count: 1 }]);
+    const p = proposeEnumMap('status', [
+      { value: 'A', count: 5 },
+      { value: 'term', count: 3 },
+      { value: 'CANCELED', count: 2 },
+      { value: 'ZZ', count: 1 },
+    ]);
     expect(p.map).toEqual({ A: 'Active', CANCELED: 'Cancelled', term: 'Terminated' });
     expect(p.uncovered).toEqual(['ZZ']);
     expect(p.covered).toBeCloseTo(10 / 11);
@@ -90,7 +109,22 @@ describe('field choices', () => {
 
   it('fills the gaps of an often empty phone column from the other phone columns', () => {
     const phones = repeat(20, (i) => `312555${String(1000 + i)}`);
-    const r = chooseFields(CUSTOMER_TARGETS, [col('cell', 'text', phones.map((p, i) => (i % 5 === 0 ? null : p))), col('home_phone', 'text', phones.map((p, i) => (i % 2 ? p : null)))], new Set());
+    const r = chooseFields(
+      CUSTOMER_TARGETS,
+      [
+        col(
+          'cell',
+          'text',
+          phones.map((p, i) => (i % 5 === 0 ? null : p)),
+        ),
+        col(
+          'home_phone',
+          'text',
+          phones.map((p, i) => (i % 2 ? p : null)),
+        ),
+      ],
+      new Set(),
+    );
     const phone = r.chosen.find((c) => c.field === 'phoneNumber')!;
     expect(phone.spec).toEqual({ sql: `coalesce(nullif(trim("cell"::text), ''), nullif(trim("home_phone"::text), ''))` });
     expect(phone.why.join('\n')).toContain('cell is empty in 20 % of sampled rows: home_phone fills in');
@@ -108,7 +142,14 @@ describe('field choices', () => {
   });
 
   it('rejects a column whose name matches but whose values do not, and says why', () => {
-    const c = scoreColumn(target('dateOfBirth'), col('birth', 'text', repeat(10, () => 'soon')));
+    const c = scoreColumn(
+      target('dateOfBirth'),
+      col(
+        'birth',
+        'text',
+        repeat(10, () => 'soon'),
+      ),
+    );
     expect(c?.score).toBe(0);
     expect(c?.rejected).toBe('only 0 % of 10 sampled values look like dates');
   });
@@ -140,11 +181,17 @@ describe('field choices', () => {
 
 describe('filters', () => {
   it('turns deleted_at, is_deleted and active into the where of the live rows', () => {
-    expect(softDeleteFilter(table('c', [col('deleted_at', 'timestamp with time zone', [null, '2024-01-01'])]), { activeFlags: true })?.sql).toBe('"deleted_at" IS NULL');
-    expect(softDeleteFilter(table('c', [col('is_deleted', 'boolean', ['false'])]), { activeFlags: true })?.sql).toBe('"is_deleted" IS NOT TRUE');
+    expect(
+      softDeleteFilter(table('c', [col('deleted_at', 'timestamp with time zone', [null, '2024-01-01'])]), { activeFlags: true })?.sql,
+    ).toBe('"deleted_at" IS NULL');
+    expect(softDeleteFilter(table('c', [col('is_deleted', 'boolean', ['false'])]), { activeFlags: true })?.sql).toBe(
+      '"is_deleted" IS NOT TRUE',
+    );
     expect(softDeleteFilter(table('c', [col('active', 'boolean', ['true'])]), { activeFlags: true })?.sql).toBe('"active" IS NOT FALSE');
     expect(softDeleteFilter(table('p', [col('active', 'boolean', ['true'])]), { activeFlags: false })).toBeUndefined();
-    expect(softDeleteFilter(table('c', [col('deleted', 'text', ['Y', 'N'])]), { activeFlags: true })?.sql).toBe(`upper(coalesce("deleted", 'N')) IN ('N', 'NO', 'F', 'FALSE', '0')`);
+    expect(softDeleteFilter(table('c', [col('deleted', 'text', ['Y', 'N'])]), { activeFlags: true })?.sql).toBe(
+      `upper(coalesce("deleted", 'N')) IN ('N', 'NO', 'F', 'FALSE', '0')`,
+    );
   });
 
   it('keeps the ACA policies of a line-of-business column', () => {
@@ -170,12 +217,28 @@ describe('sampling', () => {
 describe('the proposal as YAML', () => {
   const names = repeat(30, (i) => ['Ana', 'Ben', 'Cy'][i % 3]!);
   const customers = table('client', [
-    col('id', 'integer', repeat(30, (i) => String(i))),
+    col(
+      'id',
+      'integer',
+      repeat(30, (i) => String(i)),
+    ),
     col('first_nm', 'text', names),
     col('surname', 'text', names),
-    col('cell', 'text', repeat(30, (i) => `(312) 555-${String(1000 + i)}`)),
-    col('zip', 'text', repeat(30, () => '60601')),
-    col('sex', 'text', repeat(30, (i) => ['M', 'F', 'X?'][i % 3]!)),
+    col(
+      'cell',
+      'text',
+      repeat(30, (i) => `(312) 555-${String(1000 + i)}`),
+    ),
+    col(
+      'zip',
+      'text',
+      repeat(30, () => '60601'),
+    ),
+    col(
+      'sex',
+      'text',
+      repeat(30, (i) => ['M', 'F', 'X?'][i % 3]!),
+    ),
   ]);
   const policies = table('policies', [
     col('id', 'integer', ['1']),
@@ -198,14 +261,27 @@ describe('the proposal as YAML', () => {
   });
 
   it('proposes the policy number as carrierAssignedPolicyId when no policy id column exists', () => {
-    const p = propose([customers, table('policies', [col('id', 'integer', ['1']), col('client_id', 'integer', ['1']), col('status', 'text', ['active']), col('policy_no', 'text', ['P1'])])]);
+    const p = propose([
+      customers,
+      table('policies', [
+        col('id', 'integer', ['1']),
+        col('client_id', 'integer', ['1']),
+        col('status', 'text', ['active']),
+        col('policy_no', 'text', ['P1']),
+      ]),
+    ]);
     if (!isProposal(p)) throw new Error('no proposal');
     const ids = p.policies!.fields.filter((f) => f.column === 'policy_no').map((f) => f.field);
     expect(ids.sort()).toEqual(['carrierAssignedPolicyId', 'policyNumber']);
   });
 
   it('watches a second policy-like table and says the config maps one policy table', () => {
-    const dental = table('dental_policies', [col('id', 'integer', ['1']), col('client_id', 'integer', ['1']), col('status', 'text', ['active']), col('carrier', 'text', ['Delta'])]);
+    const dental = table('dental_policies', [
+      col('id', 'integer', ['1']),
+      col('client_id', 'integer', ['1']),
+      col('status', 'text', ['active']),
+      col('carrier', 'text', ['Delta']),
+    ]);
     const p = propose([customers, policies, dental]);
     if (!isProposal(p)) throw new Error('no proposal');
     expect(p.policies!.table.name).toBe('policies');

@@ -7,7 +7,14 @@ import type { AlertMessage } from '../../src/ops/alerts/engine.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startConnectProxy, type TestProxy } from '../harness/connect-proxy.js';
 
-const MESSAGE: AlertMessage = { event: 'not_ready', status: 'firing', summary: 'not ready: state (down)', instance: 'carecycle_sync', at: '2026-01-01T12:00:00.000Z', details: { failing: { state: 'down' } } };
+const MESSAGE: AlertMessage = {
+  event: 'not_ready',
+  status: 'firing',
+  summary: 'not ready: state (down)',
+  instance: 'carecycle_sync',
+  at: '2026-01-01T12:00:00.000Z',
+  details: { failing: { state: 'down' } },
+};
 
 let receiver: Server;
 let port: number;
@@ -42,13 +49,20 @@ describe('alert webhook delivery', () => {
   it('goes through the outbound proxy CareCycle requests use (the proxy resolves the host)', async () => {
     const sender = createSender({
       webhooks: [{ url: `http://hooks.example.test:${port}/T0/B0/secret`, format: 'slack' }],
-      log: silentLogger(), registry: new Registry(), network: { proxy: { httpUrl: proxy.url } },
+      log: silentLogger(),
+      registry: new Registry(),
+      network: { proxy: { httpUrl: proxy.url } },
     });
     sender.send(MESSAGE);
     await sender.settled();
     sender.close();
     expect(proxy.log.map((l) => `${l.method} ${l.target}`)).toContain(`CONNECT hooks.example.test:${port}`);
-    expect(got.at(-1)).toEqual({ path: '/T0/B0/secret', body: { text: ':rotating_light: FIRING [carecycle-sync carecycle_sync] not_ready: not ready: state (down) (2026-01-01T12:00:00.000Z)' } });
+    expect(got.at(-1)).toEqual({
+      path: '/T0/B0/secret',
+      body: {
+        text: ':rotating_light: FIRING [carecycle-sync carecycle_sync] not_ready: not ready: state (down) (2026-01-01T12:00:00.000Z)',
+      },
+    });
   });
 
   it('retries with backoff, counts what it could not deliver, and only sends the events a webhook asked for', async () => {
@@ -59,7 +73,10 @@ describe('alert webhook delivery', () => {
         { url: `http://127.0.0.1:${port}/only-key`, format: 'json', events: ['api_key_rejected'] },
         { url: 'http://127.0.0.1:9/nobody', format: 'json' },
       ],
-      log: silentLogger(), registry, attempts: 3, baseDelayMs: 20,
+      log: silentLogger(),
+      registry,
+      attempts: 3,
+      baseDelayMs: 20,
     });
     failFirst = 2;
     const before = got.length;

@@ -33,8 +33,21 @@ let env: Record<string, string>;
 const received: Received[] = [];
 let flakyFailures = 0;
 
-const at = (path: string, event: string, status: string) => received.filter((r) => r.path === path && (path === '/slack' ? String(r.body.text).includes(event) && String(r.body.text).includes(status.toUpperCase()) : r.body.event === event && r.body.status === status));
-const arrives = (path: string, event: string, status: string, ms = 30_000) => waitFor(`${path} to receive ${event} ${status}; got ${JSON.stringify(received.map((r) => [r.path, r.body.event ?? r.body.text, r.body.status]))}`, () => at(path, event, status).length > 0, ms, 100);
+const at = (path: string, event: string, status: string) =>
+  received.filter(
+    (r) =>
+      r.path === path &&
+      (path === '/slack'
+        ? String(r.body.text).includes(event) && String(r.body.text).includes(status.toUpperCase())
+        : r.body.event === event && r.body.status === status),
+  );
+const arrives = (path: string, event: string, status: string, ms = 30_000) =>
+  waitFor(
+    `${path} to receive ${event} ${status}; got ${JSON.stringify(received.map((r) => [r.path, r.body.event ?? r.body.text, r.body.status]))}`,
+    () => at(path, event, status).length > 0,
+    ms,
+    100,
+  );
 const q = (text: string) => sql(url, text);
 
 beforeAll(async () => {
@@ -115,7 +128,9 @@ describe('alerts from a running daemon', () => {
     await q(`UPDATE customers SET email = 'new@example.com' WHERE id = 4`);
     await arrives('/json', 'api_key_rejected', 'firing');
     await arrives('/slack', 'api_key_rejected', 'firing');
-    expect(String(at('/slack', 'api_key_rejected', 'firing')[0]!.body.text)).toMatch(/^:rotating_light: FIRING \[carecycle-sync [a-z0-9_]+\] api_key_rejected: CareCycle rejects the API key/);
+    expect(String(at('/slack', 'api_key_rejected', 'firing')[0]!.body.text)).toMatch(
+      /^:rotating_light: FIRING \[carecycle-sync [a-z0-9_]+\] api_key_rejected: CareCycle rejects the API key/,
+    );
     await arrives('/json', 'not_ready', 'firing');
     const notReady = at('/json', 'not_ready', 'firing')[0]!.body;
     expect(notReady.details.failing).toHaveProperty('apiKey');

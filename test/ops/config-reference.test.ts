@@ -12,7 +12,18 @@ describe('config reference (docs/config-reference.md)', () => {
     const rows = referenceRows();
     const undocumented = rows.filter((r) => r.description.trim() === '').map((r) => r.path);
     expect(undocumented).toEqual([]);
-    for (const p of ['source.url', 'source.slot', 'state.schema', 'carecycle.apiKey', 'carecycle.requestsPerMinute', 'customers.fields', 'policies.customerKey', 'watch[].customerKey', 'server.port', 'sync.onPolicyDelete']) {
+    for (const p of [
+      'source.url',
+      'source.slot',
+      'state.schema',
+      'carecycle.apiKey',
+      'carecycle.requestsPerMinute',
+      'customers.fields',
+      'policies.customerKey',
+      'watch[].customerKey',
+      'server.port',
+      'sync.onPolicyDelete',
+    ]) {
       expect(rows.map((r) => r.path)).toContain(p);
     }
     expect(rows.find((r) => r.path === 'carecycle.requestsPerMinute')).toMatchObject({ default: 60, required: false });
@@ -21,6 +32,16 @@ describe('config reference (docs/config-reference.md)', () => {
 
   it('lists the environment overrides', () => {
     const vars = environmentRows(referenceRows()).map((e) => e.variable);
-    expect(vars).toEqual(expect.arrayContaining(['DATABASE_URL', 'STATE_DATABASE_URL', 'CARECYCLE_API_KEY', 'CARECYCLE_API_KEY_FILE', 'CARECYCLE_BASE_URL', 'LOG_LEVEL', 'PORT']));
+    expect(vars).toEqual(
+      expect.arrayContaining([
+        'DATABASE_URL',
+        'STATE_DATABASE_URL',
+        'CARECYCLE_API_KEY',
+        'CARECYCLE_API_KEY_FILE',
+        'CARECYCLE_BASE_URL',
+        'LOG_LEVEL',
+        'PORT',
+      ]),
+    );
   });
 });

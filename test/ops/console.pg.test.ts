@@ -45,9 +45,14 @@ const statusJson = async (): Promise<StatusReport> => {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as StatusReport;
 };
-const deadKeys = async () => (await sql<{ k: string }>(url, 'SELECT customer_key AS k FROM carecycle_sync.dead_letters ORDER BY 1')).map((r) => r.k);
+const deadKeys = async () =>
+  (await sql<{ k: string }>(url, 'SELECT customer_key AS k FROM carecycle_sync.dead_letters ORDER BY 1')).map((r) => r.k);
 const post = async (path: string, body: unknown, auth?: string) => {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, auth: res.headers.get('www-authenticate') };
 };
 
@@ -65,10 +70,15 @@ beforeAll(async () => {
   daemon = startDaemonChild(configPath, daemonEnv);
   base = `http://127.0.0.1:${await daemon.port()}`;
   // The backfill delivered, the two refused customers dead-lettered, nothing left to send.
-  await waitFor('the backfill delivered with two dead letters', async () => {
-    const pending = await sql<{ n: string }>(url, 'SELECT count(*) AS n FROM carecycle_sync.pending').catch(() => [{ n: '1' }]);
-    return pending[0]!.n === '0' && (await deadKeys().catch(() => [])).length === 2;
-  }, 60_000, 200);
+  await waitFor(
+    'the backfill delivered with two dead letters',
+    async () => {
+      const pending = await sql<{ n: string }>(url, 'SELECT count(*) AS n FROM carecycle_sync.pending').catch(() => [{ n: '1' }]);
+      return pending[0]!.n === '0' && (await deadKeys().catch(() => [])).length === 2;
+    },
+    60_000,
+    200,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -96,7 +106,9 @@ describe.skipIf(!browser)('the status page in headless Chromium', () => {
     expect(await text(page, 'requests-limit')).toBe(formatCount(json.requests!.limit));
     expect(await text(page, 'backfill-enqueued')).toBe(formatCount(json.backfill!.enqueued));
     expect(await text(page, 'wal-status')).toBe(json.slot!.walStatus);
-    const rows = await page.$$eval('#dead-letters tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const rows = await page.$$eval('#dead-letters tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
     expect(rows.map((r) => r[1])).toEqual(json.deadLetters!.newest.map((d) => d.key));
     expect(rows.map((r) => r[3])).toEqual(json.deadLetters!.newest.map((d) => d.reason));
     // The reason's HTML is text on screen, never markup.
@@ -164,7 +176,9 @@ describe('a console without an admin token, and one whose state database is down
     const config = demoConfig(url, undefined, (raw) => (raw.source.slot = slotFor(url)));
     state = openStateDb(config, { max: 2, applicationName: 'console test' });
     crm = new pg.Pool({ connectionString: url, max: 1 });
-    await state.pool.query(`INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status) VALUES ('7', '{}', 'required', 'phoneNumber', NULL)`);
+    await state.pool.query(
+      `INSERT INTO dead_letters (customer_key, payload, reason, field_path, http_status) VALUES ('7', '{}', 'required', 'phoneNumber', NULL)`,
+    );
     const metrics = createMetrics({ defaultMetrics: false });
     const readiness = async () => ({ ready: true, checks: {} });
     const routes = daemonConsole({ config, state, crm, readiness, log: silentLogger() });
@@ -191,7 +205,11 @@ describe('a console without an admin token, and one whose state database is down
     expect(html).toContain('data-m="dead-letters">1<');
     expect(html).not.toMatch(/<button|type="checkbox"/);
     for (const path of ['/dead-letters/retry', '/dead-letters/discard', '/approve']) {
-      const res = await fetch(`${base0}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` }, body: '{"all":true}' });
+      const res = await fetch(`${base0}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+        body: '{"all":true}',
+      });
       expect(res.status, path).toBe(403);
     }
     expect(await deadKeys()).toEqual(['7']);
@@ -229,20 +247,37 @@ describe('approve from the console', () => {
     });
     state = openStateDb(config, { max: 2, applicationName: 'console test' });
     crm = new pg.Pool({ connectionString: url2, max: 1 });
-    await state.pool.query(`INSERT INTO pending (customer_key, priority, held_at, held_policies) VALUES ('3', 0, now(), 4), ('4', 0, now(), 2)`);
+    await state.pool.query(
+      `INSERT INTO pending (customer_key, priority, held_at, held_policies) VALUES ('3', 0, now(), 4), ('4', 0, now(), 2)`,
+    );
     const readiness = async () => ({ ready: true, checks: {} });
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness, log: silentLogger(), routes: daemonConsole({ config, state, crm, readiness, log: silentLogger() }) });
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      readiness,
+      log: silentLogger(),
+      routes: daemonConsole({ config, state, crm, readiness, log: silentLogger() }),
+    });
     const base2 = `http://127.0.0.1:${server.port}`;
     const html = await (await fetch(`${base2}/`)).text();
     expect(html).toContain('data-m="held-customers">2<');
     expect(html).toContain('<button data-action="approve" data-all>');
-    const approve = (auth?: string) => fetch(`${base2}/approve`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) }, body: '{}' });
+    const approve = (auth?: string) =>
+      fetch(`${base2}/approve`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(auth ? { Authorization: auth } : {}) },
+        body: '{}',
+      });
     expect((await approve()).status).toBe(401);
     expect(await sql(url2, 'SELECT count(*)::int AS n FROM carecycle_sync.pending WHERE held_at IS NOT NULL')).toEqual([{ n: 2 }]);
     const ok = await approve(`Bearer ${TOKEN}`);
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ approved: { customers: 2, policies: 6 } });
-    expect(await sql(url2, 'SELECT customer_key AS k, approved FROM carecycle_sync.pending WHERE held_at IS NULL ORDER BY 1')).toEqual([{ k: '3', approved: true }, { k: '4', approved: true }]);
+    expect(await sql(url2, 'SELECT customer_key AS k, approved FROM carecycle_sync.pending WHERE held_at IS NULL ORDER BY 1')).toEqual([
+      { k: '3', approved: true },
+      { k: '4', approved: true },
+    ]);
     expect((await approve(`Bearer ${TOKEN}`)).status).toBe(409);
     expect(await (await fetch(`${base2}/`)).text()).not.toContain('data-m="held-customers"');
   });

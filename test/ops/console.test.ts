@@ -19,18 +19,45 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     problems: [],
     source: { url: 'postgres://app:[REDACTED]@db/crm', slot: 'carecycle_sync', publication: 'carecycle_sync' },
     stateSchema: 'carecycle_sync',
-    slot: { name: 'carecycle_sync', active: true, activePid: 4242, walStatus: 'reserved', confirmedFlushLsn: '0/16B3748', restartLsn: '0/16B0000', lagBytes: 12_288, retainedBytes: 3 * 1024 * 1024, safeWalSizeBytes: null },
+    slot: {
+      name: 'carecycle_sync',
+      active: true,
+      activePid: 4242,
+      walStatus: 'reserved',
+      confirmedFlushLsn: '0/16B3748',
+      restartLsn: '0/16B0000',
+      lagBytes: 12_288,
+      retainedBytes: 3 * 1024 * 1024,
+      safeWalSizeBytes: null,
+    },
     checkpoint: { lsn: '0/16B3748', updatedAt: ago(3), ageMs: 3000 },
-    queue: { live: { keys: 3, oldestAgeMs: 2000, retrying: 1 }, backfill: { keys: 120_000, oldestAgeMs: 300_000, retrying: 0 }, total: 120_003 },
+    queue: {
+      live: { keys: 3, oldestAgeMs: 2000, retrying: 1 },
+      backfill: { keys: 120_000, oldestAgeMs: 300_000, retrying: 0 },
+      total: 120_003,
+    },
     deadLetters: {
       count: 2,
       newest: [
         { key: '42', reason: HOSTILE, fieldPath: 'phoneNumber', lastFailedAt: ago(180) },
         { key: '<k"7>', reason: 'required', fieldPath: null, lastFailedAt: ago(600) },
       ],
-      topReasons: [{ reason: HOSTILE, fieldPath: 'phoneNumber', count: 1 }, { reason: 'required', fieldPath: null, count: 1 }],
+      topReasons: [
+        { reason: HOSTILE, fieldPath: 'phoneNumber', count: 1 },
+        { reason: 'required', fieldPath: null, count: 1 },
+      ],
     },
-    backfill: { runId: '3', where: null, enqueued: 250_000, total: 250_000, finished: true, pending: 120_000, remaining: 120_000, etaMs: 20 * 60_000, startedAt: ago(3600) },
+    backfill: {
+      runId: '3',
+      where: null,
+      enqueued: 250_000,
+      total: 250_000,
+      finished: true,
+      pending: 120_000,
+      remaining: 120_000,
+      etaMs: 20 * 60_000,
+      startedAt: ago(3600),
+    },
     initialBackfillRequested: false,
     initialBackfillRetry: null,
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
@@ -72,7 +99,9 @@ describe('status page view', () => {
   });
 
   it('shows a mass-cancellation hold, with the approve button only when actions are enabled', () => {
-    const r = report({ held: { customers: 450, policies: 1350, since: ago(300), reason: 'would cancel 1,350 policies in 15 minutes, over 50' } });
+    const r = report({
+      held: { customers: 450, policies: 1350, since: ago(300), reason: 'would cancel 1,350 policies in 15 minutes, over 50' },
+    });
     const rw = renderPage(r, READY, { actions: true, now: NOW });
     expect(figure(rw, 'held-customers')).toBe('450');
     expect(figure(rw, 'held-policies')).toBe('1,350');
@@ -106,13 +135,30 @@ describe('status page view', () => {
   });
 
   it('says why it is not ready, and when it is a standby', () => {
-    const down: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'disconnected: ECONNREFUSED' }, apiKey: { ok: false, detail: 'CareCycle rejects the API key' }, state: { ok: true } } };
-    expect(stateOf(report(), down)).toEqual({ state: 'not ready', why: ['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key'] });
+    const down: Readiness = {
+      ready: false,
+      checks: {
+        replication: { ok: false, detail: 'disconnected: ECONNREFUSED' },
+        apiKey: { ok: false, detail: 'CareCycle rejects the API key' },
+        state: { ok: true },
+      },
+    };
+    expect(stateOf(report(), down)).toEqual({
+      state: 'not ready',
+      why: ['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key'],
+    });
     const standby: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
     expect(stateOf(report(), standby).state).toBe('standby');
-    expect(stateOf(report({ setUp: false, problems: ['replication slot "x" does not exist'] }), READY)).toEqual({ state: 'not set up', why: ['replication slot "x" does not exist'] });
+    expect(stateOf(report({ setUp: false, problems: ['replication slot "x" does not exist'] }), READY)).toEqual({
+      state: 'not set up',
+      why: ['replication slot "x" does not exist'],
+    });
     // Not ready comes first, with the status problems after the failing checks.
-    expect(stateOf(report({ setUp: false, problems: ['status unavailable: timeout'] }), down).why).toEqual(['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key', 'status unavailable: timeout']);
+    expect(stateOf(report({ setUp: false, problems: ['status unavailable: timeout'] }), down).why).toEqual([
+      'replication: disconnected: ECONNREFUSED',
+      'apiKey: CareCycle rejects the API key',
+      'status unavailable: timeout',
+    ]);
   });
 
   it('ships self-contained view functions: the browser script renders exactly what the server rendered', () => {
@@ -120,8 +166,15 @@ describe('status page view', () => {
     const script = /<script>([\s\S]*)<\/script>/.exec(html)![1]!;
     // The script in a context with nothing of this module: only what it defines itself.
     const el = { textContent: '', innerHTML: '', querySelectorAll: () => [], setAttribute: () => undefined };
-    const ctx: Record<string, unknown> = { document: { getElementById: () => el, addEventListener: () => undefined, body: el }, setInterval: () => 0, fetch: () => new Promise(() => undefined) };
-    runInNewContext(`${script}\nglobalThis.out = renderMain(doc, ready, { actions: true, now: ${NOW} }, F);`, Object.assign(ctx, { doc: report(), ready: READY }));
+    const ctx: Record<string, unknown> = {
+      document: { getElementById: () => el, addEventListener: () => undefined, body: el },
+      setInterval: () => 0,
+      fetch: () => new Promise(() => undefined),
+    };
+    runInNewContext(
+      `${script}\nglobalThis.out = renderMain(doc, ready, { actions: true, now: ${NOW} }, F);`,
+      Object.assign(ctx, { doc: report(), ready: READY }),
+    );
     expect(ctx.out).toBe(renderMain(report(), READY, { actions: true, now: NOW }, SERVER_FORMAT));
     // And the Content-Security-Policy allows that script, and only it.
     expect(contentSecurityPolicy(true)).toContain(`'sha256-${createHash('sha256').update(script).digest('base64')}'`);
@@ -132,7 +185,13 @@ describe('status page view', () => {
     const svg = sparkline([0, 5, 10], 100, 20, 'x');
     expect(/points="([^"]+)"/.exec(svg)![1]).toBe('0.0,19.0 50.0,10.0 100.0,1.0');
     expect(sparkline([0, 0], 10, 10, 'x')).toContain('0.0,9.0 10.0,9.0');
-    expect(perMinute([{ minutesAgo: 0, records: 7 }, { minutesAgo: 59, records: 3 }, { minutesAgo: 60, records: 99 }])).toEqual([3, ...new Array(58).fill(0), 7]);
+    expect(
+      perMinute([
+        { minutesAgo: 0, records: 7 },
+        { minutesAgo: 59, records: 3 },
+        { minutesAgo: 60, records: 99 },
+      ]),
+    ).toEqual([3, ...new Array(58).fill(0), 7]);
   });
 });
 

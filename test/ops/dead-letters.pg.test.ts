@@ -5,12 +5,15 @@ import { cli, demoRaw, migrateState, writeConfig } from '../harness/fixtures.js'
 async function setupWithDeadLetters() {
   const url = await freshDatabase('dead-letters');
   await migrateState(url);
-  await sql(url, `SET search_path TO carecycle_sync;
+  await sql(
+    url,
+    `SET search_path TO carecycle_sync;
     INSERT INTO dead_letters (customer_key, reason, field_path, http_status, attempts, last_failed_at) VALUES
       ('1', 'must be a valid US phone number', 'phoneNumber', NULL, 1, now() - interval '3 minutes'),
       ('2', 'Invalid date', 'policies[0].effectiveDate', 422, 2, now() - interval '2 minutes'),
       ('3', 'duplicate policy', 'policies[1]', 400, 1, now() - interval '1 minute');
-    INSERT INTO pending (customer_key, priority, version, attempts, last_error) VALUES ('1', 1, 4, 3, 'old');`);
+    INSERT INTO pending (customer_key, priority, version, attempts, last_error) VALUES ('1', 1, 4, 3, 'old');`,
+  );
   return { url, config: writeConfig(demoRaw(url)), env: { DATABASE_URL: url } };
 }
 
@@ -24,7 +27,13 @@ describe('dead-letters', () => {
     const l = JSON.parse(listed.stdout);
     expect(l.total).toBe(3);
     expect(l.items.map((d: { key: string }) => d.key)).toEqual(['3', '2', '1']);
-    expect(l.items[1]).toMatchObject({ key: '2', reason: 'Invalid date', fieldPath: 'policies[0].effectiveDate', httpStatus: 422, attempts: 2 });
+    expect(l.items[1]).toMatchObject({
+      key: '2',
+      reason: 'Invalid date',
+      fieldPath: 'policies[0].effectiveDate',
+      httpStatus: 422,
+      attempts: 2,
+    });
 
     const table = await cli(['dead-letters', 'list', '-c', config], { env });
     expect(table.stdout).toMatch(/^KEY\s+FIELD\s+HTTP\s+ATTEMPTS\s+LAST FAILED\s+REASON/m);
@@ -34,7 +43,10 @@ describe('dead-letters', () => {
     expect(retried.code).toBe(1);
     expect(retried.stdout).toContain('Re-queued 2 dead letters: 1, 2');
     expect(retried.stderr).toContain('no dead letter for key: 9');
-    const pending = await sql(url, 'SELECT customer_key, priority, version, attempts, last_error FROM carecycle_sync.pending ORDER BY customer_key');
+    const pending = await sql(
+      url,
+      'SELECT customer_key, priority, version, attempts, last_error FROM carecycle_sync.pending ORDER BY customer_key',
+    );
     expect(pending).toEqual([
       { customer_key: '1', priority: 0, version: '5', attempts: 0, last_error: null },
       { customer_key: '2', priority: 0, version: '1', attempts: 0, last_error: null },

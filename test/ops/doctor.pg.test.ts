@@ -14,7 +14,8 @@ import { cliArgs } from '../harness/cli-bundle.js';
 const KEY = 'cc_doctor_test_key_123';
 
 function configFor(url: string, baseUrl = 'http://127.0.0.1:9', extra: NodeJS.ProcessEnv = {}): Config {
-  return loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: baseUrl, ...extra } }).config;
+  return loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: baseUrl, ...extra } })
+    .config;
 }
 const check = (r: DoctorReport, name: string) => r.checks.find((c) => c.name === name);
 const failed = (r: DoctorReport) => r.checks.filter((c) => !c.ok).map((c) => c.name);
@@ -69,7 +70,9 @@ describe('doctor', () => {
     const pub = check(r, 'publication carecycle_sync')!;
     expect(pub).toMatchObject({ ok: false, detail: 'does not exist' });
     expect(pub.fix).toMatch(/^carecycle-sync setup/);
-    expect(pub.fix).toContain(`CREATE PUBLICATION "carecycle_sync" FOR TABLE "public"."customers", "public"."policies", "public"."customer_phones" WITH (publish = 'insert, update, delete, truncate');`);
+    expect(pub.fix).toContain(
+      `CREATE PUBLICATION "carecycle_sync" FOR TABLE "public"."customers", "public"."policies", "public"."customer_phones" WITH (publish = 'insert, update, delete, truncate');`,
+    );
     expect(check(r, 'slot carecycle_sync')).toMatchObject({ ok: false, fix: 'carecycle-sync setup' });
     expect(check(r, 'state schema carecycle_sync')).toMatchObject({ ok: false, fix: 'carecycle-sync setup' });
     // what does not depend on setup still passes
@@ -82,7 +85,10 @@ describe('doctor', () => {
     await runSetup(configFor(url));
     const role = `ccs_doctor_${process.pid}`;
     roles.push(role);
-    await sql(url, `CREATE ROLE ${role} LOGIN; GRANT SELECT ON customers, customer_phones TO ${role}; GRANT USAGE ON SCHEMA carecycle_sync TO ${role}`);
+    await sql(
+      url,
+      `CREATE ROLE ${role} LOGIN; GRANT SELECT ON customers, customer_phones TO ${role}; GRANT USAGE ON SCHEMA carecycle_sync TO ${role}`,
+    );
     const u = new URL(url);
     u.username = role;
     try {
@@ -91,7 +97,10 @@ describe('doctor', () => {
       expect(grant.ok).toBe(false);
       expect(grant.fix).toBe(`GRANT SELECT ON "public"."policies" TO ${role};`);
       expect(check(r, 'SELECT on public.customers')?.ok).toBe(true);
-      expect(check(r, 'replication privilege')).toMatchObject({ ok: false, fix: expect.stringContaining(`ALTER ROLE ${role} REPLICATION;`) });
+      expect(check(r, 'replication privilege')).toMatchObject({
+        ok: false,
+        fix: expect.stringContaining(`ALTER ROLE ${role} REPLICATION;`),
+      });
       expect(check(r, 'config mapping')?.detail).toMatch(/needs SELECT/);
       const state = check(r, 'state schema carecycle_sync')!;
       expect(state.detail).toMatch(/cannot read and write its tables/);
@@ -106,19 +115,31 @@ describe('doctor', () => {
       expect(check(again, 'config vs catalog')?.ok).toBe(true);
     } finally {
       await sql(url, `SELECT pg_drop_replication_slot('carecycle_sync')`);
-      await sql(url, `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}; REVOKE ALL ON SCHEMA carecycle_sync FROM ${role}; DROP OWNED BY ${role}`);
+      await sql(
+        url,
+        `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}; REVOKE ALL ON SCHEMA carecycle_sync FROM ${role}; DROP OWNED BY ${role}`,
+      );
     }
   });
 
   it('reports replica identity NOTHING, an incomplete publication and a column that does not exist', async () => {
     const url = await crmDatabase('doctor-identity');
     await runSetup(configFor(url));
-    await sql(url, `ALTER TABLE policies REPLICA IDENTITY NOTHING; ALTER PUBLICATION carecycle_sync SET (publish = 'insert'); ALTER PUBLICATION carecycle_sync DROP TABLE customer_phones`);
+    await sql(
+      url,
+      `ALTER TABLE policies REPLICA IDENTITY NOTHING; ALTER PUBLICATION carecycle_sync SET (publish = 'insert'); ALTER PUBLICATION carecycle_sync DROP TABLE customer_phones`,
+    );
     await sql(url, `ALTER TABLE customers RENAME COLUMN zip TO postal`);
     try {
       const r = await runDoctor(configFor(url), { skipApi: true });
-      expect(check(r, 'replica identity of public.policies')).toMatchObject({ ok: false, fix: expect.stringContaining('ALTER TABLE "public"."policies" REPLICA IDENTITY FULL;') });
-      expect(check(r, 'publication carecycle_sync')).toMatchObject({ ok: false, detail: expect.stringContaining('does not publish update, delete') });
+      expect(check(r, 'replica identity of public.policies')).toMatchObject({
+        ok: false,
+        fix: expect.stringContaining('ALTER TABLE "public"."policies" REPLICA IDENTITY FULL;'),
+      });
+      expect(check(r, 'publication carecycle_sync')).toMatchObject({
+        ok: false,
+        detail: expect.stringContaining('does not publish update, delete'),
+      });
       expect(check(r, 'publication carecycle_sync covers public.customer_phones')).toMatchObject({
         ok: false,
         fix: expect.stringContaining('ALTER PUBLICATION "carecycle_sync" ADD TABLE "public"."customer_phones";'),
@@ -133,25 +154,32 @@ describe('doctor', () => {
 
   // The CLI wrapper does not depend on the server version: run it on the first major only.
   const firstMajor = (process.env.PG_TEST_MAJORS ?? '15,18').split(',')[0]!.trim();
-  it.runIf(inject('pgVersion').split('.')[0] === firstMajor)('exits 1 with --json on a broken setup, 0 on a healthy one (CLI)', { timeout: 60_000 }, async () => {
-    const url = await crmDatabase('doctor-cli');
-    const run = promisify(execFile);
-    const env = { ...process.env, DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url, NO_COLOR: '1' };
-    const args = cliArgs('doctor', '--config', 'config/demo.yaml');
-    const broken = await run(process.execPath, [...args, '--json', '--skip-api'], { env }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
-    expect(broken.code).toBe(1);
-    const parsed = JSON.parse(broken.stdout) as DoctorReport;
-    expect(parsed.ok).toBe(false);
-    expect(parsed.checks.find((c) => c.name === 'slot carecycle_sync')?.fix).toBe('carecycle-sync setup');
-    await runSetup(configFor(url));
-    try {
-      const ok = await run(process.execPath, args, { env });
-      expect(ok.stdout).toMatch(/all \d+ checks passed/);
-      expect(ok.stdout).not.toContain(KEY);
-    } finally {
-      await sql(url, `SELECT pg_drop_replication_slot('carecycle_sync')`);
-    }
-  });
+  it.runIf(inject('pgVersion').split('.')[0] === firstMajor)(
+    'exits 1 with --json on a broken setup, 0 on a healthy one (CLI)',
+    { timeout: 60_000 },
+    async () => {
+      const url = await crmDatabase('doctor-cli');
+      const run = promisify(execFile);
+      const env = { ...process.env, DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url, NO_COLOR: '1' };
+      const args = cliArgs('doctor', '--config', 'config/demo.yaml');
+      const broken = await run(process.execPath, [...args, '--json', '--skip-api'], { env }).then(
+        () => ({ code: 0, stdout: '' }),
+        (e: { code: number; stdout: string }) => e,
+      );
+      expect(broken.code).toBe(1);
+      const parsed = JSON.parse(broken.stdout) as DoctorReport;
+      expect(parsed.ok).toBe(false);
+      expect(parsed.checks.find((c) => c.name === 'slot carecycle_sync')?.fix).toBe('carecycle-sync setup');
+      await runSetup(configFor(url));
+      try {
+        const ok = await run(process.execPath, args, { env });
+        expect(ok.stdout).toMatch(/all \d+ checks passed/);
+        expect(ok.stdout).not.toContain(KEY);
+      } finally {
+        await sql(url, `SELECT pg_drop_replication_slot('carecycle_sync')`);
+      }
+    },
+  );
 });
 
 describe('doctor on a server with wal_level=replica', () => {

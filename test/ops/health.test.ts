@@ -22,7 +22,12 @@ describe('health server (real HTTP)', () => {
     metrics.recordsDelivered.inc(42);
     let state: Readiness = {
       ready: false,
-      checks: { replication: { ok: false, detail: 'connecting' }, stateDb: { ok: true }, heartbeat: { ok: false, detail: 'none seen yet' }, apiKey: { ok: true } },
+      checks: {
+        replication: { ok: false, detail: 'connecting' },
+        stateDb: { ok: true },
+        heartbeat: { ok: false, detail: 'none seen yet' },
+        apiKey: { ok: true },
+      },
     };
     server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics, readiness: async () => state, log: silentLogger() });
 
@@ -33,7 +38,10 @@ describe('health server (real HTTP)', () => {
     expect(r.type).toMatch(/application\/json/);
     expect(JSON.parse(r.body)).toEqual(state);
 
-    state = { ready: true, checks: { replication: { ok: true }, stateDb: { ok: true }, heartbeat: { ok: true, detail: 'seen 2s ago' }, apiKey: { ok: true } } };
+    state = {
+      ready: true,
+      checks: { replication: { ok: true }, stateDb: { ok: true }, heartbeat: { ok: true, detail: 'seen 2s ago' }, apiKey: { ok: true } },
+    };
     r = await get('/readyz');
     expect(r.status).toBe(200);
     expect(JSON.parse(r.body).checks.heartbeat.detail).toBe('seen 2s ago');
@@ -78,12 +86,24 @@ describe('health server (real HTTP)', () => {
   });
 
   it('close() frees the port and is safe to call twice', async () => {
-    server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness: async () => ({ ready: true, checks: {} }), log: silentLogger() });
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      readiness: async () => ({ ready: true, checks: {} }),
+      log: silentLogger(),
+    });
     const port = server.port;
     await server.close();
     await server.close();
     await expect(request(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-    server = await startHealthServer({ port, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness: async () => ({ ready: true, checks: {} }), log: silentLogger() });
+    server = await startHealthServer({
+      port,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      readiness: async () => ({ ready: true, checks: {} }),
+      log: silentLogger(),
+    });
     expect(server.port).toBe(port);
   });
 });

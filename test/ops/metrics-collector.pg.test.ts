@@ -18,8 +18,11 @@ describe('stateCollector', () => {
     await c.connect();
     await migrate(c, 'ccs_state');
     await c.end();
-    await sql(url, `INSERT INTO ccs_state.pending (customer_key, priority, first_enqueued_at) VALUES
-      ('1', 0, now() - interval '90 seconds'), ('2', 0, now()), ('3', 1, now()), ('4', 1, now()), ('5', 1, now())`);
+    await sql(
+      url,
+      `INSERT INTO ccs_state.pending (customer_key, priority, first_enqueued_at) VALUES
+      ('1', 0, now() - interval '90 seconds'), ('2', 0, now()), ('3', 1, now()), ('4', 1, now()), ('5', 1, now())`,
+    );
     await sql(url, `INSERT INTO ccs_state.dead_letters (customer_key, reason) VALUES ('9', 'phoneNumber: required')`);
     await sql(url, `INSERT INTO ccs_state.backfill (enqueued, total) VALUES (10, 20), (300, 1000)`);
     await sql(url, `SELECT pg_create_logical_replication_slot('ccs_metrics_slot', 'pgoutput')`);

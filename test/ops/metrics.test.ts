@@ -17,10 +17,24 @@ describe('createMetrics', () => {
     m.queueDepth.set({ priority: 'live' }, 7);
     const fams = parsePromText(await m.render());
     for (const name of [
-      'slot_lag_bytes', 'slot_retained_wal_bytes', 'queue_depth', 'oldest_pending_age_seconds', 'records_delivered_total',
-      'records_failed_total', 'records_skipped_total', 'requests_total', 'request_duration_seconds', 'rate_limit_waits_total',
-      'rate_limit_wait_seconds_total', 'dead_letters', 'backfill_enqueued', 'backfill_total', 'changes_received_total',
-      'keys_flushed_total', 'confirm_lag_bytes', 'replication_connected',
+      'slot_lag_bytes',
+      'slot_retained_wal_bytes',
+      'queue_depth',
+      'oldest_pending_age_seconds',
+      'records_delivered_total',
+      'records_failed_total',
+      'records_skipped_total',
+      'requests_total',
+      'request_duration_seconds',
+      'rate_limit_waits_total',
+      'rate_limit_wait_seconds_total',
+      'dead_letters',
+      'backfill_enqueued',
+      'backfill_total',
+      'changes_received_total',
+      'keys_flushed_total',
+      'confirm_lag_bytes',
+      'replication_connected',
     ]) {
       // prom-client declares counters without the _total suffix in HELP/TYPE
       const fam = fams.get(`carecycle_sync_${name}`) ?? fams.get(`carecycle_sync_${name.replace(/_total$/, '')}`);

@@ -39,11 +39,19 @@ let daemon: DaemonChild | undefined;
 
 /** The TLS cluster's database `crm` with URL parameters. */
 const crmUrl = (params: Record<string, string>) => `${base}?${new URLSearchParams(params).toString()}`;
-const configFor = (url: string) => loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url } }).config;
+const configFor = (url: string) =>
+  loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url } }).config;
 const check = (r: DoctorReport, name: string) => r.checks.find((c) => c.name === name);
 
 async function doctorCli(url: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DATABASE_URL: url, CARECYCLE_API_KEY: KEY, CARECYCLE_BASE_URL: standIn.url, NO_COLOR: '1', STATE_DATABASE_URL: '' };
+  const env = {
+    ...process.env,
+    DATABASE_URL: url,
+    CARECYCLE_API_KEY: KEY,
+    CARECYCLE_BASE_URL: standIn.url,
+    NO_COLOR: '1',
+    STATE_DATABASE_URL: '',
+  };
   return run(process.execPath, cliArgs('doctor', '--config', 'config/demo.yaml', '--skip-api'), { env }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
@@ -80,10 +88,17 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     await serveCert(server);
     await sql(cluster.url, 'ALTER SYSTEM SET ssl = on');
     await sql(cluster.url, 'SELECT pg_reload_conf()');
-    await waitFor('the server to accept TLS', async () => {
-      const c = new pg.Client({ connectionString: cluster.url, ssl: { rejectUnauthorized: false } });
-      return c.connect().then(() => c.end().then(() => true), () => false);
-    }, 10_000);
+    await waitFor(
+      'the server to accept TLS',
+      async () => {
+        const c = new pg.Client({ connectionString: cluster.url, ssl: { rejectUnauthorized: false } });
+        return c.connect().then(
+          () => c.end().then(() => true),
+          () => false,
+        );
+      },
+      10_000,
+    );
     await sql(cluster.url, 'CREATE DATABASE crm');
     base = cluster.url.replace(/\/postgres$/, '/crm');
     await seedCrm(base, 40);
@@ -99,30 +114,34 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     await cluster?.destroy();
   });
 
-  it('streams over verify-full against the right CA and delivers through an HTTPS proxy; every daemon connection is encrypted', { timeout: 90_000 }, async () => {
-    const url = crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert });
-    // CareCycle behind TLS with a certificate from the same test CA, under a name only the proxy knows.
-    const api = makeCert(dir, ca, 'api', { cn: API_HOST, sans: [`DNS:${API_HOST}`] });
-    const front = await startTlsFront(Number(new URL(standIn.url).port), api);
-    const proxy = await startConnectProxy({ [`${API_HOST}:443`]: front.port });
-    const config = demoConfigFile((raw) => {
-      raw.carecycle.requestsPerMinute = 6000;
-      raw.carecycle.caFile = ca.cert;
-    });
-    const env = { DATABASE_URL: url, CARECYCLE_BASE_URL: `https://${API_HOST}`, CARECYCLE_API_KEY: KEY, HTTPS_PROXY: proxy.url };
-    daemon = startDaemonChild(config, env);
-    try {
-      await runAndCheck(daemon);
-      expect(proxy.log.length).toBeGreaterThan(0);
-      expect(new Set(proxy.log.map((l) => `${l.method} ${l.target}`))).toEqual(new Set([`CONNECT ${API_HOST}:443`]));
-    } finally {
-      daemon.kill('SIGKILL');
-      await daemon.exited();
-      daemon = undefined;
-      await proxy.close();
-      await front.close();
-    }
-  });
+  it(
+    'streams over verify-full against the right CA and delivers through an HTTPS proxy; every daemon connection is encrypted',
+    { timeout: 90_000 },
+    async () => {
+      const url = crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert });
+      // CareCycle behind TLS with a certificate from the same test CA, under a name only the proxy knows.
+      const api = makeCert(dir, ca, 'api', { cn: API_HOST, sans: [`DNS:${API_HOST}`] });
+      const front = await startTlsFront(Number(new URL(standIn.url).port), api);
+      const proxy = await startConnectProxy({ [`${API_HOST}:443`]: front.port });
+      const config = demoConfigFile((raw) => {
+        raw.carecycle.requestsPerMinute = 6000;
+        raw.carecycle.caFile = ca.cert;
+      });
+      const env = { DATABASE_URL: url, CARECYCLE_BASE_URL: `https://${API_HOST}`, CARECYCLE_API_KEY: KEY, HTTPS_PROXY: proxy.url };
+      daemon = startDaemonChild(config, env);
+      try {
+        await runAndCheck(daemon);
+        expect(proxy.log.length).toBeGreaterThan(0);
+        expect(new Set(proxy.log.map((l) => `${l.method} ${l.target}`))).toEqual(new Set([`CONNECT ${API_HOST}:443`]));
+      } finally {
+        daemon.kill('SIGKILL');
+        await daemon.exited();
+        daemon = undefined;
+        await proxy.close();
+        await front.close();
+      }
+    },
+  );
 
   async function runAndCheck(daemon: DaemonChild): Promise<void> {
     await expectStandInMatchesCrm(standIn, base, { timeoutMs: 45_000 });
@@ -139,7 +158,10 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     const apps = conns.map((c) => c.app);
     expect(apps).toEqual(expect.arrayContaining(['carecycle-sync capture', 'carecycle-sync lock', 'carecycle-sync assemble']));
     expect(conns.find((c) => c.app === 'carecycle-sync capture')?.backend).toBe('walsender');
-    expect(conns.filter((c) => !c.ssl), 'connections without TLS').toEqual([]);
+    expect(
+      conns.filter((c) => !c.ssl),
+      'connections without TLS',
+    ).toEqual([]);
     daemon.kill('SIGTERM');
     expect((await daemon.exited()).code).toBe(0);
   }
@@ -149,10 +171,16 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     const source = check(r, 'TLS to source database')!;
     expect(source.ok).toBe(true);
     expect(source.warn).toBeUndefined();
-    expect(source.detail).toMatch(new RegExp(`^encrypted \\(TLSv1\\.[23]\\); server certificate verified against ${ca.cert}, host name 127\\.0\\.0\\.1 matches`));
+    expect(source.detail).toMatch(
+      new RegExp(`^encrypted \\(TLSv1\\.[23]\\); server certificate verified against ${ca.cert}, host name 127\\.0\\.0\\.1 matches`),
+    );
     expect(check(r, 'TLS to state database')?.ok).toBe(true);
     r = await runDoctor(configFor(crmUrl({ sslmode: 'require' })), { skipApi: true });
-    expect(check(r, 'TLS to source database')).toMatchObject({ ok: true, warn: true, detail: expect.stringMatching(/^encrypted \(TLSv1\.[23]\); server certificate not verified \(sslmode=require\)/) });
+    expect(check(r, 'TLS to source database')).toMatchObject({
+      ok: true,
+      warn: true,
+      detail: expect.stringMatching(/^encrypted \(TLSv1\.[23]\); server certificate not verified \(sslmode=require\)/),
+    });
     r = await runDoctor(configFor(base), { skipApi: true });
     expect(check(r, 'TLS to source database')).toMatchObject({ ok: true, detail: expect.stringMatching(/^not encrypted/) });
     // A separate state database with its TLS settings in state.tls, not in its URL.
@@ -160,7 +188,9 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     separate.state.url = base.replace('127.0.0.1', 'localhost');
     separate.state.tls = { mode: 'verify-full', rootCert: ca.cert };
     r = await runDoctor(separate, { skipApi: true });
-    expect(check(r, 'TLS to state database')?.detail).toMatch(new RegExp(`^encrypted \\(TLSv1\\.[23]\\); server certificate verified against ${ca.cert}, host name localhost matches`));
+    expect(check(r, 'TLS to state database')?.detail).toMatch(
+      new RegExp(`^encrypted \\(TLSv1\\.[23]\\); server certificate verified against ${ca.cert}, host name localhost matches`),
+    );
   });
 
   it('sslmode=require in the URL encrypts without verifying, as in libpq (node-postgres alone would verify and fail here)', async () => {
@@ -182,14 +212,22 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
   it('a wrong CA fails doctor with exit 1, naming sslrootcert, the file and what to change, without a stack trace', async () => {
     const r = await doctorCli(crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }));
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/\[FAIL\] TLS to source database\s+the server certificate of 127\.0\.0\.1 is not signed by a CA in sslrootcert /);
+    expect(r.stdout).toMatch(
+      /\[FAIL\] TLS to source database\s+the server certificate of 127\.0\.0\.1 is not signed by a CA in sslrootcert /,
+    );
     expect(r.stdout).toContain(wrongCa.cert);
     expect(r.stdout).toMatch(/fix: set sslrootcert in source\.url to the CA certificate that signed the server's certificate/);
     expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('other commands explain the same TLS failure: setup exits 1 naming sslrootcert, without a stack trace', async () => {
-    const env = { ...process.env, DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }), CARECYCLE_API_KEY: KEY, NO_COLOR: '1', STATE_DATABASE_URL: '' };
+    const env = {
+      ...process.env,
+      DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }),
+      CARECYCLE_API_KEY: KEY,
+      NO_COLOR: '1',
+      STATE_DATABASE_URL: '',
+    };
     const r = await run(process.execPath, cliArgs('setup', '--config', 'config/demo.yaml'), { env }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
@@ -202,7 +240,15 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
 
   it('run exits 1 when it cannot verify the server, saying why, without a stack trace', { timeout: 60_000 }, async () => {
     const config = demoConfigFile(() => undefined);
-    const child = startDaemonChild(config, { DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }), CARECYCLE_BASE_URL: standIn.url, CARECYCLE_API_KEY: KEY }, ['--no-setup']);
+    const child = startDaemonChild(
+      config,
+      {
+        DATABASE_URL: crmUrl({ sslmode: 'verify-full', sslrootcert: wrongCa.cert }),
+        CARECYCLE_BASE_URL: standIn.url,
+        CARECYCLE_API_KEY: KEY,
+      },
+      ['--no-setup'],
+    );
     try {
       expect((await child.exited()).code).toBe(1);
       expect(child.tail()).toContain(`is not signed by a CA in sslrootcert ${wrongCa.cert}`);
@@ -216,13 +262,19 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
   it('init reads the CRM over verify-full and proves its proposal over the same TLS settings', { timeout: 60_000 }, async () => {
     const out = join(dir, 'init-proposal.yaml');
     const env = { ...process.env, NO_COLOR: '1', DATABASE_URL: '', CARECYCLE_SYNC_CONFIG: '' };
-    const r = await run(process.execPath, cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert }), '--out', out), { env }).then(
+    const r = await run(
+      process.execPath,
+      cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert }), '--out', out),
+      { env },
+    ).then(
       (x) => ({ code: 0, ...x }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/customers:/);
-    const bad = await run(process.execPath, cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full' }), '--out', `${out}.2`), { env }).then(
+    const bad = await run(process.execPath, cliArgs('init', '--database-url', crmUrl({ sslmode: 'verify-full' }), '--out', `${out}.2`), {
+      env,
+    }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
@@ -235,7 +287,9 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     try {
       const r = await doctorCli(crmUrl({ sslmode: 'verify-full', sslrootcert: ca.cert }));
       expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stdout).toMatch(/\[FAIL\] TLS to source database\s+the server certificate is not for the host 127\.0\.0\.1: .*db\.other\.example/);
+      expect(r.stdout).toMatch(
+        /\[FAIL\] TLS to source database\s+the server certificate is not for the host 127\.0\.0\.1: .*db\.other\.example/,
+      );
       expect(r.stdout).toMatch(/fix: connect with a host name the certificate carries/);
       expect(r.stdout + r.stderr).not.toMatch(/\n\s+at /);
       // verify-ca checks the CA but not the name: the same server passes.
@@ -251,7 +305,10 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
     const hba = join(cluster.dataDir, 'pg_hba.conf');
     // The first matching line wins: put the cert rule ahead of initdb's trust lines.
     const original = execFileSync('cat', [hba]).toString();
-    execFileSync('sh', ['-c', `printf 'hostssl all tls_client 127.0.0.1/32 cert\\nhost all tls_client 127.0.0.1/32 reject\\n' > ${hba}.new && cat ${hba} >> ${hba}.new && cat ${hba}.new > ${hba}`]);
+    execFileSync('sh', [
+      '-c',
+      `printf 'hostssl all tls_client 127.0.0.1/32 cert\\nhost all tls_client 127.0.0.1/32 reject\\n' > ${hba}.new && cat ${hba} >> ${hba}.new && cat ${hba}.new > ${hba}`,
+    ]);
     await sql(cluster.url, 'SELECT pg_reload_conf()');
     await new Promise((r) => setTimeout(r, 500));
     try {
@@ -265,7 +322,9 @@ describe.runIf(hasBinaries)('Postgres over TLS', () => {
       } finally {
         await c.end();
       }
-      const without = new pg.Client(pgConfig(configFor(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca.cert)}`), 'source', {}));
+      const without = new pg.Client(
+        pgConfig(configFor(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca.cert)}`), 'source', {}),
+      );
       await expect(without.connect()).rejects.toThrow(/certificate/);
       await without.end().catch(() => undefined);
     } finally {

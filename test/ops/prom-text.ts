@@ -36,7 +36,8 @@ export function parsePromText(text: string): Map<string, Family> {
     }
     if (line.startsWith('# TYPE ')) {
       const [, , fname, type] = line.split(' ');
-      if (!fname || !NAME.test(fname) || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type ?? '')) throw new Error(`bad TYPE, ${where}`);
+      if (!fname || !NAME.test(fname) || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type ?? ''))
+        throw new Error(`bad TYPE, ${where}`);
       const f = families.get(fname) ?? { name: fname, type: type!, help: '', samples: [] };
       f.type = type!;
       families.set(fname, f);
@@ -63,7 +64,9 @@ export function parsePromText(text: string): Map<string, Family> {
     const special = /^nan$/i.test(raw) ? NaN : /^[+-]?inf$/i.test(raw) ? (raw.startsWith('-') ? -Infinity : Infinity) : undefined;
     const value = special ?? Number(raw);
     if (Number.isNaN(value) && special === undefined) throw new Error(`bad value, ${where}`);
-    const base = families.has(name) ? name : SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find((b) => b && families.has(b));
+    const base = families.has(name)
+      ? name
+      : SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find((b) => b && families.has(b));
     if (!base) throw new Error(`sample of an undeclared family, ${where}`);
     families.get(base)!.samples.push({ name, labels, value });
   });

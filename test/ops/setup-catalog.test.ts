@@ -17,32 +17,35 @@ const config = validateConfig({
 
 describe('checkCaptureConfig', () => {
   it('accepts the sample CRM, warning only that phone deletes cannot name their customer', () => {
-    const catalog = catalogOf(new Map([
-      table('public.customers', ['id', 'first_name'], ['id']),
-      table('public.policies', ['id', 'customer_id'], ['id']),
-      table('public.customer_phones', ['id', 'customer_id'], ['id']),
-    ]));
+    const catalog = catalogOf(
+      new Map([
+        table('public.customers', ['id', 'first_name'], ['id']),
+        table('public.policies', ['id', 'customer_id'], ['id']),
+        table('public.customer_phones', ['id', 'customer_id'], ['id']),
+      ]),
+    );
     const problems = checkCaptureConfig(config, catalog);
     expect(problems.map((p) => [p.severity, p.path])).toEqual([['warning', 'watch[0].table']]);
     expect(problems[0]!.fix).toBe('ALTER TABLE "public"."customer_phones" REPLICA IDENTITY FULL;');
   });
 
   it('names each missing table and column by its config key, and suggests a near name', () => {
-    const catalog = catalogOf(new Map([
-      table('public.customers', ['ID'], ['ID']),
-      table('public.policies', ['id', 'client_id'], ['id'], 'full'),
-    ]));
+    const catalog = catalogOf(
+      new Map([table('public.customers', ['ID'], ['ID']), table('public.policies', ['id', 'client_id'], ['id'], 'full')]),
+    );
     const errors = checkCaptureConfig(config, catalog).filter((p) => p.severity === 'error');
     expect(errors.map((p) => p.path)).toEqual(['customers.key', 'policies.customerKey', 'watch[0].table']);
     expect(errors[0]!.message).toMatch(/column "id" does not exist in public\.customers \(did you mean "ID"\?\)/);
   });
 
   it('refuses a table that has no replica identity at all', () => {
-    const catalog = catalogOf(new Map([
-      table('public.customers', ['id'], ['id']),
-      table('public.policies', ['id', 'customer_id'], ['id']),
-      table('public.customer_phones', ['customer_id'], []),
-    ]));
+    const catalog = catalogOf(
+      new Map([
+        table('public.customers', ['id'], ['id']),
+        table('public.policies', ['id', 'customer_id'], ['id']),
+        table('public.customer_phones', ['customer_id'], []),
+      ]),
+    );
     const errors = checkCaptureConfig(config, catalog).filter((p) => p.severity === 'error');
     expect(errors.map((p) => p.path)).toEqual(['watch[0].table']);
     expect(errors[0]!.message).toMatch(/CRM's own UPDATEs and DELETEs on it would fail/);

@@ -12,12 +12,22 @@ import { crmDatabase, slotFor, streamingConfig } from '../harness/fixtures.js';
 import { testTempDir } from '../harness/tmp.js';
 
 const slotOf = (url: string, slot = slotFor(url)) =>
-  sql<{ plugin: string; confirmed: string }>(url, 'SELECT plugin, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()', [slot]);
+  sql<{ plugin: string; confirmed: string }>(
+    url,
+    'SELECT plugin, confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()',
+    [slot],
+  );
 const pubTables = (url: string) =>
-  sql<{ t: string }>(url, "SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = 'carecycle_sync' ORDER BY 1");
+  sql<{ t: string }>(
+    url,
+    "SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = 'carecycle_sync' ORDER BY 1",
+  );
 
 function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -30,16 +40,22 @@ describe('setup', { timeout: 60_000 }, () => {
     expect(first.slotCreated).toBe(true);
     expect((await slotOf(url))[0]?.plugin).toBe('pgoutput');
     expect((await pubTables(url)).map((r) => r.t)).toEqual(['public.customer_phones', 'public.customers', 'public.policies']);
-    const rt = await sql<{ value: { status: string; slot: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [INITIAL_BACKFILL]);
+    const rt = await sql<{ value: { status: string; slot: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [
+      INITIAL_BACKFILL,
+    ]);
     expect(rt[0]?.value).toMatchObject({ status: 'requested', slot: config.source.slot });
     // customer_phones has REPLICA IDENTITY DEFAULT: deletes there cannot name the customer.
     expect(first.warnings.map((w) => w.path)).toEqual(['watch[0].table']);
 
-    await sql(url, "UPDATE carecycle_sync.runtime SET value = jsonb_set(value, '{status}', '\"started\"') WHERE name = $1", [INITIAL_BACKFILL]);
+    await sql(url, "UPDATE carecycle_sync.runtime SET value = jsonb_set(value, '{status}', '\"started\"') WHERE name = $1", [
+      INITIAL_BACKFILL,
+    ]);
     const second = await runSetup(config);
     expect(second.slotCreated).toBe(false);
     expect(second.actions.join('\n')).toMatch(/up to date[\s\S]*up to date[\s\S]*exists/);
-    const rt2 = await sql<{ value: { status: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [INITIAL_BACKFILL]);
+    const rt2 = await sql<{ value: { status: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [
+      INITIAL_BACKFILL,
+    ]);
     expect(rt2[0]?.value.status).toBe('started');
   });
 
@@ -69,7 +85,11 @@ describe('setup', { timeout: 60_000 }, () => {
 
   it('follows a config change: a new watch table is added to the publication', async () => {
     const url = await crmDatabase('setup-follow');
-    await runSetup(streamingConfig(url, (c) => { c.watch = []; }));
+    await runSetup(
+      streamingConfig(url, (c) => {
+        c.watch = [];
+      }),
+    );
     expect((await pubTables(url)).map((r) => r.t)).toEqual(['public.customers', 'public.policies']);
     const again = await runSetup(streamingConfig(url));
     expect(again.actions.join('\n')).toMatch(/added public\.customer_phones/);

@@ -13,11 +13,39 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     problems: [],
     source: { url: 'postgres://app:[REDACTED]@db/crm', slot: 'carecycle_sync', publication: 'carecycle_sync' },
     stateSchema: 'carecycle_sync',
-    slot: { name: 'carecycle_sync', active: true, activePid: 4242, walStatus: 'reserved', confirmedFlushLsn: '0/16B3748', restartLsn: '0/16B0000', lagBytes: 12_288, retainedBytes: 3 * 1024 * 1024, safeWalSizeBytes: null },
+    slot: {
+      name: 'carecycle_sync',
+      active: true,
+      activePid: 4242,
+      walStatus: 'reserved',
+      confirmedFlushLsn: '0/16B3748',
+      restartLsn: '0/16B0000',
+      lagBytes: 12_288,
+      retainedBytes: 3 * 1024 * 1024,
+      safeWalSizeBytes: null,
+    },
     checkpoint: { lsn: '0/16B3748', updatedAt: ago(3), ageMs: 3000 },
-    queue: { live: { keys: 3, oldestAgeMs: 2000, retrying: 1 }, backfill: { keys: 120_000, oldestAgeMs: 300_000, retrying: 0 }, total: 120_003 },
-    deadLetters: { count: 1, newest: [{ key: '42', reason: 'required', fieldPath: 'phoneNumber', lastFailedAt: ago(180) }], topReasons: [{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }] },
-    backfill: { runId: '3', where: null, enqueued: 250_000, total: 250_000, finished: true, pending: 120_000, remaining: 120_000, etaMs: 20 * 60_000, startedAt: ago(3600) },
+    queue: {
+      live: { keys: 3, oldestAgeMs: 2000, retrying: 1 },
+      backfill: { keys: 120_000, oldestAgeMs: 300_000, retrying: 0 },
+      total: 120_003,
+    },
+    deadLetters: {
+      count: 1,
+      newest: [{ key: '42', reason: 'required', fieldPath: 'phoneNumber', lastFailedAt: ago(180) }],
+      topReasons: [{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }],
+    },
+    backfill: {
+      runId: '3',
+      where: null,
+      enqueued: 250_000,
+      total: 250_000,
+      finished: true,
+      pending: 120_000,
+      remaining: 120_000,
+      etaMs: 20 * 60_000,
+      startedAt: ago(3600),
+    },
     initialBackfillRequested: false,
     initialBackfillRetry: null,
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
@@ -58,9 +86,16 @@ describe('status view', () => {
   });
 
   it('says when the initial backfill fails and that the daemon retries it', () => {
-    const retry = { lastError: 'connection terminated unexpectedly', lastErrorAt: ago(2), attempts: 3, nextRetryAt: new Date(NOW.getTime() + 4000).toISOString() };
+    const retry = {
+      lastError: 'connection terminated unexpectedly',
+      lastErrorAt: ago(2),
+      attempts: 3,
+      nextRetryAt: new Date(NOW.getTime() + 4000).toISOString(),
+    };
     const text = renderStatus(report({ backfill: null, initialBackfillRetry: retry }), NOW);
-    expect(text).toContain('the initial backfill FAILED 3× (last: connection terminated unexpectedly); the daemon retries it by itself in 4s');
+    expect(text).toContain(
+      'the initial backfill FAILED 3× (last: connection terminated unexpectedly); the daemon retries it by itself in 4s',
+    );
   });
 
   it('shouts about a lost slot and a rejected key, and never prints a key or password', () => {

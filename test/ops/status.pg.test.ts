@@ -30,9 +30,14 @@ async function healthySetup(name: string) {
 }
 
 describe('status', () => {
-  it('reports slot, checkpoint, queue, dead letters, backfill, quota and a rejected key, without secrets', { timeout: 180_000 }, async () => {
-    const { url, slot, config } = await healthySetup('status-healthy');
-    await sql(url, `SET search_path TO carecycle_sync;
+  it(
+    'reports slot, checkpoint, queue, dead letters, backfill, quota and a rejected key, without secrets',
+    { timeout: 180_000 },
+    async () => {
+      const { url, slot, config } = await healthySetup('status-healthy');
+      await sql(
+        url,
+        `SET search_path TO carecycle_sync;
       INSERT INTO checkpoint (slot, lsn, updated_at) VALUES ('${slot}', pg_current_wal_lsn(), now() - interval '90 seconds');
       INSERT INTO pending (customer_key, priority, first_enqueued_at) VALUES ('1', 0, now() - interval '5 minutes'), ('2', 0, now()),
         ('3', 1, now()), ('4', 1, now()), ('5', 1, now());
@@ -40,43 +45,45 @@ describe('status', () => {
       INSERT INTO backfill (where_sql, cursor, enqueued, total) VALUES (NULL, '10', 10, 20);
       INSERT INTO requests (status, records) VALUES (200, 100), (200, 40), (429, 0);
       INSERT INTO runtime (name, value) VALUES ('delivery', jsonb_build_object('keyRejected', true, 'keyRejectedAt', now(),
-        'lastError', 'HTTP 401 from https://api.example.test: invalid key', 'lastErrorAt', now(), 'lastRequestAt', now()));`);
+        'lastError', 'HTTP 401 from https://api.example.test: invalid key', 'lastErrorAt', now(), 'lastRequestAt', now()));`,
+      );
 
-    const json = await cli(['status', '--json', '-c', config], { env: { DATABASE_URL: withPassword(url) } });
-    expect(json.stderr).toBe('');
-    expect(json.code).toBe(0);
-    expect(json.stdout).not.toContain(PASSWORD);
-    const r = JSON.parse(json.stdout);
-    expect(r).toMatchObject({
-      setUp: true,
-      problems: [],
-      slot: { name: slot, active: false, walStatus: 'reserved' },
-      queue: { live: { keys: 2 }, backfill: { keys: 3 }, total: 5 },
-      deadLetters: { count: 1, newest: [{ key: '9', reason: 'required', fieldPath: 'phoneNumber' }] },
-      backfill: { enqueued: 10, total: 20, finished: false, pending: 3, remaining: 13 },
-      requests: { requests: 3, records: 140, byStatus: { '200': 2, '429': 1 }, limit: 60 },
-      apiKeyRejected: true,
-      lastError: { component: 'delivery' },
-    });
-    expect(r.slot.lagBytes).toBeGreaterThan(0);
-    expect(r.slot.retainedBytes).toBeGreaterThanOrEqual(r.slot.lagBytes);
-    expect(r.checkpoint.ageMs).toBeGreaterThanOrEqual(89_000);
-    expect(r.queue.live.oldestAgeMs).toBeGreaterThanOrEqual(299_000);
-    expect(r.source.url).toContain('[REDACTED]');
-    // The status page's sparkline: records of accepted requests per minute, oldest first.
-    expect(r.deliveredPerMinute).toHaveLength(60);
-    expect(r.deliveredPerMinute.at(-1)).toBe(140);
-    expect(r.deadLetters.topReasons).toEqual([{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }]);
+      const json = await cli(['status', '--json', '-c', config], { env: { DATABASE_URL: withPassword(url) } });
+      expect(json.stderr).toBe('');
+      expect(json.code).toBe(0);
+      expect(json.stdout).not.toContain(PASSWORD);
+      const r = JSON.parse(json.stdout);
+      expect(r).toMatchObject({
+        setUp: true,
+        problems: [],
+        slot: { name: slot, active: false, walStatus: 'reserved' },
+        queue: { live: { keys: 2 }, backfill: { keys: 3 }, total: 5 },
+        deadLetters: { count: 1, newest: [{ key: '9', reason: 'required', fieldPath: 'phoneNumber' }] },
+        backfill: { enqueued: 10, total: 20, finished: false, pending: 3, remaining: 13 },
+        requests: { requests: 3, records: 140, byStatus: { '200': 2, '429': 1 }, limit: 60 },
+        apiKeyRejected: true,
+        lastError: { component: 'delivery' },
+      });
+      expect(r.slot.lagBytes).toBeGreaterThan(0);
+      expect(r.slot.retainedBytes).toBeGreaterThanOrEqual(r.slot.lagBytes);
+      expect(r.checkpoint.ageMs).toBeGreaterThanOrEqual(89_000);
+      expect(r.queue.live.oldestAgeMs).toBeGreaterThanOrEqual(299_000);
+      expect(r.source.url).toContain('[REDACTED]');
+      // The status page's sparkline: records of accepted requests per minute, oldest first.
+      expect(r.deliveredPerMinute).toHaveLength(60);
+      expect(r.deliveredPerMinute.at(-1)).toBe(140);
+      expect(r.deadLetters.topReasons).toEqual([{ reason: 'required', fieldPath: 'phoneNumber', count: 1 }]);
 
-    const text = await cli(['status', '-c', config], { env: { DATABASE_URL: withPassword(url) } });
-    expect(text.code).toBe(0);
-    expect(text.stdout).not.toContain(PASSWORD);
-    expect(text.stdout).toMatch(/live\s+2 keys, oldest 5m/);
-    expect(text.stdout).toMatch(/backfill\s+3 keys/);
-    expect(text.stdout).toMatch(/requests\s+3\/60 in the last minute/);
-    expect(text.stdout).toMatch(/API key\s+REJECTED/);
-    expect(text.stdout).toMatch(/confirmed LSN\s+\d+\/[0-9A-F]+, 1m \d\ds ago/);
-  });
+      const text = await cli(['status', '-c', config], { env: { DATABASE_URL: withPassword(url) } });
+      expect(text.code).toBe(0);
+      expect(text.stdout).not.toContain(PASSWORD);
+      expect(text.stdout).toMatch(/live\s+2 keys, oldest 5m/);
+      expect(text.stdout).toMatch(/backfill\s+3 keys/);
+      expect(text.stdout).toMatch(/requests\s+3\/60 in the last minute/);
+      expect(text.stdout).toMatch(/API key\s+REJECTED/);
+      expect(text.stdout).toMatch(/confirmed LSN\s+\d+\/[0-9A-F]+, 1m \d\ds ago/);
+    },
+  );
 
   it('says "not set up" and exits 1 when the slot and the state schema are missing', { timeout: 180_000 }, async () => {
     const url = await freshDatabase('status-missing');

@@ -23,7 +23,15 @@ const read = (f: string) => readFileSync(join(root, f), 'utf8');
 
 // Built from parts, so this file does not match itself.
 const OUTSIDE = new RegExp(
-  ['\\.\\./' + 'shared', 'DESIGN(\\.md)? ?' + '§', 'pitfalls' + '\\.md', '\\bissue ' + '[0-9]+\\b', 'open ' + 'question', 'STYLE' + '\\.md', '(^|[^/])reference/' + '[a-z-]+\\.md'].join('|'),
+  [
+    '\\.\\./' + 'shared',
+    'DESIGN(\\.md)? ?' + '§',
+    'pitfalls' + '\\.md',
+    '\\bissue ' + '[0-9]+\\b',
+    'open ' + 'question',
+    'STYLE' + '\\.md',
+    '(^|[^/])reference/' + '[a-z-]+\\.md',
+  ].join('|'),
 );
 
 describe('citations', () => {
@@ -51,7 +59,10 @@ describe('citations', () => {
           continue;
         }
         const text = readFileSync(doc, 'utf8');
-        const headings = text.split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#+\s*/, ''));
+        const headings = text
+          .split('\n')
+          .filter((l) => l.startsWith('#'))
+          .map((l) => l.replace(/^#+\s*/, ''));
         if (section && !headings.some((h) => h.startsWith(section))) problems.push(`${f}: docs/${page} has no section "${section}"`);
         if (assumption && !text.includes(`| ${assumption} |`)) problems.push(`${f}: docs/${page} has no assumption ${assumption}`);
         if (trap && !headings.some((h) => h.startsWith(`${trap}. `))) problems.push(`${f}: docs/${page} has no trap ${trap}`);

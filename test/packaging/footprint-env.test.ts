@@ -11,7 +11,9 @@ const expected = Object.entries(PRODUCTION_NODE_ENV).map(([k, v]) => `${k}=${v}`
 
 describe('footprint environment', () => {
   it('the runtime image sets it', () => {
-    const env = parseDockerfile(readFileSync('Dockerfile', 'utf8')).filter((i) => i.stage === 'runtime' && i.keyword === 'ENV').flatMap((i) => i.args.split(/\s+/));
+    const env = parseDockerfile(readFileSync('Dockerfile', 'utf8'))
+      .filter((i) => i.stage === 'runtime' && i.keyword === 'ENV')
+      .flatMap((i) => i.args.split(/\s+/));
     expect(env).toEqual(expect.arrayContaining(expected));
   });
 
@@ -24,10 +26,14 @@ describe('footprint environment', () => {
 
   it('node accepts the options in NODE_OPTIONS', async () => {
     const { execFileSync } = await import('node:child_process');
-    const out = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size))'], {
-      env: { ...process.env, ...PRODUCTION_NODE_ENV },
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['-e', 'process.stdout.write(String(require("v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size))'],
+      {
+        env: { ...process.env, ...PRODUCTION_NODE_ENV },
+        encoding: 'utf8',
+      },
+    );
     // Two semi-spaces of 1 MB at most.
     expect(Number(out)).toBeLessThanOrEqual(2 * 2 ** 20);
   });

@@ -14,7 +14,10 @@ import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 
 const AGENCIES_DIR = join('deploy', 'kubernetes', 'agencies');
-const agencies = readdirSync(AGENCIES_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const agencies = readdirSync(AGENCIES_DIR, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
 
 function kubectlVersion(): string | undefined {
   try {
@@ -26,7 +29,12 @@ function kubectlVersion(): string | undefined {
 const kubectl = kubectlVersion();
 if (!kubectl) console.warn('kustomize tests SKIPPED: kubectl is not installed (Debian: apt-get install kubectl; .ci/run installs it)');
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: any;
+};
 
 function render(agency: string): K8sObject[] {
   const out = execFileSync('kubectl', ['kustomize', join(AGENCIES_DIR, agency)], { encoding: 'utf8' });
@@ -43,14 +51,17 @@ async function modelFor(o: K8sObject): Promise<new (data: unknown) => { validate
 
 const byKind = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind);
 const secretNames = (objs: K8sObject[]) =>
-  [...byKind(objs, 'Deployment'), ...byKind(objs, 'Job')].flatMap((o) => o.spec.template.spec.containers.flatMap((c: any) => (c.envFrom ?? []).map((e: any) => e.secretRef?.name)));
+  [...byKind(objs, 'Deployment'), ...byKind(objs, 'Job')].flatMap((o) =>
+    o.spec.template.spec.containers.flatMap((c: any) => (c.envFrom ?? []).map((e: any) => e.secretRef?.name)),
+  );
 
 function agencyConfig(objs: K8sObject[]) {
   const [cm] = byKind(objs, 'ConfigMap');
   const dir = mkdtempSync(join(tmpdir(), 'ccs-kustomize-'));
   try {
     writeFileSync(join(dir, 'config.yaml'), cm!.data['config.yaml']);
-    return loadConfig({ path: join(dir, 'config.yaml'), env: { DATABASE_URL: 'postgres://x@db/crm', CARECYCLE_API_KEY: 'cc_test_key' } }).config;
+    return loadConfig({ path: join(dir, 'config.yaml'), env: { DATABASE_URL: 'postgres://x@db/crm', CARECYCLE_API_KEY: 'cc_test_key' } })
+      .config;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -84,7 +95,8 @@ describe('Kustomize: deploy/kubernetes', () => {
         expect(pod.securityContext.runAsUser).toBe(10001);
         // The generated ConfigMap (its name carries a hash) is what the pods mount.
         const [cm] = byKind(objs, 'ConfigMap');
-        for (const w of [deployment!, ...byKind(objs, 'Job')]) expect(w.spec.template.spec.volumes[0].configMap.name).toBe(cm!.metadata.name);
+        for (const w of [deployment!, ...byKind(objs, 'Job')])
+          expect(w.spec.template.spec.volumes[0].configMap.name).toBe(cm!.metadata.name);
         expect(secretNames(objs).every((s) => s === `${agency}-carecycle-sync`)).toBe(true);
         const [service] = byKind(objs, 'Service');
         expect(service!.spec.selector).toMatchObject({ 'app.kubernetes.io/instance': agency, 'app.kubernetes.io/component': 'daemon' });
@@ -101,7 +113,13 @@ describe('Kustomize: deploy/kubernetes', () => {
     });
 
     it('two agencies share no object name, slot, publication, state schema or Secret', () => {
-      const seen = { names: new Set<string>(), slots: new Set<string>(), publications: new Set<string>(), schemas: new Set<string>(), secrets: new Set<string>() };
+      const seen = {
+        names: new Set<string>(),
+        slots: new Set<string>(),
+        publications: new Set<string>(),
+        schemas: new Set<string>(),
+        secrets: new Set<string>(),
+      };
       const add = (set: Set<string>, v: string, what: string) => {
         expect(set.has(v), `${what} ${v} is used by two agencies`).toBe(false);
         set.add(v);

@@ -22,8 +22,13 @@ let adminUrl: string | undefined;
 
 afterAll(async () => {
   if (adminUrl) {
-    await sql(adminUrl, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'carecycle_sync' AND database = current_database()`);
-    await sql(adminUrl, `DROP PUBLICATION IF EXISTS carecycle_sync; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    await sql(
+      adminUrl,
+      `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'carecycle_sync' AND database = current_database()`,
+    );
+    await sql(adminUrl, `DROP PUBLICATION IF EXISTS carecycle_sync; DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(
+      () => undefined,
+    );
   }
 });
 
@@ -32,21 +37,43 @@ describe.skipIf(!psql)('sql/roles/least-privilege.sql', () => {
     adminUrl = await freshDatabase('least-privilege');
     await sql(adminUrl, readFileSync('sql/crm/schema.sql', 'utf8'));
     // As on a hardened server: nobody may create objects in the database or in public.
-    await sql(adminUrl, `REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE, TEMPORARY ON DATABASE "${new URL(adminUrl).pathname.slice(1)}" FROM PUBLIC`);
-    const apply = () => run(psql!, [adminUrl!, '-X', '-q', '-v', `role=${role}`, '-v', 'password=lp-secret', '-v', `tables=${TABLES}`, '-f', 'sql/roles/least-privilege.sql']);
+    await sql(
+      adminUrl,
+      `REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE, TEMPORARY ON DATABASE "${new URL(adminUrl).pathname.slice(1)}" FROM PUBLIC`,
+    );
+    const apply = () =>
+      run(psql!, [
+        adminUrl!,
+        '-X',
+        '-q',
+        '-v',
+        `role=${role}`,
+        '-v',
+        'password=lp-secret',
+        '-v',
+        `tables=${TABLES}`,
+        '-f',
+        'sql/roles/least-privilege.sql',
+      ]);
     await apply();
     await apply(); // idempotent
 
     const u = new URL(adminUrl);
     u.username = role;
     u.password = 'lp-secret';
-    const config = loadConfig({ path: 'config/demo.yaml', env: { DATABASE_URL: u.toString(), CARECYCLE_API_KEY: 'cc_unused_here' } }).config;
+    const config = loadConfig({
+      path: 'config/demo.yaml',
+      env: { DATABASE_URL: u.toString(), CARECYCLE_API_KEY: 'cc_unused_here' },
+    }).config;
     const result = await runSetup(config);
     expect(result.slotCreated).toBe(true);
     expect(result.actions.join('\n')).toMatch(/publication "carecycle_sync": up to date/);
 
     const report = await runDoctor(config, { skipApi: true });
-    expect(report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), formatReport(report)).toEqual([]);
+    expect(
+      report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+      formatReport(report),
+    ).toEqual([]);
     expect(report.checks.find((c) => c.name === 'replication privilege')?.detail).toMatch(/REPLICATION attribute/);
 
     const facts = await sql<{ super: boolean; can_write: boolean; can_create: boolean }>(
@@ -59,7 +86,10 @@ describe.skipIf(!psql)('sql/roles/least-privilege.sql', () => {
     // The role decodes its publication's changes (and may write heartbeat messages).
     // The SQL decoding functions read up to the flushed WAL; the test cluster runs with
     // synchronous_commit=off, so flush these commits.
-    await sql(adminUrl, `SET synchronous_commit = on; INSERT INTO customers (first_name, last_name, phone, zip) VALUES ('Lee', 'Park', '5550001111', '10001')`);
+    await sql(
+      adminUrl,
+      `SET synchronous_commit = on; INSERT INTO customers (first_name, last_name, phone, zip) VALUES ('Lee', 'Park', '5550001111', '10001')`,
+    );
     const c = new pg.Client({ connectionString: u.toString() });
     await c.connect();
     try {
@@ -78,14 +108,19 @@ describe.skipIf(!psql)('sql/roles/least-privilege.sql', () => {
     // output says what its owner runs (the README's uninstall steps).
     const down = await runTeardown(config, { dropState: true });
     expect(down.incomplete).toBe(true);
-    expect(down.lines.join('\n')).toMatch(/slot "carecycle_sync": dropped[\s\S]*NOT dropped.*DROP PUBLICATION "carecycle_sync";[\s\S]*state schema "carecycle_sync": dropped/);
+    expect(down.lines.join('\n')).toMatch(
+      /slot "carecycle_sync": dropped[\s\S]*NOT dropped.*DROP PUBLICATION "carecycle_sync";[\s\S]*state schema "carecycle_sync": dropped/,
+    );
     expect(await sql(adminUrl, `SELECT 1 FROM pg_replication_slots WHERE slot_name = 'carecycle_sync'`)).toEqual([]);
     expect(await sql(adminUrl, `SELECT 1 FROM pg_publication WHERE pubname = 'carecycle_sync'`)).toHaveLength(1);
   });
 
   it('refuses to run without the tables variable', async () => {
     const url = await freshDatabase('least-privilege-novar');
-    const err = await run(psql!, [url, '-X', '-q', '-v', `role=${role}_x`, '-f', 'sql/roles/least-privilege.sql']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const err = await run(psql!, [url, '-X', '-q', '-v', `role=${role}_x`, '-f', 'sql/roles/least-privilege.sql']).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(err?.code).not.toBe(0);
     expect(err?.stderr).toMatch(/set -v tables=/);
     const roles = await sql(url, `SELECT 1 FROM pg_roles WHERE rolname = $1`, [`${role}_x`]);

@@ -40,9 +40,20 @@ interface Panel {
   datasource: { type: string; uid: string };
   targets: { refId: string; expr: string; datasource: { type: string; uid: string } }[];
 }
-const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { uid: string; title: string; schemaVersion: number; panels: Panel[]; templating: { list: { name: string; type: string }[] } };
-const rules = parse(readFileSync(RULES, 'utf8')) as { groups: { name: string; rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[] };
-const exprs = [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr))];
+const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: { name: string; type: string }[] };
+};
+const rules = parse(readFileSync(RULES, 'utf8')) as {
+  groups: { name: string; rules: { alert: string; expr: string; annotations: Record<string, string> }[] }[];
+};
+const exprs = [
+  ...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)),
+  ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr)),
+];
 
 let standIn: StandIn;
 let daemon: Daemon;
@@ -81,10 +92,29 @@ describe('monitoring files in deploy/', () => {
     }
     const used = new Set(exprs.flatMap((e) => [...e.matchAll(/\bcarecycle_sync_[a-z0-9_]+/g)].map((m) => m[0])));
     expect(used.size).toBeGreaterThan(15);
-    expect([...used].filter((n) => !exported.has(n)), 'metric names the daemon does not export').toEqual([]);
+    expect(
+      [...used].filter((n) => !exported.has(n)),
+      'metric names the daemon does not export',
+    ).toEqual([]);
     // The dashboard covers what the README promises.
-    for (const name of ['slot_lag_bytes', 'slot_retained_wal_bytes', 'queue_depth', 'oldest_pending_age_seconds', 'records_delivered_total', 'records_failed_total', 'records_skipped_total', 'requests_total', 'request_duration_seconds_bucket', 'rate_limit_waits_total', 'dead_letters', 'backfill_enqueued']) {
-      expect(dashboard.panels.some((p) => p.targets.some((t) => t.expr.includes(`carecycle_sync_${name}`))), name).toBe(true);
+    for (const name of [
+      'slot_lag_bytes',
+      'slot_retained_wal_bytes',
+      'queue_depth',
+      'oldest_pending_age_seconds',
+      'records_delivered_total',
+      'records_failed_total',
+      'records_skipped_total',
+      'requests_total',
+      'request_duration_seconds_bucket',
+      'rate_limit_waits_total',
+      'dead_letters',
+      'backfill_enqueued',
+    ]) {
+      expect(
+        dashboard.panels.some((p) => p.targets.some((t) => t.expr.includes(`carecycle_sync_${name}`))),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -111,7 +141,16 @@ describe('monitoring files in deploy/', () => {
     expect(out).toMatch(/SUCCESS: 11 rules found/);
     for (const r of rules.groups.flatMap((g) => g.rules)) expect(r.annotations.summary, r.alert).toBeTruthy();
     // The dashboard's queries as recording rules ($instance as any instance): promtool parses them.
-    const recording = { groups: [{ name: 'dashboard', rules: dashboard.panels.flatMap((p) => p.targets.map((t, i) => ({ record: `dashboard:panel${p.id}:${i}`, expr: t.expr.replaceAll('$instance', '.*') }))) }] };
+    const recording = {
+      groups: [
+        {
+          name: 'dashboard',
+          rules: dashboard.panels.flatMap((p) =>
+            p.targets.map((t, i) => ({ record: `dashboard:panel${p.id}:${i}`, expr: t.expr.replaceAll('$instance', '.*') })),
+          ),
+        },
+      ],
+    };
     const file = join(testTempDir('ccs-mon-'), 'dashboard-rules.yaml');
     writeFileSync(file, stringify(recording));
     expect(execFileSync(promtool!, ['check', 'rules', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toMatch(/SUCCESS/);

@@ -26,18 +26,30 @@ const run = promisify(execFile);
  * ES2022: what NodeNext emits for a `"type": "module"` package, which transpileModule can't see.
  */
 function transpileTree(from: string, to: string): void {
-  const { options: compilerOptions } = ts.convertCompilerOptionsFromJson(JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions, '.');
+  const { options: compilerOptions } = ts.convertCompilerOptionsFromJson(
+    JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions,
+    '.',
+  );
   for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
     const src = join(entry.parentPath, entry.name);
     const out = join(to, relative(from, src)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, ts.transpileModule(readFileSync(src, 'utf8'), { compilerOptions: { ...compilerOptions, sourceMap: false, module: ts.ModuleKind.ES2022 }, fileName: src }).outputText);
+    writeFileSync(
+      out,
+      ts.transpileModule(readFileSync(src, 'utf8'), {
+        compilerOptions: { ...compilerOptions, sourceMap: false, module: ts.ModuleKind.ES2022 },
+        fileName: src,
+      }).outputText,
+    );
   }
 }
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
 const dockerfile = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
-const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const ignored = readFileSync('.dockerignore', 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
 const tmp: string[] = [];
 afterAll(() => {
   for (const d of tmp) rmSync(d, { recursive: true, force: true });
@@ -46,7 +58,9 @@ afterAll(() => {
 describe('Dockerfile', () => {
   it('copies only files that exist and that .dockerignore lets through', () => {
     const sources = contextCopySources(dockerfile);
-    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'sql', 'config', 'tsconfig.json', 'tsconfig.build.json']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'sql', 'config', 'tsconfig.json', 'tsconfig.build.json']),
+    );
     for (const s of sources) {
       expect(existsSync(s), `${s} is COPYed but does not exist`).toBe(true);
       expect(ignored.includes(s) || ignored.includes(s.split('/')[0]!), `${s} is COPYed but .dockerignore excludes it`).toBe(false);
@@ -60,7 +74,10 @@ describe('Dockerfile', () => {
     expect(last('USER').args).toMatch(/^\d+(:\d+)?$/);
     expect(last('USER').args.startsWith('0')).toBe(false);
     expect(last('HEALTHCHECK').args).toContain('/healthz');
-    expect(dockerfile.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(' ')[0])).toEqual(['node:20-bookworm-slim', 'node:20-bookworm-slim']);
+    expect(dockerfile.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(' ')[0])).toEqual([
+      'node:20-bookworm-slim',
+      'node:20-bookworm-slim',
+    ]);
     const runtime = dockerfile.filter((i) => i.stage === 'runtime');
     expect(runtime.some((i) => i.keyword === 'RUN' && i.args.includes('npm ci --omit=dev'))).toBe(true);
     expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
@@ -69,7 +86,13 @@ describe('Dockerfile', () => {
   it("HEALTHCHECK's command exits 0 against a live /healthz and 1 when nothing answers", async () => {
     const cmd = execForm(dockerfile.find((i) => i.keyword === 'HEALTHCHECK')!.args.replace(/^.*?CMD\s+/, ''));
     expect(cmd[0]).toBe('node');
-    const server = await startHealthServer({ port: 0, host: '127.0.0.1', metrics: createMetrics({ defaultMetrics: false }), readiness: async () => ({ ready: false, checks: {} }), log: silentLogger() });
+    const server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      metrics: createMetrics({ defaultMetrics: false }),
+      readiness: async () => ({ ready: false, checks: {} }),
+      log: silentLogger(),
+    });
     // Asynchronously: the server answering lives in this process's event loop.
     const probe = (port: number) =>
       run(process.execPath, cmd.slice(1), { env: { ...process.env, PORT: String(port) }, timeout: 10_000 }).then(
@@ -103,13 +126,16 @@ describe('Dockerfile', () => {
     });
     expect(checked.stdout + checked.stderr).not.toContain('secretpw');
     // The metrics and health modules load with production dependencies (prom-client).
-    writeFileSync(join(dir, 'probe.mjs'), `
+    writeFileSync(
+      join(dir, 'probe.mjs'),
+      `
       const { createMetrics } = await import('./dist/src/ops/metrics.js');
       const { listMigrations } = await import('./dist/src/state/migrate.js');
       const text = await createMetrics().render();
       if (!text.includes('carecycle_sync_queue_depth')) process.exit(3);
       if (listMigrations().length === 0) process.exit(4);
-    `);
+    `,
+    );
     await run(process.execPath, ['probe.mjs'], { cwd: dir, env });
   });
 });
@@ -125,10 +151,14 @@ describe('README.md (the operator guide)', () => {
     const { buildProgram } = await import('../../src/cli/program.js');
     const known = new Set(buildProgram().commands.map((c) => c.name()));
     // Commands in code only: fenced blocks and inline spans.
-    const code = [...guide.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n') + '\n' + [...guide.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!).join('\n');
+    const code =
+      [...guide.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n') +
+      '\n' +
+      [...guide.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!).join('\n');
     const used = new Set([...code.matchAll(/^\s*carecycle-sync ([a-z][a-z-]+)/gm)].map((m) => m[1]!));
     expect([...used].filter((c) => !known.has(c))).toEqual([]);
-    for (const c of ['setup', 'doctor', 'run', 'status', 'teardown', 'backfill', 'preview', 'dead-letters']) expect(used.has(c), c).toBe(true);
+    for (const c of ['setup', 'doctor', 'run', 'status', 'teardown', 'backfill', 'preview', 'dead-letters'])
+      expect(used.has(c), c).toBe(true);
   });
 });
 
@@ -151,7 +181,9 @@ describe('deploy manifests', () => {
 
   it('systemd: starts the package bin with run, never restarts on a config error (exit 2)', () => {
     const unit = readFileSync('deploy/carecycle-sync.service', 'utf8');
-    expect(unit).toMatch(new RegExp(`^ExecStart=/usr/bin/node /opt/carecycle-sync/${pkg.bin['carecycle-sync']!.replace(/\./g, '\\.')} run$`, 'm'));
+    expect(unit).toMatch(
+      new RegExp(`^ExecStart=/usr/bin/node /opt/carecycle-sync/${pkg.bin['carecycle-sync']!.replace(/\./g, '\\.')} run$`, 'm'),
+    );
     expect(unit).toMatch(/^RestartPreventExitStatus=2$/m);
     expect(unit).toMatch(/^User=carecycle-sync$/m);
   });

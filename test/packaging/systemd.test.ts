@@ -27,12 +27,18 @@ const analyze = hasSystemdAnalyze();
 
 describe('systemd template unit carecycle-sync@.service', () => {
   it('each instance reads its own config, environment and key, and logs under its own name', () => {
-    expect(lines(unit, 'Environment')).toEqual(expect.arrayContaining(['CARECYCLE_SYNC_CONFIG=/etc/carecycle-sync/%i/config.yaml', 'CARECYCLE_API_KEY_FILE=/etc/carecycle-sync/%i/api-key']));
+    expect(lines(unit, 'Environment')).toEqual(
+      expect.arrayContaining([
+        'CARECYCLE_SYNC_CONFIG=/etc/carecycle-sync/%i/config.yaml',
+        'CARECYCLE_API_KEY_FILE=/etc/carecycle-sync/%i/api-key',
+      ]),
+    );
     expect(lines(unit, 'EnvironmentFile')).toEqual(['/etc/carecycle-sync/%i/env']);
     expect(lines(unit, 'SyslogIdentifier')).toEqual(['carecycle-sync-%i']);
     // Nothing fixes a port or a path that two instances would share.
     expect(lines(unit, 'Environment').some((e) => e.startsWith('PORT='))).toBe(false);
-    for (const e of [...lines(unit, 'Environment'), ...lines(unit, 'EnvironmentFile')]) if (e.includes('/etc/carecycle-sync/')) expect(e, e).toContain('%i');
+    for (const e of [...lines(unit, 'Environment'), ...lines(unit, 'EnvironmentFile')])
+      if (e.includes('/etc/carecycle-sync/')) expect(e, e).toContain('%i');
   });
 
   it('starts the package bin with run and restarts as the single unit does (never on exit 2)', () => {

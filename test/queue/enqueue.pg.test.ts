@@ -15,8 +15,12 @@ async function stateFor(name: string) {
   await c.end();
   const state = openStateDb(validateConfig({ source: { url }, customers: { table: 'customers' } }), { max: 2 });
   const rows = async () =>
-    (await sql<{ customer_key: string; version: string; priority: number }>(url, 'SELECT customer_key, version, priority FROM carecycle_sync.pending ORDER BY customer_key'))
-      .map((r) => `${r.customer_key}:v${r.version}:p${r.priority}`);
+    (
+      await sql<{ customer_key: string; version: string; priority: number }>(
+        url,
+        'SELECT customer_key, version, priority FROM carecycle_sync.pending ORDER BY customer_key',
+      )
+    ).map((r) => `${r.customer_key}:v${r.version}:p${r.priority}`);
   return { url, state, rows };
 }
 
@@ -62,7 +66,10 @@ describe('enqueueKeys', { timeout: 30_000 }, () => {
   it('resolves policy keys and truncates through what was sent', async () => {
     const { url, state, rows } = await stateFor('enqueue-resolve');
     try {
-      await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('p1', 'c1', '{}'), ('p2', 'c2', '{}')`);
+      await sql(
+        url,
+        `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('p1', 'c1', '{}'), ('p2', 'c2', '{}')`,
+      );
       await sql(url, `INSERT INTO carecycle_sync.sent (customer_key, payload_hash) VALUES ('c7', 'h')`);
       await writeBatch(state, { keys: ['c1'], priority: PRIORITY.live, policyKeys: ['p1', 'p2', 'unknown'] });
       expect(await rows()).toEqual(['c1:v1:p0', 'c2:v1:p0']);

@@ -25,10 +25,13 @@ const timer = setInterval(() => {
 
 void capture
   .run(ac.signal)
-  .then(() => 0, (err: unknown) => {
-    process.stderr.write(`capture failed: ${(err as Error).message}\n`);
-    return 1;
-  })
+  .then(
+    () => 0,
+    (err: unknown) => {
+      process.stderr.write(`capture failed: ${(err as Error).message}\n`);
+      return 1;
+    },
+  )
   .then(async (code) => {
     clearInterval(timer);
     await state.close();

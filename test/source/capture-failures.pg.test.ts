@@ -72,7 +72,9 @@ describe('capture under failure', { timeout: 90_000 }, () => {
         await sql(url, `INSERT INTO audit_log (body) SELECT repeat(md5(g::text), 8) FROM generate_series(1, 5000) g`);
         await sample();
       }
-      const written = Number((await sql<{ d: string }>(url, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS d', [start]))[0]!.d);
+      const written = Number(
+        (await sql<{ d: string }>(url, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::bigint AS d', [start]))[0]!.d,
+      );
       // Shortly after the writes stop, the slot has caught up with nearly everything. restart_lsn
       // (what really holds WAL) moves only at a running-xacts record, which Postgres logs every
       // 15 s or at a checkpoint: force one, then it must follow the confirmed position.
@@ -80,7 +82,9 @@ describe('capture under failure', { timeout: 90_000 }, () => {
       await waitFor('confirmed_flush_lsn to catch up', async () => (last = await sample()).confirmed < 1 << 20, 10_000, 200);
       await sql(url, 'CHECKPOINT');
       await waitFor('restart_lsn to catch up', async () => (last = await sample()).restart < 2 << 20, 10_000, 200);
-      console.log(`[capture-idle-wal] WAL written ${(written / 2 ** 20).toFixed(1)} MB; max retained (current - confirmed_flush) ${(maxRetained / 2 ** 20).toFixed(2)} MB; after: confirmed ${last.confirmed} B, restart_lsn ${(last.restart / 2 ** 20).toFixed(2)} MB behind`);
+      console.log(
+        `[capture-idle-wal] WAL written ${(written / 2 ** 20).toFixed(1)} MB; max retained (current - confirmed_flush) ${(maxRetained / 2 ** 20).toFixed(2)} MB; after: confirmed ${last.confirmed} B, restart_lsn ${(last.restart / 2 ** 20).toFixed(2)} MB behind`,
+      );
       expect(written).toBeGreaterThan(20 * 2 ** 20);
       expect(maxRetained).toBeLessThan(written / 2);
       expect(await pendingKeys(url)).toEqual(new Set());
@@ -105,7 +109,11 @@ describe('capture under failure', { timeout: 90_000 }, () => {
           await changeCustomer(writer, id);
           changed.add(String(id));
         }
-        await sql(url, 'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [config.source.slot]);
+        await sql(
+          url,
+          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL',
+          [config.source.slot],
+        );
       }
       const end = await currentLsn(url);
       await waitFor('confirmed past every change', () => confirmedAtLeast(url, config.source.slot, end));
@@ -139,7 +147,9 @@ describe('capture under failure', { timeout: 90_000 }, () => {
       const end = await currentLsn(url);
       await waitFor('confirmed past the changes', () => confirmedAtLeast(url, config.source.slot, end));
       expect(await pendingKeys(url)).toEqual(new Set(['11', '12', '13']));
-      const active = await sql<{ pid: number | null }>(url, 'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [config.source.slot]);
+      const active = await sql<{ pid: number | null }>(url, 'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [
+        config.source.slot,
+      ]);
       expect(active[0]?.pid).not.toBeNull();
       expect(await confirmedLsn(url, config.source.slot)).toBeTruthy();
     } finally {

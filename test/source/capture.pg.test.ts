@@ -20,7 +20,10 @@ describe('capture maps changes to customer keys', { timeout: 60_000 }, () => {
       expect(flushedKeys).toBeGreaterThanOrEqual(3);
 
       // What delivery would have recorded: policy 10 last sent under customer 1, 11 under 2.
-      await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`);
+      await sql(
+        url,
+        `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`,
+      );
       await sql(url, 'DELETE FROM carecycle_sync.pending');
       // Policy 10 moves from customer 1 to 3 (REPLICA IDENTITY DEFAULT: no old image), 11 is deleted
       // (key image only), a phone row of customer 4 is inserted.

@@ -29,7 +29,15 @@ describe('buildRoutes / bindRelation', () => {
     expect(phones('full', ['id', 'cust'])).not.toHaveProperty('movesUnseen');
     expect(phones('default', ['cust', 'id'])).not.toHaveProperty('movesUnseen');
     // Policies are resolved through what was sent for them instead.
-    expect(bindRelation(routes, { schema: 'public', name: 'policies', columns: [{ name: 'id' }, { name: 'customer_id' }], replicaIdentity: 'default', keyColumns: ['id'] })).not.toHaveProperty('movesUnseen');
+    expect(
+      bindRelation(routes, {
+        schema: 'public',
+        name: 'policies',
+        columns: [{ name: 'id' }, { name: 'customer_id' }],
+        replicaIdentity: 'default',
+        keyColumns: ['id'],
+      }),
+    ).not.toHaveProperty('movesUnseen');
   });
 
   it('routes by schema-qualified name; unqualified means public', () => {
@@ -37,13 +45,21 @@ describe('buildRoutes / bindRelation', () => {
   });
   it('ignores unwatched tables and copes with added or renamed other columns', () => {
     expect(bindRelation(routes, { schema: 'public', name: 'other', columns: [] })).toEqual({ route: null });
-    const b = bindRelation(routes, { schema: 'public', name: 'customers', columns: [{ name: 'id' }, { name: 'renamed_notes' }, { name: 'added' }] });
+    const b = bindRelation(routes, {
+      schema: 'public',
+      name: 'customers',
+      columns: [{ name: 'id' }, { name: 'renamed_notes' }, { name: 'added' }],
+    });
     expect(b.route?.role).toBe('customers');
   });
   it('reports a configured column that disappeared, naming the config key, and keeps the table routed', () => {
     const b = bindRelation(routes, { schema: 'public', name: 'policies', columns: [{ name: 'id' }, { name: 'client_id' }] });
     expect(b.route?.role).toBe('policies');
-    expect('keyLost' in b && b.keyLost).toMatchObject({ path: 'policies.customerKey', byPolicyKey: true, message: expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/) });
+    expect('keyLost' in b && b.keyLost).toMatchObject({
+      path: 'policies.customerKey',
+      byPolicyKey: true,
+      message: expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/),
+    });
     const c = bindRelation(routes, { schema: 'public', name: 'customers', columns: [{ name: 'client_no' }] });
     expect('keyLost' in c && c.keyLost).toMatchObject({ path: 'customers.key', byPolicyKey: false });
   });
@@ -58,23 +74,49 @@ describe('changeKeys', () => {
     expect(keysOf(route('public.customers'), { tag: 'update', key: { id: '1' }, new: { id: '2' } }).customers).toEqual(['2', '1']);
   });
   it('policy insert gives its customer; update without old image also resolves the policy (it may have moved)', () => {
-    expect(keysOf(route('public.policies'), { tag: 'insert', new: { id: '10', customer_id: '1' } })).toEqual({ customers: ['1'], policies: [], unattributed: 0 });
-    expect(keysOf(route('public.policies'), { tag: 'update', new: { id: '10', customer_id: '3' } })).toEqual({ customers: ['3'], policies: ['10'], unattributed: 0 });
+    expect(keysOf(route('public.policies'), { tag: 'insert', new: { id: '10', customer_id: '1' } })).toEqual({
+      customers: ['1'],
+      policies: [],
+      unattributed: 0,
+    });
+    expect(keysOf(route('public.policies'), { tag: 'update', new: { id: '10', customer_id: '3' } })).toEqual({
+      customers: ['3'],
+      policies: ['10'],
+      unattributed: 0,
+    });
   });
   it('policy update with a full old image uses it directly (old and new customer)', () => {
-    expect(keysOf(route('public.policies'), { tag: 'update', old: { id: '10', customer_id: '1' }, new: { id: '10', customer_id: '3' } })).toEqual({ customers: ['3', '1'], policies: [], unattributed: 0 });
-    expect(keysOf(route('public.policies'), { tag: 'update', old: { id: '10', customer_id: '3' }, new: { id: '10', customer_id: '3' } }).customers).toEqual(['3']);
+    expect(
+      keysOf(route('public.policies'), { tag: 'update', old: { id: '10', customer_id: '1' }, new: { id: '10', customer_id: '3' } }),
+    ).toEqual({ customers: ['3', '1'], policies: [], unattributed: 0 });
+    expect(
+      keysOf(route('public.policies'), { tag: 'update', old: { id: '10', customer_id: '3' }, new: { id: '10', customer_id: '3' } })
+        .customers,
+    ).toEqual(['3']);
   });
   it('policy delete with only the key resolves through sent_policies; with a full image uses it', () => {
-    expect(keysOf(route('public.policies'), { tag: 'delete', key: { id: '11' } })).toEqual({ customers: [], policies: ['11'], unattributed: 0 });
-    expect(keysOf(route('public.policies'), { tag: 'delete', old: { id: '11', customer_id: '2' } })).toEqual({ customers: ['2'], policies: [], unattributed: 0 });
+    expect(keysOf(route('public.policies'), { tag: 'delete', key: { id: '11' } })).toEqual({
+      customers: [],
+      policies: ['11'],
+      unattributed: 0,
+    });
+    expect(keysOf(route('public.policies'), { tag: 'delete', old: { id: '11', customer_id: '2' } })).toEqual({
+      customers: ['2'],
+      policies: [],
+      unattributed: 0,
+    });
   });
   it('a policy whose primary key changed resolves the OLD policy key', () => {
-    expect(keysOf(route('public.policies'), { tag: 'update', key: { id: '10' }, new: { id: '99', customer_id: '3' } }).policies).toEqual(['10']);
+    expect(keysOf(route('public.policies'), { tag: 'update', key: { id: '10' }, new: { id: '99', customer_id: '3' } }).policies).toEqual([
+      '10',
+    ]);
   });
   it('watch rows give their customer-key column; a delete without it is unattributed', () => {
     expect(keysOf(route('crm.phones'), { tag: 'insert', new: { id: '1', cust: '4' } }).customers).toEqual(['4']);
-    expect(keysOf(route('crm.phones'), { tag: 'update', old: { id: '1', cust: '4' }, new: { id: '1', cust: '5' } }).customers).toEqual(['5', '4']);
+    expect(keysOf(route('crm.phones'), { tag: 'update', old: { id: '1', cust: '4' }, new: { id: '1', cust: '5' } }).customers).toEqual([
+      '5',
+      '4',
+    ]);
     expect(keysOf(route('crm.phones'), { tag: 'delete', key: { id: '1' } })).toEqual({ customers: [], policies: [], unattributed: 1 });
   });
   it('a NULL customer key touches nobody', () => {

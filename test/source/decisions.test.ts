@@ -1,5 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { backoffMs, flushCheckpoint, flushReason, keepaliveConfirm, nextFlushCheckMs, statusIntervalMs, type FlushInputs, type KeepaliveInputs } from '../../src/source/decisions.js';
+import {
+  backoffMs,
+  flushCheckpoint,
+  flushReason,
+  keepaliveConfirm,
+  nextFlushCheckMs,
+  statusIntervalMs,
+  type FlushInputs,
+  type KeepaliveInputs,
+} from '../../src/source/decisions.js';
 import { formatLsn, parseLsn } from '../../src/source/lsn.js';
 
 describe('LSN text', () => {
@@ -14,8 +23,16 @@ describe('LSN text', () => {
 });
 
 const flush = (o: Partial<FlushInputs>): FlushInputs => ({
-  bufferedKeys: 0, bufferedTruncate: false, maxKeys: 5000, sinceLastFlushMs: 0, intervalMs: 200,
-  lastCommit: 100n, durable: 100n, persisted: 100n, flushing: false, ...o,
+  bufferedKeys: 0,
+  bufferedTruncate: false,
+  maxKeys: 5000,
+  sinceLastFlushMs: 0,
+  intervalMs: 200,
+  lastCommit: 100n,
+  durable: 100n,
+  persisted: 100n,
+  flushing: false,
+  ...o,
 });
 
 describe('flushReason', () => {
@@ -45,9 +62,14 @@ describe('nextFlushCheckMs', () => {
     expect(nextFlushCheckMs(flush({ sinceLastFlushMs: 10_000 }))).toBeNull();
   });
   it('is due when flushReason would say yes, never later', () => {
-    for (const o of [{ bufferedKeys: 3 }, { bufferedTruncate: true }, { lastCommit: 150n }, { durable: 180n }] as Array<Partial<FlushInputs>>) {
+    for (const o of [{ bufferedKeys: 3 }, { bufferedTruncate: true }, { lastCommit: 150n }, { durable: 180n }] as Array<
+      Partial<FlushInputs>
+    >) {
       const wait = nextFlushCheckMs(flush({ ...o, sinceLastFlushMs: 50 }))!;
-      expect(wait, JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? String(v) : v))).not.toBeNull();
+      expect(
+        wait,
+        JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+      ).not.toBeNull();
       expect(flushReason(flush({ ...o, sinceLastFlushMs: 50 + wait - 1 }))).toBeNull();
       expect(flushReason(flush({ ...o, sinceLastFlushMs: 50 + wait }))).not.toBeNull();
     }
@@ -68,8 +90,15 @@ describe('flushCheckpoint', () => {
 });
 
 const ka = (o: Partial<KeepaliveInputs>): KeepaliveInputs => ({
-  walEnd: 500n, durable: 100n, lastCommit: 100n, inTransaction: false, unhandledMessages: 0,
-  bufferedKeys: 0, bufferedTruncate: false, flushing: false, ...o,
+  walEnd: 500n,
+  durable: 100n,
+  lastCommit: 100n,
+  inTransaction: false,
+  unhandledMessages: 0,
+  bufferedKeys: 0,
+  bufferedTruncate: false,
+  flushing: false,
+  ...o,
 });
 
 describe('keepaliveConfirm', () => {

@@ -11,7 +11,11 @@ export async function armPendingInsertFault(url: string, opts: { schema?: string
 }
 
 /** The same for INSERTs into any state table (`backfill`, `sent`, …). */
-export async function armInsertFault(url: string, table: string, opts: { schema?: string; times?: number; code?: string } = {}): Promise<void> {
+export async function armInsertFault(
+  url: string,
+  table: string,
+  opts: { schema?: string; times?: number; code?: string } = {},
+): Promise<void> {
   const schema = opts.schema ?? 'carecycle_sync';
   const times = opts.times ?? 1;
   const code = opts.code ?? '40P01';

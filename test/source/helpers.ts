@@ -49,12 +49,18 @@ export async function pendingKeys(url: string, schema = 'carecycle_sync'): Promi
 
 /** pg_lsn comparison done by Postgres: confirmed_flush_lsn >= lsn. */
 export async function confirmedAtLeast(url: string, slot: string, lsn: string): Promise<boolean> {
-  const r = await sql<{ ok: boolean | null }>(url, 'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
+  const r = await sql<{ ok: boolean | null }>(
+    url,
+    'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1',
+    [slot, lsn],
+  );
   return r[0]?.ok === true;
 }
 
 export async function confirmedLsn(url: string, slot: string): Promise<string> {
-  const r = await sql<{ lsn: string }>(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  const r = await sql<{ lsn: string }>(url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [
+    slot,
+  ]);
   return r[0]!.lsn;
 }
 
@@ -97,10 +103,15 @@ export function spawnCapture(config: Config): ChildCapture {
   return {
     child,
     saw: (line, timeoutMs = 20_000) =>
-      waitFor(`capture child to print "${line}" (stderr: ${err.trim()})`, () => {
-        if (child.exitCode !== null) throw new Error(`capture child exited with ${child.exitCode}: ${err.trim()}`);
-        return out.split('\n').includes(line);
-      }, timeoutMs, 20),
+      waitFor(
+        `capture child to print "${line}" (stderr: ${err.trim()})`,
+        () => {
+          if (child.exitCode !== null) throw new Error(`capture child exited with ${child.exitCode}: ${err.trim()}`);
+          return out.split('\n').includes(line);
+        },
+        timeoutMs,
+        20,
+      ),
     kill: async (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;

@@ -20,7 +20,10 @@ describe('idle capture', { timeout: 60_000 }, () => {
       await waitFor('the change queued', async () => (await sql(url, `SELECT 1 FROM carecycle_sync.pending`)).length === 1);
       // Let the keepalives after that flush come and go.
       await new Promise((r) => setTimeout(r, 1500));
-      const writes = async () => (await sql<{ t: string }>(url, `SELECT updated_at::text AS t FROM carecycle_sync.checkpoint WHERE slot = $1`, [config.source.slot]))[0]?.t;
+      const writes = async () =>
+        (
+          await sql<{ t: string }>(url, `SELECT updated_at::text AS t FROM carecycle_sync.checkpoint WHERE slot = $1`, [config.source.slot])
+        )[0]?.t;
       const before = await writes();
       const flushes = run.capture.status().flushes;
       await new Promise((r) => setTimeout(r, 4000));

@@ -24,10 +24,15 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
     await armPendingInsertFault(url, { times: 1 });
     const run = startCapture(config);
     try {
-      await waitFor('the checkpoint to pass every change', async () => {
-        const cp = await checkpointOf(url, config.source.slot);
-        return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
-      }, 30_000, 100);
+      await waitFor(
+        'the checkpoint to pass every change',
+        async () => {
+          const cp = await checkpointOf(url, config.source.slot);
+          return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
+        },
+        30_000,
+        100,
+      );
       expect(await armedInserts(url)).toBeGreaterThanOrEqual(2);
       const expected = new Set(Array.from({ length: 25 }, (_, i) => String(i + 1)));
       expect(await pendingKeys(url)).toEqual(expected);
@@ -51,8 +56,19 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
       // While streaming, keepalive positions (nothing to capture up to there) are confirmed at
       // once but stored lazily, so the slot may be ahead of the stored checkpoint; it must have
       // confirmed the change, and never stay behind the checkpoint.
-      await waitFor('the slot confirmed the change', async () => (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [await confirmedLsn(url, config.source.slot), change]))[0]!.ok, 10_000, 50);
-      const behind = await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [await confirmedLsn(url, config.source.slot), await checkpointOf(url, config.source.slot)]);
+      await waitFor(
+        'the slot confirmed the change',
+        async () =>
+          (
+            await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [await confirmedLsn(url, config.source.slot), change])
+          )[0]!.ok,
+        10_000,
+        50,
+      );
+      const behind = await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [
+        await confirmedLsn(url, config.source.slot),
+        await checkpointOf(url, config.source.slot),
+      ]);
       expect(behind[0]!.ok).toBe(true);
     } finally {
       await run.stop();
@@ -64,7 +80,10 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
 
   it('a side-table row moved to another customer without REPLICA IDENTITY FULL is counted; with FULL both customers are re-sent', async () => {
     const url = await crmDatabase('loss-watch-move');
-    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO customer_phones (id, customer_id, phone) VALUES (1, 1, '5550001111')`);
+    await sql(
+      url,
+      `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO customer_phones (id, customer_id, phone) VALUES (1, 1, '5550001111')`,
+    );
     const config = await setupFor(demoConfig(url));
     const run = startCapture(config);
     try {
@@ -86,24 +105,37 @@ describe('capture loss paths', { timeout: 90_000 }, () => {
 
   it('a configured key column renamed in the CRM does not stop capture: its changes still queue customers and the slot moves on', async () => {
     const url = await crmDatabase('loss-key-renamed');
-    await sql(url, `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO policies (id, customer_id) VALUES (10, 1), (11, 2)`);
+    await sql(
+      url,
+      `INSERT INTO customers (id) SELECT g FROM generate_series(1, 3) g; INSERT INTO policies (id, customer_id) VALUES (10, 1), (11, 2)`,
+    );
     const config = await setupFor(demoConfig(url));
     const run = startCapture(config);
     try {
       await waitFor('connected', () => run.capture.status().connected);
       // What was sent before the rename (the settle's record), so policy keys resolve.
-      await sql(url, `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`);
+      await sql(
+        url,
+        `INSERT INTO carecycle_sync.sent_policies (policy_key, customer_key, identifiers) VALUES ('10', '1', '{}'), ('11', '2', '{}')`,
+      );
       await sql(url, 'ALTER TABLE policies RENAME COLUMN customer_id TO client_id');
       await sql(url, `UPDATE policies SET status = 'cancelled' WHERE id = 11`);
       await sql(url, `UPDATE customers SET notes = 'still streaming' WHERE id = 3`);
       const end = await currentLsn(url);
-      await waitFor('the checkpoint past the changes', async () => {
-        const cp = await checkpointOf(url, config.source.slot);
-        return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
-      }, 20_000, 100);
+      await waitFor(
+        'the checkpoint past the changes',
+        async () => {
+          const cp = await checkpointOf(url, config.source.slot);
+          return cp !== null && (await sql<{ ok: boolean }>(url, 'SELECT $1::pg_lsn >= $2::pg_lsn AS ok', [cp, end]))[0]!.ok;
+        },
+        20_000,
+        100,
+      );
       expect(run.capture.status().connected).toBe(true);
       expect(await pendingKeys(url)).toEqual(new Set(['2', '3']));
-      expect(run.capture.status().schemaProblems).toEqual([expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/)]);
+      expect(run.capture.status().schemaProblems).toEqual([
+        expect.stringMatching(/^policies\.customerKey: column public\.policies\.customer_id no longer exists/),
+      ]);
     } finally {
       await run.stop();
     }

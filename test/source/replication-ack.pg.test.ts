@@ -13,24 +13,35 @@ interface Txn {
 }
 
 /** Streams from `from` until `count` transactions arrived; confirms `confirm(txns)` if given, then stops. */
-async function readTxns(o: { url: string; slot: string; publication: string }, from: bigint, count: number, confirm?: (t: Txn[]) => bigint): Promise<Txn[]> {
+async function readTxns(
+  o: { url: string; slot: string; publication: string },
+  from: bigint,
+  count: number,
+  confirm?: (t: Txn[]) => bigint,
+): Promise<Txn[]> {
   const txns: Txn[] = [];
   let ids: string[] = [];
   let done!: () => void;
   const got = new Promise<void>((r) => (done = r));
-  const stream = openReplicationStream({ ...o, connection: { connectionString: o.url } }, {
-    onMessage(m: ReplicationMessage) {
-      if (m.tag === 'update') ids.push(String((m.new as Record<string, unknown>).id));
-      if (m.tag === 'commit') {
-        txns.push({ commitLsn: m.commitLsn!, commitEnd: m.commitEndLsn!, ids });
-        ids = [];
-        if (txns.length === count) done();
-      }
+  const stream = openReplicationStream(
+    { ...o, connection: { connectionString: o.url } },
+    {
+      onMessage(m: ReplicationMessage) {
+        if (m.tag === 'update') ids.push(String((m.new as Record<string, unknown>).id));
+        if (m.tag === 'commit') {
+          txns.push({ commitLsn: m.commitLsn!, commitEnd: m.commitEndLsn!, ids });
+          ids = [];
+          if (txns.length === count) done();
+        }
+      },
+      onKeepalive: () => undefined,
     },
-    onKeepalive: () => undefined,
-  });
+  );
   const running = stream.run(from).catch(() => undefined);
-  await Promise.race([got, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${txns.length} of ${count} transactions arrived`)), 15_000))]);
+  await Promise.race([
+    got,
+    new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${txns.length} of ${count} transactions arrived`)), 15_000)),
+  ]);
   if (confirm) await stream.confirm(confirm(txns));
   await stream.stop();
   await running;
@@ -62,7 +73,11 @@ describe('confirming a position through the replication library', { timeout: 120
         const [t1, t2] = await readTxns(o, from, 2, (t) => parseLsn(t[0]!.commitEnd));
         expect(t1!.ids).toEqual(['1']);
         expect(t2!.ids).toEqual(['2']);
-        await waitFor('the walsender to let go of the slot', async () => (await sql(url, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL', [o.slot])).length === 1);
+        await waitFor(
+          'the walsender to let go of the slot',
+          async () =>
+            (await sql(url, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL', [o.slot])).length === 1,
+        );
         // What Postgres believes is exactly the end of the first commit.
         expect(parseLsn(await confirmedLsn(url, o.slot))).toBe(parseLsn(t1!.commitEnd));
         if (parseLsn(t2!.commitLsn) === parseLsn(t1!.commitEnd)) adjacent++;
@@ -70,7 +85,11 @@ describe('confirming a position through the replication library', { timeout: 120
         const [again] = await readTxns(o, parseLsn(t1!.commitEnd), 1, (t) => parseLsn(t[0]!.commitEnd));
         expect(again!.ids).toEqual(['2']);
         expect(again!.commitEnd).toBe(t2!.commitEnd);
-        await waitFor('the walsender to let go of the slot', async () => (await sql(url, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL', [o.slot])).length === 1);
+        await waitFor(
+          'the walsender to let go of the slot',
+          async () =>
+            (await sql(url, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL', [o.slot])).length === 1,
+        );
       }
       expect(adjacent, 'two back-to-back commits never had adjacent commit records in 25 tries').toBe(1);
     } finally {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { mayRecreate, slotLoss, type SlotFacts } from '../../src/source/slot-health.js';
 
-const healthy: SlotFacts = { exists: true, here: true, walStatus: 'reserved', invalidationReason: null, confirmedFlushLsn: '0/16B3748', walSenderTimeoutMs: 60_000 };
+const healthy: SlotFacts = {
+  exists: true,
+  here: true,
+  walStatus: 'reserved',
+  invalidationReason: null,
+  confirmedFlushLsn: '0/16B3748',
+  walSenderTimeoutMs: 60_000,
+};
 
 describe('slot health', () => {
   it('tells a lost slot from a usable one', () => {

@@ -13,7 +13,13 @@ import { crmDatabase, demoConfig } from './fixtures.js';
 import { setupFor } from './helpers.js';
 
 const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p.then(() => 'ended' as const, () => 'ended' as const), new Promise<'still running'>((r) => setTimeout(() => r('still running'), ms))]);
+  Promise.race([
+    p.then(
+      () => 'ended' as const,
+      () => 'ended' as const,
+    ),
+    new Promise<'still running'>((r) => setTimeout(() => r('still running'), ms)),
+  ]);
 
 describe('stopping replication during its start', () => {
   it('a stream stopped 0–40 ms after run() ends every time', async () => {
@@ -21,7 +27,10 @@ describe('stopping replication during its start', () => {
     const config = await setupFor(demoConfig(url));
     const outcomes: string[] = [];
     for (const delay of [0, 1, 2, 4, 6, 8, 12, 16, 24, 40]) {
-      const stream = openReplicationStream({ connection: { connectionString: url }, slot: config.source.slot, publication: config.source.publication }, { onMessage: async () => undefined, onKeepalive: () => undefined });
+      const stream = openReplicationStream(
+        { connection: { connectionString: url }, slot: config.source.slot, publication: config.source.publication },
+        { onMessage: async () => undefined, onKeepalive: () => undefined },
+      );
       const running = stream.run(0n);
       running.catch(() => undefined);
       await new Promise((r) => setTimeout(r, delay));

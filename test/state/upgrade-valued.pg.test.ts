@@ -51,20 +51,29 @@ describe('upgrade to remembered field lists (migration 006)', () => {
     await enqueueKeys(state, KEYS, 0);
     expect(await loop.once()).toMatchObject({ delivered: 6 });
     // What an older version leaves behind: the same hashes, no field lists, no migration 006.
-    await sql(url, `ALTER TABLE carecycle_sync.sent DROP COLUMN valued; ALTER TABLE carecycle_sync.sent_policies DROP COLUMN valued;
-                    DELETE FROM carecycle_sync.schema_migrations WHERE version = 6`);
+    await sql(
+      url,
+      `ALTER TABLE carecycle_sync.sent DROP COLUMN valued; ALTER TABLE carecycle_sync.sent_policies DROP COLUMN valued;
+                    DELETE FROM carecycle_sync.schema_migrations WHERE version = 6`,
+    );
     // While it was stopped, customer 2's email was removed in the CRM (and queued).
     await sql(url, `UPDATE customers SET email = NULL WHERE id = 2`);
     await enqueueKeys(state, ['2'], 0);
     await migrateState(url);
-    const pending = await sql<{ k: string; p: number }>(url, `SELECT customer_key AS k, priority AS p FROM carecycle_sync.pending ORDER BY 1`);
+    const pending = await sql<{ k: string; p: number }>(
+      url,
+      `SELECT customer_key AS k, priority AS p FROM carecycle_sync.pending ORDER BY 1`,
+    );
     expect(pending).toEqual(KEYS.map((k) => ({ k, p: k === '2' ? 0 : 1 })));
 
     const mark = standIn.requests.length;
     expect(await loop.once()).toMatchObject({ keys: 6, delivered: 1, skipped: 5 });
     expect(standIn.requests.slice(mark).map((r) => r.externalIds)).toEqual([['2']]);
     expect(standIn.store.byExternalId('2')!.fields).not.toHaveProperty('email');
-    const valued = await sql<{ k: string; v: string[] | null }>(url, `SELECT customer_key AS k, valued AS v FROM carecycle_sync.sent ORDER BY 1`);
+    const valued = await sql<{ k: string; v: string[] | null }>(
+      url,
+      `SELECT customer_key AS k, valued AS v FROM carecycle_sync.sent ORDER BY 1`,
+    );
     expect(valued.every((r) => Array.isArray(r.v) && r.v.includes('firstName'))).toBe(true);
     expect(valued.find((r) => r.k === '2')!.v).not.toContain('email');
     expect(valued.find((r) => r.k === '1')!.v).toContain('email');

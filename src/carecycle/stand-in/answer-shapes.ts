@@ -49,7 +49,11 @@ export function phraseAnswer(a: PlainAnswer, o: AnswerOptions): Record<string, u
   return {
     failed: a.failed,
     errors: errors.map(({ error, ...rest }) => ({ ...rest, ...(error !== undefined ? { message: error } : {}), code: 'RECORD_FAILED' })),
-    results: a.results.map((r) => ({ ...r, syncedAt: new Date(0).toISOString(), policies: r.policies?.map(({ previousStatus: _, ...p }) => ({ ...p, source: 'sync' })) })),
+    results: a.results.map((r) => ({
+      ...r,
+      syncedAt: new Date(0).toISOString(),
+      policies: r.policies?.map(({ previousStatus: _, ...p }) => ({ ...p, source: 'sync' })),
+    })),
     requestId: 'stand-in-request',
     processedAt: new Date(0).toISOString(),
   };

@@ -78,9 +78,20 @@ export class Faults implements FaultSettings {
 
   reset(): this {
     return this.set({
-      rateLimitBurst: 0, serverErrors: 0, serverErrorRate: 0, latencyMs: 0,
-      dropConnections: 0, dropAfterProcessing: false, garbageResponses: 0, recordErrors: new Map(),
-      poisonExternalIds: new Set(), proxyHtml: 0, proxyStatus: 400, answerShape: 'current', errorItems: 'full', countsDisagree: false,
+      rateLimitBurst: 0,
+      serverErrors: 0,
+      serverErrorRate: 0,
+      latencyMs: 0,
+      dropConnections: 0,
+      dropAfterProcessing: false,
+      garbageResponses: 0,
+      recordErrors: new Map(),
+      poisonExternalIds: new Set(),
+      proxyHtml: 0,
+      proxyStatus: 400,
+      answerShape: 'current',
+      errorItems: 'full',
+      countsDisagree: false,
     });
   }
 

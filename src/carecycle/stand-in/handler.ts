@@ -3,7 +3,15 @@
  * body validation (the whole request is rejected if any part is invalid, the likely
  * reading of docs/carecycle-api.md, A3), duplicate externalIds, and applying the records to the store.
  */
-import { quickSyncRequest, syncRequestSchema, type AcaRecord, type SyncResponse, type SyncErrorItem, type SyncResult, type ValidationIssue } from '../schema.js';
+import {
+  quickSyncRequest,
+  syncRequestSchema,
+  type AcaRecord,
+  type SyncResponse,
+  type SyncErrorItem,
+  type SyncResult,
+  type ValidationIssue,
+} from '../schema.js';
 import type { StandInStore } from './store.js';
 
 export interface Reply {
@@ -95,11 +103,20 @@ export function processRecords(
   for (const r of records) {
     const injected = r.externalId ? recordErrors.get(r.externalId) : undefined;
     if (injected !== undefined) {
-      errors.push({ id: r.externalId ? (store.byExternalId(r.externalId)?.id ?? null) : null, externalId: r.externalId ?? null, error: injected });
+      errors.push({
+        id: r.externalId ? (store.byExternalId(r.externalId)?.id ?? null) : null,
+        externalId: r.externalId ?? null,
+        error: injected,
+      });
       continue;
     }
     const { customer, changedPolicies } = store.apply(r, now);
-    results.push({ ...customer.fields, id: customer.id, externalId: (customer.fields.externalId as string | undefined) ?? null, policies: changedPolicies });
+    results.push({
+      ...customer.fields,
+      id: customer.id,
+      externalId: (customer.fields.externalId as string | undefined) ?? null,
+      policies: changedPolicies,
+    });
   }
   return { succeeded: results.length, failed: errors.length, errors, results };
 }

@@ -91,8 +91,12 @@ export async function startStandIn(opts: StandInOptions): Promise<StandIn> {
     store,
     faults,
     requests,
-    setRpm: (rpm) => { window.limit = rpm; },
-    setApiKey: (apiKey) => { ctx.opts = { ...ctx.opts, apiKey }; },
+    setRpm: (rpm) => {
+      window.limit = rpm;
+    },
+    setApiKey: (apiKey) => {
+      ctx.opts = { ...ctx.opts, apiKey };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -128,7 +132,8 @@ async function handle(ctx: Ctx, req: IncomingMessage, res: ServerResponse): Prom
   describeBody(entry, json);
 
   const verdict = ctx.faults.next();
-  if (verdict.kind === 'rate-limit') return finish(rateLimitReply(ctx.faults.retryAfterSeconds, ctx.faults.retryAfterVia), 'rate-limit-burst');
+  if (verdict.kind === 'rate-limit')
+    return finish(rateLimitReply(ctx.faults.retryAfterSeconds, ctx.faults.retryAfterVia), 'rate-limit-burst');
   const waitMs = ctx.window.tryAcquire(at);
   if (waitMs > 0) return finish(rateLimitReply(Math.ceil(waitMs) / 1000), 'rate-limit');
   if (ctx.faults.latencyMs > 0) await sleep(ctx.faults.latencyMs);

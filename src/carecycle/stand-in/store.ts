@@ -48,7 +48,9 @@ export function customerMatchKey(r: Partial<AcaRecord>): { index: 'hs' | 'ext' |
 
 /** The name+DOB+phone match key (the last resort of "Matching"). */
 function nameKey(r: Partial<AcaRecord>): string {
-  const phone = String(r.phoneNumber ?? '').replace(/\D/g, '').slice(-10);
+  const phone = String(r.phoneNumber ?? '')
+    .replace(/\D/g, '')
+    .slice(-10);
   const dob = String(r.dateOfBirth ?? '').replace(/\//g, '-');
   return [r.firstName, r.lastName, dob, phone].join('|');
 }
@@ -68,7 +70,12 @@ export type NullHandling = 'clear' | 'ignore';
 export class StandInStore {
   readonly customers = new Map<string, StoredCustomer>();
   constructor(public nullValues: NullHandling = 'clear') {}
-  private readonly indices = { hs: new Map<string, string>(), ext: new Map<string, string>(), carrier: new Map<string, string>(), name: new Map<string, string>() };
+  private readonly indices = {
+    hs: new Map<string, string>(),
+    ext: new Map<string, string>(),
+    carrier: new Map<string, string>(),
+    name: new Map<string, string>(),
+  };
 
   /** The customer stored under this externalId, with its policies. */
   byExternalId(externalId: string): StoredCustomer | undefined {
@@ -136,7 +143,11 @@ function mergeFields(target: Record<string, unknown>, source: Record<string, unk
   }
 }
 
-function mergeCustomFields(stored: unknown, incoming: NonNullable<AcaRecord['customFields']>, nulls: NullHandling): Array<{ fieldKey: string; value: string | null }> {
+function mergeCustomFields(
+  stored: unknown,
+  incoming: NonNullable<AcaRecord['customFields']>,
+  nulls: NullHandling,
+): Array<{ fieldKey: string; value: string | null }> {
   const byKey = new Map<string, string | null>();
   for (const cf of (stored as Array<{ fieldKey: string; value: string | null }> | undefined) ?? []) byKey.set(cf.fieldKey, cf.value);
   for (const cf of incoming) {

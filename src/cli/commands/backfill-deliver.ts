@@ -54,16 +54,25 @@ export async function deliverIfNoDaemon(
     const apiKey = requireApiKey(config, configPath);
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, configPath);
     const client = createDeliveryClient({
-      baseUrl: config.carecycle.baseUrl, apiKey, requestsPerMinute: config.carecycle.requestsPerMinute,
-      timeoutMs: config.carecycle.timeoutMs, network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile }, log,
-      authCooldownMs: config.carecycle.authRetrySeconds * 1000, reloadApiKey: apiKeyFileReader(),
-      ledger: stateLedger(state), seed: await recordedBudget(state, 61_000),
+      baseUrl: config.carecycle.baseUrl,
+      apiKey,
+      requestsPerMinute: config.carecycle.requestsPerMinute,
+      timeoutMs: config.carecycle.timeoutMs,
+      network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
+      log,
+      authCooldownMs: config.carecycle.authRetrySeconds * 1000,
+      reloadApiKey: apiKeyFileReader(),
+      ledger: stateLedger(state),
+      seed: await recordedBudget(state, 61_000),
       observer: () => {
         void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
       },
     });
     const loop = createDeliveryLoop({
-      state, log, batchSize: config.sync.batchSize, idlePollMs: 250,
+      state,
+      log,
+      batchSize: config.sync.batchSize,
+      idlePollMs: 250,
       concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
       fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
       assembler: createAssembler({ config, crm, state, plan, log }),

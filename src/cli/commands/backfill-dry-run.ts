@@ -21,11 +21,18 @@ export async function backfillDryRun(o: { config: Config; path: string; log: Log
   try {
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.path);
     // Before `setup` there is no state: everything counts as never sent.
-    const setUp = (await state.pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`"${state.schema}".sent`])).rows[0]?.t != null;
+    const setUp =
+      (await state.pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`"${state.schema}".sent`])).rows[0]?.t != null;
     const stored = setUp ? await readMappingDoc(state.pool) : undefined;
     const report = await dryRunBackfill({
-      config, crm, plan, previousPlan: stored?.plan, sent: setUp ? sentStateReader(state) : nothingSent,
-      where: o.where ?? null, signal: abort.signal, log: o.log,
+      config,
+      crm,
+      plan,
+      previousPlan: stored?.plan,
+      sent: setUp ? sentStateReader(state) : nothingSent,
+      where: o.where ?? null,
+      signal: abort.signal,
+      log: o.log,
     });
     const out = o.json
       ? JSON.stringify({ ...jsonOf(report), ...(abort.signal.aborted ? { interrupted: true } : {}) }, null, 2)
@@ -41,7 +48,18 @@ export async function backfillDryRun(o: { config: Config; path: string; log: Log
 
 function jsonOf(r: DryRunReport & { previousUsable: boolean }) {
   const { customers, changed, unchanged, invalid, fields, records, etaMs, examples, invalidExamples } = r;
-  return { customers, changed, unchanged, invalid, fields, records, etaSeconds: Math.ceil(etaMs / 1000), examples, invalidExamples, sent: false };
+  return {
+    customers,
+    changed,
+    unchanged,
+    invalid,
+    fields,
+    records,
+    etaSeconds: Math.ceil(etaMs / 1000),
+    examples,
+    invalidExamples,
+    sent: false,
+  };
 }
 
 const show = (v: unknown) => (v === undefined ? '(not sent)' : JSON.stringify(v));
@@ -68,14 +86,17 @@ export function renderDryRun(
     lines.push('', 'Examples:');
     for (const e of r.examples) {
       lines.push(`  customer ${e.key}:`);
-      for (const c of e.changes) lines.push(c.path.startsWith('(') ? `    ${c.path}` : `    ${c.path}: ${show(c.before)} → ${show(c.after)}`);
+      for (const c of e.changes)
+        lines.push(c.path.startsWith('(') ? `    ${c.path}` : `    ${c.path}: ${show(c.before)} → ${show(c.after)}`);
     }
   }
   for (const i of r.invalidExamples) lines.push(`  invalid: customer ${i.key} at ${i.path || '(record)'}: ${i.reason}`);
   const { requestsPerMinute: rpm } = o.config.carecycle;
   lines.push('', `Sending them would take about ${formatDuration(r.etaMs)} at ${rpm} requests/min × ${o.config.sync.batchSize} records.`);
-  lines.push(o.stored
-    ? `Fields compared with the mapping \`run\` last started with (stored ${o.stored.storedAt})${r.previousUsable ? '' : ', which no longer matches the database: fields not compared'}.`
-    : 'No mapping stored by `run` yet: which fields change is not known, only whether records do.');
+  lines.push(
+    o.stored
+      ? `Fields compared with the mapping \`run\` last started with (stored ${o.stored.storedAt})${r.previousUsable ? '' : ', which no longer matches the database: fields not compared'}.`
+      : 'No mapping stored by `run` yet: which fields change is not known, only whether records do.',
+  );
   return lines.join('\n');
 }

@@ -7,8 +7,16 @@ import { concurrencyFor } from '../../deliver/loop.js';
 import { requireStateSetUp } from '../../ops/status/setup-check.js';
 import { formatCount, formatDuration } from '../../ops/status/units.js';
 import {
-  createReporter, deliveryEtaMs, pendingBackfillKeys, remainingKeys, resumeOrStartBackfill, runBackfill, waitForDrain, withBackfillLock,
-  type BackfillRun, type DrainSummary,
+  createReporter,
+  deliveryEtaMs,
+  pendingBackfillKeys,
+  remainingKeys,
+  resumeOrStartBackfill,
+  runBackfill,
+  waitForDrain,
+  withBackfillLock,
+  type BackfillRun,
+  type DrainSummary,
 } from '../../backfill/index.js';
 import { deliverIfNoDaemon } from './backfill-deliver.js';
 import { pgConfig } from '../../config/pg-connection.js';
@@ -32,7 +40,10 @@ export function register(program: Command): void {
       .option('--wait', 'stay until the backfill is delivered (a `run` daemon delivers), showing progress, then print a summary')
       .option('--restart', 'abandon an unfinished run instead of resuming it (its enqueued keys stay pending)')
       .option('--chunk-size <n>', 'keys per enqueue transaction', '5000')
-      .option('--dry-run', 'assemble every matching customer without sending or writing anything; count changed / unchanged / invalid and which fields change')
+      .option(
+        '--dry-run',
+        'assemble every matching customer without sending or writing anything; count changed / unchanged / invalid and which fields change',
+      )
       .option('--json', 'with --dry-run: machine-readable output'),
   ).action(action((opts: BackfillOptions) => backfill(opts)));
 }
@@ -45,7 +56,8 @@ async function backfill(opts: BackfillOptions): Promise<number> {
     return backfillDryRun({ config, path, log, where: opts.where, json: opts.json });
   }
   const chunkSize = Number(opts.chunkSize ?? '5000');
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new UsageError(`--chunk-size: expected a positive integer, got ${opts.chunkSize}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new UsageError(`--chunk-size: expected a positive integer, got ${opts.chunkSize}`);
   const ctx = loadContext(opts);
   const { config } = ctx;
   const limits = { requestsPerMinute: config.carecycle.requestsPerMinute, batchSize: config.sync.batchSize };
@@ -64,19 +76,28 @@ async function backfill(opts: BackfillOptions): Promise<number> {
     const reporter = createReporter({ limits });
     const result = await withBackfillLock(state, async (client) => {
       const { run, resumed, abandoned } = await resumeOrStartBackfill(state, crm, config, { where: opts.where, restart: opts.restart });
-      if (abandoned) out(`Abandoned unfinished backfill run ${abandoned.runId} (${formatCount(abandoned.enqueued)} keys enqueued stay pending).`);
+      if (abandoned)
+        out(`Abandoned unfinished backfill run ${abandoned.runId} (${formatCount(abandoned.enqueued)} keys enqueued stay pending).`);
       out(describeStart(run, resumed));
       return runBackfill(state, crm, config, run, {
         client,
         chunkSize,
         signal: abort.signal,
         log: ctx.log.child({ component: 'backfill' }),
-        onProgress: (p) => reporter.enqueue({ runId: p.run.runId, enqueued: p.run.enqueued, total: p.run.total ?? p.run.enqueued, remaining: p.run.total ?? 0 }),
+        onProgress: (p) =>
+          reporter.enqueue({
+            runId: p.run.runId,
+            enqueued: p.run.enqueued,
+            total: p.run.total ?? p.run.enqueued,
+            remaining: p.run.total ?? 0,
+          }),
       });
     });
     reporter.stop();
     if (result.aborted) {
-      out(`Interrupted: backfill run ${result.run.runId} stopped at ${formatCount(result.run.enqueued)} of ${formatCount(result.run.total)} keys; run \`carecycle-sync backfill\` to resume.`);
+      out(
+        `Interrupted: backfill run ${result.run.runId} stopped at ${formatCount(result.run.enqueued)} of ${formatCount(result.run.total)} keys; run \`carecycle-sync backfill\` to resume.`,
+      );
       return 1;
     }
     const pending = await pendingBackfillKeys(state);
@@ -91,9 +112,11 @@ async function backfill(opts: BackfillOptions): Promise<number> {
     // Only warnings from the in-process loop: the progress line is the user's view.
     const deliveryLog = ctx.log.child({ component: 'delivery' }, { level: ctx.log.isLevelEnabled('debug') ? 'debug' : 'warn' });
     const inline = await deliverIfNoDaemon(config, ctx.path, state, crm, deliveryLog);
-    out(inline
-      ? `No \`run\` daemon holds slot "${config.source.slot}": delivering in this process at ${limits.requestsPerMinute} requests/min (Ctrl-C stops; \`run\` continues later).`
-      : 'A `run` daemon is delivering; waiting for it to drain the backfill.');
+    out(
+      inline
+        ? `No \`run\` daemon holds slot "${config.source.slot}": delivering in this process at ${limits.requestsPerMinute} requests/min (Ctrl-C stops; \`run\` continues later).`
+        : 'A `run` daemon is delivering; waiting for it to drain the backfill.',
+    );
     let summary: DrainSummary | null;
     try {
       summary = await waitForDrain(state, result.run.runId, {
@@ -104,7 +127,12 @@ async function backfill(opts: BackfillOptions): Promise<number> {
             runId: s.run.runId,
             settled: s.settled,
             total: s.run.enqueued,
-            pending: remainingKeys({ pendingBackfill: s.pending, enqueued: s.run.enqueued, total: s.run.total, finished: s.run.finishedAt !== null }),
+            pending: remainingKeys({
+              pendingBackfill: s.pending,
+              enqueued: s.run.enqueued,
+              total: s.run.total,
+              finished: s.run.finishedAt !== null,
+            }),
           }),
         onStall: ({ sinceMs }) =>
           process.stderr.write(
@@ -116,11 +144,17 @@ async function backfill(opts: BackfillOptions): Promise<number> {
     }
     reporter.stop();
     if (!summary && inline?.lost.aborted) {
-      out('Lost the slot lock while delivering (the source restarted or the connection was cut; a `run` daemon may hold it now): this process stopped delivering. `carecycle-sync status` shows the progress.');
+      out(
+        'Lost the slot lock while delivering (the source restarted or the connection was cut; a `run` daemon may hold it now): this process stopped delivering. `carecycle-sync status` shows the progress.',
+      );
       return 1;
     }
     if (!summary) {
-      out(inline ? 'Stopped; `carecycle-sync backfill --wait` or `run` delivers the rest.' : 'Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.');
+      out(
+        inline
+          ? 'Stopped; `carecycle-sync backfill --wait` or `run` delivers the rest.'
+          : 'Stopped waiting; the daemon keeps delivering. `carecycle-sync status` shows the progress.',
+      );
       return 1;
     }
     if (inline) {

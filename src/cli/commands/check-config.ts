@@ -19,7 +19,10 @@ export function register(program: Command): void {
         const { config, path } = loadConfig({ path: opts.config });
         const shown = redactConfig(config);
         if (opts.json) process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
-        else process.stdout.write(`# ${path}: valid; effective config (environment applied, defaults filled in, secrets redacted)\n${stringify(shown)}`);
+        else
+          process.stdout.write(
+            `# ${path}: valid; effective config (environment applied, defaults filled in, secrets redacted)\n${stringify(shown)}`,
+          );
         return 0;
       }),
     );

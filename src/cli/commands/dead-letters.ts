@@ -5,7 +5,14 @@ import { scrub } from '../../log/secrets.js';
 import { openStateDb, type StateDb } from '../../state/db.js';
 import { requireStateSetUp } from '../../ops/status/setup-check.js';
 import { formatAgo } from '../../ops/status/units.js';
-import { discardDeadLetters, listDeadLetters, retryDeadLetters, type ActionResult, type DeadLetter, type Selection } from '../../ops/dead-letters.js';
+import {
+  discardDeadLetters,
+  listDeadLetters,
+  retryDeadLetters,
+  type ActionResult,
+  type DeadLetter,
+  type Selection,
+} from '../../ops/dead-letters.js';
 
 interface DlOptions extends GlobalOptions {
   json?: boolean;
@@ -25,7 +32,9 @@ export function register(program: Command): void {
     withConfigOption(
       dl
         .command(`${verb} [keys...]`)
-        .description(verb === 'retry' ? 're-queue customers at live priority and delete their dead letters' : 'delete dead letters without re-sending'),
+        .description(
+          verb === 'retry' ? 're-queue customers at live priority and delete their dead letters' : 'delete dead letters without re-sending',
+        ),
     )
       .option('--all', `${verb} every dead letter`)
       .option('--json', 'machine-readable output')
@@ -66,20 +75,30 @@ async function list(state: StateDb, opts: DlOptions): Promise<number> {
     return 0;
   }
   print(renderTable(items));
-  print(`${total} dead letter${total === 1 ? '' : 's'}${items.length < total ? ` (showing ${items.length})` : ''}. ` +
-    'Fix the data in the CRM, then `carecycle-sync dead-letters retry KEY…` (or --all).');
+  print(
+    `${total} dead letter${total === 1 ? '' : 's'}${items.length < total ? ` (showing ${items.length})` : ''}. ` +
+      'Fix the data in the CRM, then `carecycle-sync dead-letters retry KEY…` (or --all).',
+  );
   return 0;
 }
 
 export function renderTable(items: DeadLetter[], now = new Date()): string {
   const head = ['KEY', 'FIELD', 'HTTP', 'ATTEMPTS', 'LAST FAILED', 'REASON'];
-  const rows = items.map((d) => [d.key, d.fieldPath ?? '-', d.httpStatus === null ? '-' : String(d.httpStatus), String(d.attempts), formatAgo(d.lastFailedAt, now), d.reason]);
+  const rows = items.map((d) => [
+    d.key,
+    d.fieldPath ?? '-',
+    d.httpStatus === null ? '-' : String(d.httpStatus),
+    String(d.attempts),
+    formatAgo(d.lastFailedAt, now),
+    d.reason,
+  ]);
   const widths = head.slice(0, -1).map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
   const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
 }
 
-const shortList = (keys: string[]) => (keys.length <= 20 ? keys.join(', ') : `${keys.slice(0, 20).join(', ')}, … (${keys.length - 20} more)`);
+const shortList = (keys: string[]) =>
+  keys.length <= 20 ? keys.join(', ') : `${keys.slice(0, 20).join(', ')}, … (${keys.length - 20} more)`;
 
 async function act(state: StateDb, verb: 'retry' | 'discard', sel: Selection, opts: DlOptions): Promise<number> {
   const res: ActionResult = verb === 'retry' ? await retryDeadLetters(state, sel) : await discardDeadLetters(state, sel);
@@ -89,7 +108,8 @@ async function act(state: StateDb, verb: 'retry' | 'discard', sel: Selection, op
     const past = verb === 'retry' ? 'Re-queued' : 'Discarded';
     if (res.done.length > 0) print(`${past} ${res.done.length} dead letter${res.done.length === 1 ? '' : 's'}: ${shortList(res.done)}`);
     else if ('all' in sel) print('No dead letters.');
-    if (res.unknown.length > 0) process.stderr.write(scrub(`error: no dead letter for key${res.unknown.length === 1 ? '' : 's'}: ${res.unknown.join(', ')}\n`));
+    if (res.unknown.length > 0)
+      process.stderr.write(scrub(`error: no dead letter for key${res.unknown.length === 1 ? '' : 's'}: ${res.unknown.join(', ')}\n`));
   }
   return res.unknown.length > 0 ? 1 : 0;
 }

@@ -55,12 +55,14 @@ Examples:
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('try it with nothing set up: a throwaway Postgres with a sample CRM, a local CareCycle stand-in, the daemon and live changes, with a live view; Ctrl-C removes everything')
+    .description(
+      'try it with nothing set up: a throwaway Postgres with a sample CRM, a local CareCycle stand-in, the daemon and live changes, with a live view; Ctrl-C removes everything',
+    )
     .option('--customers <n>', 'sample customers to seed (each with 1-3 policies)', positiveInt('--customers', 1), 1000)
     .option('--rate <n>', 'live changes per second made to the CRM (0 for none)', nonNegative('--rate'), 5)
     .option(
       '--rpm <n>',
-      'requests per minute the stand-in accepts and the daemon budgets for. Default 600, ten times CareCycle\'s ' +
+      "requests per minute the stand-in accepts and the daemon budgets for. Default 600, ten times CareCycle's " +
         'documented 60, so the 1,000-customer backfill (10 requests of 100 records) is delivered in a few seconds and live ' +
         'changes show up within a second; with --rpm 60 requests go at most one a second, as against the real API',
       positiveInt('--rpm', 1),
@@ -97,9 +99,15 @@ async function demo(opts: DemoCliOptions): Promise<number> {
   });
   try {
     const code = await runDemo({
-      customers: opts.customers, rate: opts.rate, rpm: opts.rpm, durationS: opts.duration, port: opts.port,
-      out: guardedOutput(process.stdout), err: guardedOutput(process.stderr),
-      stop: stop.signal, force: force.signal,
+      customers: opts.customers,
+      rate: opts.rate,
+      rpm: opts.rpm,
+      durationS: opts.duration,
+      port: opts.port,
+      out: guardedOutput(process.stdout),
+      err: guardedOutput(process.stderr),
+      stop: stop.signal,
+      force: force.signal,
     });
     return force.signal.aborted && code === 0 ? 130 : code;
   } finally {

@@ -14,4 +14,18 @@ import { register as approve } from './approve.js';
 import { register as init } from './init.js';
 
 /** Every command registers itself here; a command appears only once it works. */
-export const commands: Array<(program: Command) => void> = [demo, init, setup, run, backfill, preview, status, deadLetters, approve, doctor, teardown, standIn, checkConfig];
+export const commands: Array<(program: Command) => void> = [
+  demo,
+  init,
+  setup,
+  run,
+  backfill,
+  preview,
+  status,
+  deadLetters,
+  approve,
+  doctor,
+  teardown,
+  standIn,
+  checkConfig,
+];

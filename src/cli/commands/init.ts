@@ -21,16 +21,22 @@ interface InitCliOptions {
 
 function whole(name: string, v: string, min: number, max: number): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`init: ${name} must be a whole number from ${min} to ${max}, found ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`init: ${name} must be a whole number from ${min} to ${max}, found ${JSON.stringify(v)}`);
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('init')
-    .description('propose a commented config from the CRM itself: reads the catalog and a bounded sample (read-only), then proves it with the config checks and a preview')
+    .description(
+      'propose a commented config from the CRM itself: reads the catalog and a bounded sample (read-only), then proves it with the config checks and a preview',
+    )
     .option('--database-url <url>', 'the CRM database (default: env DATABASE_URL)')
-    .option('-o, --out <file>', `where to write the config (default: env CARECYCLE_SYNC_CONFIG, else ${DEFAULT_CONFIG_PATH}, where the other commands look)`)
+    .option(
+      '-o, --out <file>',
+      `where to write the config (default: env CARECYCLE_SYNC_CONFIG, else ${DEFAULT_CONFIG_PATH}, where the other commands look)`,
+    )
     .option('--schema <schema...>', 'schemas to look in (default: public)')
     .option('--force', 'overwrite --out if it exists')
     .option('--sample <n>', 'rows sampled per table (TABLESAMPLE + LIMIT above 2 MB: never a full scan of a large table)', '1000')

@@ -21,7 +21,7 @@ export function register(program: Command): void {
   withConfigOption(
     program
       .command('preview')
-      .description('assemble customers as they would be sent, print the JSON and each record\'s verdict; sends nothing, needs no API key')
+      .description("assemble customers as they would be sent, print the JSON and each record's verdict; sends nothing, needs no API key")
       .option('-n, --limit <n>', 'the first N customers in key order (inside customers.where); default 5')
       .option('-k, --key <key>', 'a customer key (repeat for several)', collect)
       .option('--json', 'machine-readable output'),
@@ -31,7 +31,8 @@ export function register(program: Command): void {
 function parseLimit(opts: PreviewOptions): number {
   if (opts.limit !== undefined && opts.key?.length) throw new UsageError('preview: give either --limit or --key, not both');
   const n = Number(opts.limit ?? 5);
-  if (!Number.isInteger(n) || n < 1 || n > 10000) throw new UsageError(`preview: --limit must be a whole number from 1 to 10000, found ${JSON.stringify(opts.limit)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 10000)
+    throw new UsageError(`preview: --limit must be a whole number from 1 to 10000, found ${JSON.stringify(opts.limit)}`);
   return n;
 }
 
@@ -62,12 +63,16 @@ async function preview(opts: PreviewOptions): Promise<number> {
     const results = await assembler.assemble(keys).catch((err: unknown) => {
       // 22P02 invalid_text_representation: a --key that is not a value of the key's type.
       if ((err as pg.DatabaseError).code === '22P02') {
-        throw new UsageError(`preview: a --key is not a valid ${plan.customers.section}.key (${plan.customers.key}, ${plan.customers.keyType}): ${(err as Error).message}`);
+        throw new UsageError(
+          `preview: a --key is not a valid ${plan.customers.section}.key (${plan.customers.key}, ${plan.customers.keyType}): ${(err as Error).message}`,
+        );
       }
       throw err;
     });
     const note = setUp ? undefined : `the state schema "${state.schema}" is not set up (run setup): nothing counts as sent before`;
-    process.stdout.write(opts.json ? JSON.stringify({ ...previewJson(results), ...(note ? { note } : {}) }, null, 2) + '\n' : renderPreview(results, note));
+    process.stdout.write(
+      opts.json ? JSON.stringify({ ...previewJson(results), ...(note ? { note } : {}) }, null, 2) + '\n' : renderPreview(results, note),
+    );
     return 0;
   } finally {
     await state.close();

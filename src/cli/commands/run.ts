@@ -15,7 +15,10 @@ export function register(program: Command): void {
     program
       .command('run')
       .description('the daemon: stream changes from the slot and deliver them to CareCycle (runs setup first; a new slot is backfilled)')
-      .option('-p, --port <port>', 'port of /healthz, /readyz and /metrics (env PORT; default from config, 8080); 0 picks a free one, "off" disables')
+      .option(
+        '-p, --port <port>',
+        'port of /healthz, /readyz and /metrics (env PORT; default from config, 8080); 0 picks a free one, "off" disables',
+      )
       .option('--no-setup', 'do not create missing state schema, publication or slot (a DBA ran `setup --print-sql`)')
       .option('--no-backfill', 'do not backfill a newly created slot by itself')
       .option('--drain-timeout <seconds>', 'on SIGTERM/SIGINT, how long to finish the request in flight and confirm before exiting', '25'),
@@ -26,7 +29,8 @@ function parsePort(v: string | undefined, fallback: number): number | null {
   if (v === undefined) return fallback;
   if (v === 'off') return null;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`run: --port must be a port number or "off", found ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`run: --port must be a port number or "off", found ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -34,7 +38,8 @@ async function run(opts: RunOptions): Promise<number> {
   const { config, path, log } = loadContext(opts);
   const port = parsePort(opts.port, config.server.port);
   const drainMs = Number(opts.drainTimeout) * 1000;
-  if (!(drainMs > 0)) throw new UsageError(`run: --drain-timeout must be a positive number of seconds, found ${JSON.stringify(opts.drainTimeout)}`);
+  if (!(drainMs > 0))
+    throw new UsageError(`run: --drain-timeout must be a positive number of seconds, found ${JSON.stringify(opts.drainTimeout)}`);
   const daemon = await startDaemon({ config, configPath: path, log, port, setup: opts.setup, initialBackfill: opts.backfill });
   if (daemon.health) log.info({ port: daemon.health.port }, 'health and metrics on /healthz, /readyz, /metrics');
   const soft = new AbortController();

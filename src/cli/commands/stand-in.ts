@@ -26,10 +26,12 @@ interface StandInCliOptions {
   ignoreNulls?: boolean;
 }
 
-const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
-  if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
-  return v as T;
-};
+const oneOf =
+  <T extends string>(name: string, values: readonly T[]) =>
+  (v: string): T => {
+    if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}`);
+    return v as T;
+  };
 const collect = (v: string, acc: string[]) => [...acc, v];
 
 const int = (name: string) => (v: string) => {
@@ -37,11 +39,13 @@ const int = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
   return n;
 };
-const num = (name: string, max = Infinity) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`${name} must be a number between 0 and ${max}`);
-  return n;
-};
+const num =
+  (name: string, max = Infinity) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > max) throw new InvalidArgumentError(`${name} must be a number between 0 and ${max}`);
+    return n;
+  };
 
 /** `carecycle-sync stand-in`: the local CareCycle stand-in, for trying things by hand. */
 export function register(program: Command): void {
@@ -59,8 +63,18 @@ export function register(program: Command): void {
     .option('--retry-after <s>', 'retryAfter seconds in injected 429s', num('--retry-after'), 1)
     .option('--record-error <externalId>', 'fail this record with a per-record error (repeatable)', collect, [] as string[])
     .option('--validation-status <n>', 'HTTP status of validation errors (400 or 422)', int('--validation-status'), 400)
-    .option('--answer-shape <shape>', `how 200 answers are phrased: current (with results), legacy (the older answer without results), drifted (extra fields, message instead of error, no succeeded, no previousStatus)`, oneOf('--answer-shape', ANSWER_SHAPES), 'current')
-    .option('--error-items <form>', 'per-record errors as full items, or id-only (no externalId, no message)', oneOf('--error-items', ERROR_ITEM_FORMS), 'full')
+    .option(
+      '--answer-shape <shape>',
+      `how 200 answers are phrased: current (with results), legacy (the older answer without results), drifted (extra fields, message instead of error, no succeeded, no previousStatus)`,
+      oneOf('--answer-shape', ANSWER_SHAPES),
+      'current',
+    )
+    .option(
+      '--error-items <form>',
+      'per-record errors as full items, or id-only (no externalId, no message)',
+      oneOf('--error-items', ERROR_ITEM_FORMS),
+      'full',
+    )
     .option('--counts-disagree', 'succeeded counts failed records too, and errors lists only the first failure')
     .option('--proxy-html <n>', 'answer the first N requests with an HTML page, as a proxy or firewall would', int('--proxy-html'), 0)
     .option('--proxy-status <n>', 'HTTP status of those pages (400 or 403)', int('--proxy-status'), 400)
@@ -82,7 +96,9 @@ async function runStandIn(opts: StandInCliOptions): Promise<number> {
     validationStatus: opts.validationStatus,
     nullValues: opts.ignoreNulls ? 'ignore' : 'clear',
     onRequest: (e) =>
-      process.stdout.write(`${new Date(e.at).toISOString()} ${e.status || 'dropped'} records=${e.records}${e.fault ? ` fault=${e.fault}` : ''}\n`),
+      process.stdout.write(
+        `${new Date(e.at).toISOString()} ${e.status || 'dropped'} records=${e.records}${e.fault ? ` fault=${e.fault}` : ''}\n`,
+      ),
   });
   standIn.faults.set({
     latencyMs: opts.latencyMs,

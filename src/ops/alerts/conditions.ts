@@ -81,9 +81,13 @@ export const CONDITIONS = {
   api_key_rejected: {
     title: 'CareCycle rejects the API key',
     resolved: 'CareCycle accepts the API key again: queued changes are being sent',
-    check: (o) => (o.ready.checks.apiKey?.ok === false
-      ? { summary: 'CareCycle rejects the API key (401/403): nothing is sent, changes keep queueing', details: { queued: o.status?.queue?.total ?? null } }
-      : null),
+    check: (o) =>
+      o.ready.checks.apiKey?.ok === false
+        ? {
+            summary: 'CareCycle rejects the API key (401/403): nothing is sent, changes keep queueing',
+            details: { queued: o.status?.queue?.total ?? null },
+          }
+        : null,
   },
   dead_letters_growing: {
     title: 'dead letters growing',
@@ -101,12 +105,32 @@ export const CONDITIONS = {
       const bytes = o.status?.slot?.retainedBytes;
       if (bytes === null || bytes === undefined) return undefined;
       return bytes > s.walRetainedBytes
-        ? { summary: `the slot retains ${bytes} bytes of WAL, over alerts.walRetainedBytes ${s.walRetainedBytes}`, details: { retainedBytes: bytes, limitBytes: s.walRetainedBytes, slot: o.status?.slot?.name } }
+        ? {
+            summary: `the slot retains ${bytes} bytes of WAL, over alerts.walRetainedBytes ${s.walRetainedBytes}`,
+            details: { retainedBytes: bytes, limitBytes: s.walRetainedBytes, slot: o.status?.slot?.name },
+          }
         : null;
     },
   },
-  slot_recreated: { title: 'replication slot recreated', resolved: 'no further slot recreation', check: (o, _s, m) => increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations') },
-  hold_started: { title: 'records held (mass cancellation)', resolved: 'nothing is held any more', check: (o) => (!o.status ? undefined : o.status.held ? { summary: `${o.status.held.customers} customers held: they would cancel or terminate ${o.status.held.policies} policies; fix the CRM or run carecycle-sync approve`, details: { customers: o.status.held.customers, policies: o.status.held.policies, since: o.status.held.since } } : null) },
+  slot_recreated: {
+    title: 'replication slot recreated',
+    resolved: 'no further slot recreation',
+    check: (o, _s, m) =>
+      increased(o.status?.slot?.recreations, m, 'the replication slot was lost and recreated (a backfill follows); recreations'),
+  },
+  hold_started: {
+    title: 'records held (mass cancellation)',
+    resolved: 'nothing is held any more',
+    check: (o) =>
+      !o.status
+        ? undefined
+        : o.status.held
+          ? {
+              summary: `${o.status.held.customers} customers held: they would cancel or terminate ${o.status.held.policies} policies; fix the CRM or run carecycle-sync approve`,
+              details: { customers: o.status.held.customers, policies: o.status.held.policies, since: o.status.held.since },
+            }
+          : null,
+  },
 } satisfies Record<string, AlertCondition>;
 
 export type AlertEvent = keyof typeof CONDITIONS;

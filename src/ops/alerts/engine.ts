@@ -1,4 +1,13 @@
-import { ALERT_EVENTS, CONDITIONS, type AlertCondition, type AlertEvent, type AlertsSettings, type Memory, type Observation, type Verdict } from './conditions.js';
+import {
+  ALERT_EVENTS,
+  CONDITIONS,
+  type AlertCondition,
+  type AlertEvent,
+  type AlertsSettings,
+  type Memory,
+  type Observation,
+  type Verdict,
+} from './conditions.js';
 
 /**
  * Pure: from one observation to the messages to send. A condition fires once it has held for
@@ -26,7 +35,8 @@ interface Track {
 
 export type Tracks = Map<AlertEvent, Track>;
 
-export const newTracks = (): Tracks => new Map(ALERT_EVENTS.map((e) => [e, { since: null, announced: false, lastFiringAt: null, memory: {} }]));
+export const newTracks = (): Tracks =>
+  new Map(ALERT_EVENTS.map((e) => [e, { since: null, announced: false, lastFiringAt: null, memory: {} }]));
 
 export function evaluate(tracks: Tracks, o: Observation, s: AlertsSettings, instance: string): AlertMessage[] {
   const out: AlertMessage[] = [];

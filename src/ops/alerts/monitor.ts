@@ -41,8 +41,13 @@ export function intervalFor(notReadyMinutes: number): number {
 
 export function startMonitor(o: MonitorOptions): Monitor {
   const log = o.log.child({ component: 'alerts' });
-  const ready = new Gauge({ name: `${METRIC_PREFIX}ready`, help: '1 while /readyz answers ready (refreshed every few seconds), else 0.', registers: [o.registry] });
-  const sender: Sender | null = o.settings.webhooks.length > 0 ? createSender({ webhooks: o.settings.webhooks, log: o.log, registry: o.registry, ...o.sender }) : null;
+  const ready = new Gauge({
+    name: `${METRIC_PREFIX}ready`,
+    help: '1 while /readyz answers ready (refreshed every few seconds), else 0.',
+    registers: [o.registry],
+  });
+  const sender: Sender | null =
+    o.settings.webhooks.length > 0 ? createSender({ webhooks: o.settings.webhooks, log: o.log, registry: o.registry, ...o.sender }) : null;
   const tracks = newTracks();
   const every = o.intervalMs ?? intervalFor(o.settings.notReadyMinutes);
   let timer: NodeJS.Timeout | undefined;
@@ -62,9 +67,11 @@ export function startMonitor(o: MonitorOptions): Monitor {
 
   const loop = () => {
     if (stopped) return;
-    tick().catch((err: unknown) => log.warn({ err: scrub(String((err as Error)?.message ?? err)) }, 'alerts check failed')).finally(() => {
-      if (!stopped) timer = setTimeout(loop, every);
-    });
+    tick()
+      .catch((err: unknown) => log.warn({ err: scrub(String((err as Error)?.message ?? err)) }, 'alerts check failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, every);
+      });
   };
   timer = setTimeout(loop, Math.min(every, 1000));
   return {

@@ -43,8 +43,18 @@ export interface Sender {
 export function createSender(o: SenderOptions): Sender {
   const log = o.log.child({ component: 'alerts' });
   for (const w of o.webhooks) registerSecret(w.url);
-  const sent = new Counter({ name: `${METRIC_PREFIX}alerts_sent_total`, help: 'Alert messages delivered to a webhook, by event and status (firing, resolved).', labelNames: ['event', 'status'] as const, registers: [o.registry] });
-  const failed = new Counter({ name: `${METRIC_PREFIX}alert_delivery_failures_total`, help: 'Alert messages a webhook did not accept after every retry, by event.', labelNames: ['event'] as const, registers: [o.registry] });
+  const sent = new Counter({
+    name: `${METRIC_PREFIX}alerts_sent_total`,
+    help: 'Alert messages delivered to a webhook, by event and status (firing, resolved).',
+    labelNames: ['event', 'status'] as const,
+    registers: [o.registry],
+  });
+  const failed = new Counter({
+    name: `${METRIC_PREFIX}alert_delivery_failures_total`,
+    help: 'Alert messages a webhook did not accept after every retry, by event.',
+    labelNames: ['event'] as const,
+    registers: [o.registry],
+  });
   const stop = new AbortController();
   const inFlight = new Set<Promise<void>>();
   const attempts = o.attempts ?? 5;
@@ -64,8 +74,11 @@ export function createSender(o: SenderOptions): Sender {
     for (let attempt = 1; attempt <= attempts && !stop.signal.aborted; attempt++) {
       try {
         const res = await request(w.url, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body,
-          dispatcher: dispatcherFor(w.url), signal: AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          dispatcher: dispatcherFor(w.url),
+          signal: AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]),
         });
         await res.body.dump().catch(() => undefined);
         if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -81,7 +94,10 @@ export function createSender(o: SenderOptions): Sender {
     }
     if (stop.signal.aborted) return;
     failed.inc({ event: m.event });
-    log.warn({ webhook: name, event: m.event, status: m.status, attempts, error: last }, `alert not delivered: ${name} failed ${attempts} times (${last})`);
+    log.warn(
+      { webhook: name, event: m.event, status: m.status, attempts, error: last },
+      `alert not delivered: ${name} failed ${attempts} times (${last})`,
+    );
   }
 
   return {

@@ -23,7 +23,8 @@ export function authorize(header: string | undefined, token: string | undefined)
 
 /** HTTP status and message for a refused authorization. */
 export function refusal(a: Exclude<Authorization, 'ok'>): { status: 401 | 403; error: string } {
-  if (a === 'disabled') return { status: 403, error: 'actions are disabled: no admin token is configured (server.adminToken or CARECYCLE_SYNC_ADMIN_TOKEN)' };
+  if (a === 'disabled')
+    return { status: 403, error: 'actions are disabled: no admin token is configured (server.adminToken or CARECYCLE_SYNC_ADMIN_TOKEN)' };
   if (a === 'missing') return { status: 401, error: 'missing admin token: send Authorization: Bearer <token>' };
   return { status: 401, error: 'wrong admin token' };
 }
@@ -39,7 +40,8 @@ export function parseSelection(text: string): Selection | { error: string } {
   } catch {
     return { error: 'body: expected JSON, {"keys": [...]} or {"all": true}' };
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return { error: 'body: expected an object, {"keys": [...]} or {"all": true}' };
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return { error: 'body: expected an object, {"keys": [...]} or {"all": true}' };
   const b = body as Record<string, unknown>;
   const extra = Object.keys(b).filter((k) => k !== 'keys' && k !== 'all');
   if (extra.length > 0) return { error: `body: unknown field ${extra.map((k) => JSON.stringify(k)).join(', ')}; expected "keys" or "all"` };

@@ -10,10 +10,21 @@ import { collectStatus } from '../status/collect.js';
 import { consoleRoutes, type ConsoleRoutes } from './routes.js';
 
 /** The status page and its actions, on the daemon's own pools (the same operations as the CLI). */
-export function daemonConsole(o: { config: Config; state: StateDb; crm: pg.Pool; readiness: () => Promise<Readiness>; log: Logger }): ConsoleRoutes {
+export function daemonConsole(o: {
+  config: Config;
+  state: StateDb;
+  crm: pg.Pool;
+  readiness: () => Promise<Readiness>;
+  log: Logger;
+}): ConsoleRoutes {
   return consoleRoutes({
     status: () => collectStatus(o.state, o.crm, o.config),
-    source: { url: redactUrl(o.config.source.url), slot: o.config.source.slot, publication: o.config.source.publication, stateSchema: o.config.state.schema },
+    source: {
+      url: redactUrl(o.config.source.url),
+      slot: o.config.source.slot,
+      publication: o.config.source.publication,
+      stateSchema: o.config.state.schema,
+    },
     readiness: o.readiness,
     adminToken: o.config.server.adminToken,
     retry: (sel) => retryDeadLetters(o.state, sel),

@@ -13,7 +13,12 @@ import { renderMain, VIEW_FUNCTIONS, type Fmt } from './view.js';
  * A Content-Security-Policy allows only this script (by hash) and requests to this origin.
  */
 
-export const SERVER_FORMAT: Fmt = { bytes: formatBytes, count: formatCount, duration: formatDuration, ago: (at, now) => formatAgo(at, now) };
+export const SERVER_FORMAT: Fmt = {
+  bytes: formatBytes,
+  count: formatCount,
+  duration: formatDuration,
+  ago: (at, now) => formatAgo(at, now),
+};
 
 const REFRESH_MS = 5000;
 

@@ -49,7 +49,9 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
       }
       // The page still answers when the state database does not: readiness says what is wrong.
       const doc = 'error' in status ? unavailable(o.source, status.error) : status;
-      send(res, 200, 'text/html; charset=utf-8', scrub(renderPage(doc, ready, { actions })), { 'Content-Security-Policy': contentSecurityPolicy(actions) });
+      send(res, 200, 'text/html; charset=utf-8', scrub(renderPage(doc, ready, { actions })), {
+        'Content-Security-Policy': contentSecurityPolicy(actions),
+      });
       return true;
     }
     if (!ACTIONS.has(path)) return false;
@@ -63,10 +65,14 @@ export function consoleRoutes(o: ConsoleOptions): ConsoleRoutes {
     if (path === '/approve') {
       const held = await o.approve();
       if (held.customers === 0) return json(res, 409, { error: 'nothing to approve: no records are held' });
-      log.warn({ action: 'approve', customers: held.customers, policies: held.policies }, 'held records approved from the status page: they are sent now');
+      log.warn(
+        { action: 'approve', customers: held.customers, policies: held.policies },
+        'held records approved from the status page: they are sent now',
+      );
       return json(res, 200, { approved: { customers: held.customers, policies: held.policies } });
     }
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return json(res, 415, { error: 'Content-Type: expected application/json' });
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return json(res, 415, { error: 'Content-Type: expected application/json' });
     const body = await readBody(req);
     if (body === null) return json(res, 413, { error: `body: larger than ${MAX_BODY} bytes` });
     const sel = parseSelection(body);
@@ -95,9 +101,23 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string
 function unavailable(source: ConsoleOptions['source'], error: string): StatusReport {
   const { stateSchema, ...src } = source;
   return {
-    setUp: false, problems: [`status unavailable: ${error}`], source: src, stateSchema,
-    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, initialBackfillRetry: null,
-    requests: null, capture: null, delivery: null, apiKeyRejected: false, deliveredPerMinute: null, lastError: null,
+    setUp: false,
+    problems: [`status unavailable: ${error}`],
+    source: src,
+    stateSchema,
+    slot: null,
+    checkpoint: null,
+    queue: null,
+    deadLetters: null,
+    backfill: null,
+    initialBackfillRequested: false,
+    initialBackfillRetry: null,
+    requests: null,
+    capture: null,
+    delivery: null,
+    apiKeyRejected: false,
+    deliveredPerMinute: null,
+    lastError: null,
   };
 }
 

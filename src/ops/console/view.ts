@@ -37,7 +37,9 @@ export function stateOf(s: StatusReport, r: Readiness): { state: DaemonState; wh
   if (replication && /^standby/.test(replication.detail ?? '')) {
     return { state: 'standby', why: ['another instance holds the slot; this one waits to take over'] };
   }
-  const failing = Object.entries(r.checks).filter(([, c]) => !c.ok).map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`);
+  const failing = Object.entries(r.checks)
+    .filter(([, c]) => !c.ok)
+    .map(([name, c]) => `${name}: ${c.detail ?? 'failing'}`);
   if (!r.ready) return { state: 'not ready', why: [...failing, ...s.problems] };
   if (!s.setUp) return { state: 'not set up', why: s.problems };
   return { state: 'running', why: [] };
@@ -48,8 +50,10 @@ export function sparkline(values: number[], w: number, h: number, label: string)
   const max = Math.max(1, ...values);
   const step = values.length > 1 ? w / (values.length - 1) : 0;
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 1 - (v / max) * (h - 2)).toFixed(1)}`).join(' ');
-  return `<svg class="spark" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(label)}">` +
-    `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`;
+  return (
+    `<svg class="spark" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${esc(label)}">` +
+    `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`
+  );
 }
 
 /** A figure the tests and scripts can find by its `data-m` name. */
@@ -66,19 +70,32 @@ export function card(title: string, rows: [string, string][], extra = ''): strin
 export function replicationCard(s: StatusReport, f: Fmt, now: Date): string {
   const slot = s.slot;
   const c = s.capture;
-  const capture = !c || !c.updatedAt ? 'no daemon has reported yet'
-    : `${c.standby ? 'standby' : c.connected ? 'connected' : 'disconnected'}, heartbeat ${f.ago(c.lastHeartbeatAt, now)}`;
-  if (!slot) return card('Replication', [['slot', `${esc(s.source.slot)}: <strong class="bad">missing</strong>`], ['capture', esc(capture)]]);
-  const limit = slot.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${f.bytes(slot.safeWalSizeBytes)} before the slot is invalidated`;
+  const capture =
+    !c || !c.updatedAt
+      ? 'no daemon has reported yet'
+      : `${c.standby ? 'standby' : c.connected ? 'connected' : 'disconnected'}, heartbeat ${f.ago(c.lastHeartbeatAt, now)}`;
+  if (!slot)
+    return card('Replication', [
+      ['slot', `${esc(s.source.slot)}: <strong class="bad">missing</strong>`],
+      ['capture', esc(capture)],
+    ]);
+  const limit =
+    slot.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${f.bytes(slot.safeWalSizeBytes)} before the slot is invalidated`;
   const rows: [string, string][] = [
     ['slot', `${esc(slot.name)}, ${slot.active ? 'active' : 'inactive'}, wal_status ${metric('wal-status', slot.walStatus ?? '-')}`],
     ['slot lag', `${metric('slot-lag', f.bytes(slot.lagBytes))} not yet confirmed`],
     ['retained WAL', `${metric('retained-wal', f.bytes(slot.retainedBytes))} (${esc(limit)})`],
-    ['confirmed LSN', s.checkpoint ? `${metric('confirmed-lsn', s.checkpoint.lsn)}, ${esc(f.duration(s.checkpoint.ageMs))} ago` : 'none yet'],
+    [
+      'confirmed LSN',
+      s.checkpoint ? `${metric('confirmed-lsn', s.checkpoint.lsn)}, ${esc(f.duration(s.checkpoint.ageMs))} ago` : 'none yet',
+    ],
     ['capture', esc(capture)],
   ];
   if (slot.recreations) {
-    rows.push(['recreated', `<strong class="bad">${metric('slot-recreations', f.count(slot.recreations))}×</strong> after it was lost, last ${esc(f.ago(slot.lastRecreatedAt, now))} (${esc(slot.lastLostReason ?? 'unknown reason')})`]);
+    rows.push([
+      'recreated',
+      `<strong class="bad">${metric('slot-recreations', f.count(slot.recreations))}×</strong> after it was lost, last ${esc(f.ago(slot.lastRecreatedAt, now))} (${esc(slot.lastLostReason ?? 'unknown reason')})`,
+    ]);
   }
   return card('Replication', rows);
 }
@@ -101,10 +118,16 @@ export function deliveryCard(s: StatusReport, f: Fmt, now: Date): string {
   const series = s.deliveredPerMinute ?? [];
   const hour = series.reduce((a, b) => a + b, 0);
   const label = `records delivered per minute over the last hour: ${hour} in all, ${series.at(-1) ?? 0} this minute`;
-  const key = s.apiKeyRejected ? `<strong class="bad">REJECTED</strong> ${esc(f.ago(d?.keyRejectedAt, now))}: nothing is sent, changes keep queueing`
-    : d?.lastRequestAt ? 'accepted' : 'not used yet';
+  const key = s.apiKeyRejected
+    ? `<strong class="bad">REJECTED</strong> ${esc(f.ago(d?.keyRejectedAt, now))}: nothing is sent, changes keep queueing`
+    : d?.lastRequestAt
+      ? 'accepted'
+      : 'not used yet';
   return card('Delivery', [
-    ['requests', q ? `${metric('requests', f.count(q.requests))} of ${metric('requests-limit', f.count(q.limit))} in the last minute` : '-'],
+    [
+      'requests',
+      q ? `${metric('requests', f.count(q.requests))} of ${metric('requests-limit', f.count(q.limit))} in the last minute` : '-',
+    ],
     ['records', q ? `${metric('records-minute', f.count(q.records))} in the last minute` : '-'],
     ['last hour', `${sparkline(series, 240, 36, label)} ${metric('records-hour', f.count(hour))}`],
     ['API key', key],
@@ -115,15 +138,26 @@ export function deliveryCard(s: StatusReport, f: Fmt, now: Date): string {
 export function backfillCard(s: StatusReport, f: Fmt, now: Date): string {
   const retry = s.initialBackfillRetry;
   if (retry) {
-    const next = retry.nextRetryAt ? `; next try ${esc(f.duration(Math.max(0, Date.parse(retry.nextRetryAt) - now.getTime())))} from now` : '';
-    return card('Backfill', [['initial backfill', `<strong class="bad">failed ${esc(f.count(retry.attempts))}×</strong> (${esc(retry.lastError)}); the daemon retries it by itself${next}`]]);
+    const next = retry.nextRetryAt
+      ? `; next try ${esc(f.duration(Math.max(0, Date.parse(retry.nextRetryAt) - now.getTime())))} from now`
+      : '';
+    return card('Backfill', [
+      [
+        'initial backfill',
+        `<strong class="bad">failed ${esc(f.count(retry.attempts))}×</strong> (${esc(retry.lastError)}); the daemon retries it by itself${next}`,
+      ],
+    ]);
   }
   const b = s.backfill;
-  if (!b) return card('Backfill', [['progress', s.initialBackfillRequested ? 'requested: the first run backfills every customer' : 'never run']]);
+  if (!b)
+    return card('Backfill', [['progress', s.initialBackfillRequested ? 'requested: the first run backfills every customer' : 'never run']]);
   const pct = b.total ? Math.min(100, Math.round((100 * (b.enqueued - b.pending)) / b.total)) : null;
   return card('Backfill', [
     ['run', `${esc(b.runId)}${b.where ? ` where ${esc(b.where)}` : ''}, started ${esc(f.ago(b.startedAt, now))}`],
-    ['enqueued', `${metric('backfill-enqueued', f.count(b.enqueued))} of ${metric('backfill-total', f.count(b.total))}${b.finished ? '' : ' (enqueueing)'}`],
+    [
+      'enqueued',
+      `${metric('backfill-enqueued', f.count(b.enqueued))} of ${metric('backfill-total', f.count(b.total))}${b.finished ? '' : ' (enqueueing)'}`,
+    ],
     ['remaining', `${metric('backfill-remaining', f.count(b.remaining))}${pct === null ? '' : ` (${pct}% delivered)`}`],
     ['ETA', b.remaining === 0 ? 'done' : metric('backfill-eta', f.duration(b.etaMs))],
   ]);
@@ -133,16 +167,26 @@ export function deadLettersCard(s: StatusReport, f: Fmt, o: ViewOptions): string
   const dl = s.deadLetters;
   if (!dl) return card('Dead letters', [['count', '-']]);
   const now = new Date(o.now);
-  const reasons = dl.topReasons.map((r) => `<tr><td>${esc(r.fieldPath ?? '-')}</td><td>${esc(r.reason)}</td><td class="n">${esc(f.count(r.count))}</td></tr>`).join('');
+  const reasons = dl.topReasons
+    .map((r) => `<tr><td>${esc(r.fieldPath ?? '-')}</td><td>${esc(r.reason)}</td><td class="n">${esc(f.count(r.count))}</td></tr>`)
+    .join('');
   const box = (key: string) => (o.actions ? `<td><input type="checkbox" data-key="${esc(key)}" aria-label="select ${esc(key)}"></td>` : '');
-  const rows = dl.newest.map((d) => `<tr data-dead="${esc(d.key)}">${box(d.key)}<td>${esc(d.key)}</td><td>${esc(d.fieldPath ?? '-')}</td><td>${esc(d.reason)}</td><td>${esc(f.ago(d.lastFailedAt, now))}</td></tr>`).join('');
-  const buttons = o.actions && dl.count > 0
-    ? '<p class="actions"><button data-action="dead-letters/retry">Retry selected</button> <button data-action="dead-letters/discard">Discard selected</button> ' +
-      '<button data-action="dead-letters/retry" data-all>Retry all</button> <button data-action="dead-letters/discard" data-all>Discard all</button></p>'
-    : '';
-  const tables = dl.count === 0 ? '' :
-    `<h3>Most common reasons</h3><table><thead><tr><th>field</th><th>reason</th><th>count</th></tr></thead><tbody>${reasons}</tbody></table>` +
-    `<h3>Latest ${esc(f.count(dl.newest.length))}</h3><table id="dead-letters"><thead><tr>${o.actions ? '<th></th>' : ''}<th>key</th><th>field</th><th>reason</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table>${buttons}`;
+  const rows = dl.newest
+    .map(
+      (d) =>
+        `<tr data-dead="${esc(d.key)}">${box(d.key)}<td>${esc(d.key)}</td><td>${esc(d.fieldPath ?? '-')}</td><td>${esc(d.reason)}</td><td>${esc(f.ago(d.lastFailedAt, now))}</td></tr>`,
+    )
+    .join('');
+  const buttons =
+    o.actions && dl.count > 0
+      ? '<p class="actions"><button data-action="dead-letters/retry">Retry selected</button> <button data-action="dead-letters/discard">Discard selected</button> ' +
+        '<button data-action="dead-letters/retry" data-all>Retry all</button> <button data-action="dead-letters/discard" data-all>Discard all</button></p>'
+      : '';
+  const tables =
+    dl.count === 0
+      ? ''
+      : `<h3>Most common reasons</h3><table><thead><tr><th>field</th><th>reason</th><th>count</th></tr></thead><tbody>${reasons}</tbody></table>` +
+        `<h3>Latest ${esc(f.count(dl.newest.length))}</h3><table id="dead-letters"><thead><tr>${o.actions ? '<th></th>' : ''}<th>key</th><th>field</th><th>reason</th><th>failed</th></tr></thead><tbody>${rows}</tbody></table>${buttons}`;
   return `<section class="card wide"><h2>Dead letters</h2><dl><dt>count</dt><dd>${metric('dead-letters', f.count(dl.count))}</dd></dl>${tables}</section>`;
 }
 
@@ -158,12 +202,19 @@ export function heldCard(s: StatusReport, f: Fmt, o: ViewOptions): string {
   const h = s.held;
   if (!h) return '';
   const button = o.actions ? '<p class="actions"><button data-action="approve" data-all>Approve: send the held records</button></p>' : '';
-  return card('Held: mass cancellation', [
-    ['held', `<strong class="bad">${metric('held-customers', f.count(h.customers))} customers</strong>, ${metric('held-policies', f.count(h.policies))} policies to cancel or terminate`],
-    ['since', esc(f.ago(h.since, new Date(o.now)))],
-    ['why', esc(h.reason ?? '-')],
-    ['to release', 'fix the CRM (restored records go by themselves), or approve: carecycle-sync approve --yes'],
-  ], button);
+  return card(
+    'Held: mass cancellation',
+    [
+      [
+        'held',
+        `<strong class="bad">${metric('held-customers', f.count(h.customers))} customers</strong>, ${metric('held-policies', f.count(h.policies))} policies to cancel or terminate`,
+      ],
+      ['since', esc(f.ago(h.since, new Date(o.now)))],
+      ['why', esc(h.reason ?? '-')],
+      ['to release', 'fix the CRM (restored records go by themselves), or approve: carecycle-sync approve --yes'],
+    ],
+    button,
+  );
 }
 
 /** The whole body: state, why, and the cards. */
@@ -172,11 +223,34 @@ export function renderMain(s: StatusReport, r: Readiness, o: ViewOptions, f: Fmt
   const st = stateOf(s, r);
   const cls = st.state === 'running' ? 'ok' : st.state === 'standby' ? 'warn' : 'bad';
   const why = st.why.length ? `<ul class="why">${st.why.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
-  const head = `<header class="state"><span class="badge ${cls}" data-m="state">${esc(st.state)}</span> ` +
+  const head =
+    `<header class="state"><span class="badge ${cls}" data-m="state">${esc(st.state)}</span> ` +
     `<span>source ${esc(s.source.url)}, slot ${esc(s.source.slot)}, state schema ${esc(s.stateSchema)}; as of ${esc(now.toISOString().slice(11, 19))} UTC</span>${why}</header>`;
-  const cards = [heldCard(s, f, o), replicationCard(s, f, now), queueCard(s, f), deliveryCard(s, f, now), backfillCard(s, f, now), errorsCard(s, f, now), deadLettersCard(s, f, o)];
+  const cards = [
+    heldCard(s, f, o),
+    replicationCard(s, f, now),
+    queueCard(s, f),
+    deliveryCard(s, f, now),
+    backfillCard(s, f, now),
+    errorsCard(s, f, now),
+    deadLettersCard(s, f, o),
+  ];
   return `${head}<div class="grid">${cards.join('')}</div>`;
 }
 
 /** The functions above, in an order the browser can define them in (page.ts ships them). */
-export const VIEW_FUNCTIONS = [esc, stateOf, sparkline, metric, card, heldCard, replicationCard, queueCard, deliveryCard, backfillCard, deadLettersCard, errorsCard, renderMain];
+export const VIEW_FUNCTIONS = [
+  esc,
+  stateOf,
+  sparkline,
+  metric,
+  card,
+  heldCard,
+  replicationCard,
+  queueCard,
+  deliveryCard,
+  backfillCard,
+  deadLettersCard,
+  errorsCard,
+  renderMain,
+];

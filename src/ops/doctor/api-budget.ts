@@ -33,9 +33,18 @@ export function planProbe(f: BudgetFacts, limit: number, windowMs = 60_000, maxW
   if (f.pauseLeftMs > 0) return { kind: 'skip', reason: `CareCycle asked to wait ${Math.ceil(f.pauseLeftMs / 1000)} s more after a 429` };
   const byDaemon = f.window.filter((r) => r.origin === 'run').length;
   if (byDaemon > 0) {
-    return { kind: 'skip', reason: `the daemon sent ${byDaemon} request(s) in the last minute, so the probe leaves the budget to it`, ...(f.lastRunAnswer ? { evidence: f.lastRunAnswer } : {}) };
+    return {
+      kind: 'skip',
+      reason: `the daemon sent ${byDaemon} request(s) in the last minute, so the probe leaves the budget to it`,
+      ...(f.lastRunAnswer ? { evidence: f.lastRunAnswer } : {}),
+    };
   }
-  const slot = nextSlot(f.window.map((r) => now - r.agoMs), now, 0, { limit, windowMs });
+  const slot = nextSlot(
+    f.window.map((r) => now - r.agoMs),
+    now,
+    0,
+    { limit, windowMs },
+  );
   if (slot - now > maxWaitMs) return { kind: 'skip', reason: `the last minute already holds ${f.window.length} of ${limit} requests` };
   return { kind: 'send', waitMs: Math.max(0, slot - now) };
 }
@@ -46,7 +55,10 @@ const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 export async function readBudgetFacts(client: pg.ClientBase, schema: string, windowMs = 60_000): Promise<BudgetFacts | undefined> {
   const t = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${q(schema)}.requests`]);
   if (!t.rows[0]?.ok) return undefined;
-  const cols = await client.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'origin' AND NOT attisdropped`, [`${q(schema)}.requests`]);
+  const cols = await client.query(
+    `SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'origin' AND NOT attisdropped`,
+    [`${q(schema)}.requests`],
+  );
   const origin = cols.rowCount ? 'origin' : `'run'`;
   const w = await client.query<{ ago: number; origin: string }>(
     `SELECT (extract(epoch FROM now() - at) * 1000)::float8 AS ago, ${origin} AS origin FROM ${q(schema)}.requests
@@ -57,7 +69,9 @@ export async function readBudgetFacts(client: pg.ClientBase, schema: string, win
     `SELECT status, (extract(epoch FROM now() - at) * 1000)::float8 AS ago FROM ${q(schema)}.requests
       WHERE ${origin} = 'run' AND status IS NOT NULL AND status <> 0 ORDER BY at DESC LIMIT 1`,
   );
-  const pause = await client.query<{ until: string | null }>(`SELECT value->>'rateLimitedUntil' AS until FROM ${q(schema)}.runtime WHERE name = 'delivery'`).catch(() => ({ rows: [] as Array<{ until: string | null }> }));
+  const pause = await client
+    .query<{ until: string | null }>(`SELECT value->>'rateLimitedUntil' AS until FROM ${q(schema)}.runtime WHERE name = 'delivery'`)
+    .catch(() => ({ rows: [] as Array<{ until: string | null }> }));
   const until = pause.rows[0]?.until ? Date.parse(pause.rows[0].until) : NaN;
   const lastRow = last.rows[0];
   return {
@@ -69,10 +83,14 @@ export async function readBudgetFacts(client: pg.ClientBase, schema: string, win
 
 /** Records the probe as it leaves; resolves with its row id (for the answer), or undefined. */
 export async function recordProbe(client: pg.ClientBase, schema: string): Promise<(status: number) => Promise<void>> {
-  const r = await client.query<{ id: string }>(`INSERT INTO ${q(schema)}.requests (status, records, origin) VALUES (NULL, 0, 'doctor') RETURNING id::text AS id`);
+  const r = await client.query<{ id: string }>(
+    `INSERT INTO ${q(schema)}.requests (status, records, origin) VALUES (NULL, 0, 'doctor') RETURNING id::text AS id`,
+  );
   const id = r.rows[0]!.id;
   return async (status) => {
-    await client.query(`UPDATE ${q(schema)}.requests SET status = $2, at = greatest(at, now()) WHERE id = $1`, [id, status]).catch(() => undefined);
+    await client
+      .query(`UPDATE ${q(schema)}.requests SET status = $2, at = greatest(at, now()) WHERE id = $1`, [id, status])
+      .catch(() => undefined);
   };
 }
 
@@ -82,17 +100,35 @@ const NAME = 'CareCycle API';
 export function judgeSkipped(plan: Extract<ProbePlan, { kind: 'skip' }>, url: string): CheckResult {
   const e = plan.evidence;
   const said = e ? `the daemon's last request was answered HTTP ${e.status} ${Math.round(e.agoMs / 1000)} s ago` : '';
-  if (e && ((e.status >= 200 && e.status < 300) || e.status === 400 || e.status === 422)) return pass(NAME, `${url}: key accepted (${said}); no probe sent: ${plan.reason}`);
-  if (e?.status === 401) return fail(NAME, `${url} rejected the API key (${said}); no probe sent: ${plan.reason}`, 'set CARECYCLE_API_KEY (or CARECYCLE_API_KEY_FILE) to a valid production key');
-  if (e?.status === 403) return fail(NAME, `${url}: the key lacks permission (${said}); no probe sent: ${plan.reason}`, 'create a key with the sync permission in the Developer Dashboard → API Keys');
-  return warn(NAME, `${url}: not probed, so the key is not verified: ${plan.reason}${said ? `; ${said}` : ''}`, 'run carecycle-sync doctor again in a minute, or pass --skip-api');
+  if (e && ((e.status >= 200 && e.status < 300) || e.status === 400 || e.status === 422))
+    return pass(NAME, `${url}: key accepted (${said}); no probe sent: ${plan.reason}`);
+  if (e?.status === 401)
+    return fail(
+      NAME,
+      `${url} rejected the API key (${said}); no probe sent: ${plan.reason}`,
+      'set CARECYCLE_API_KEY (or CARECYCLE_API_KEY_FILE) to a valid production key',
+    );
+  if (e?.status === 403)
+    return fail(
+      NAME,
+      `${url}: the key lacks permission (${said}); no probe sent: ${plan.reason}`,
+      'create a key with the sync permission in the Developer Dashboard → API Keys',
+    );
+  return warn(
+    NAME,
+    `${url}: not probed, so the key is not verified: ${plan.reason}${said ? `; ${said}` : ''}`,
+    'run carecycle-sync doctor again in a minute, or pass --skip-api',
+  );
 }
 
 /**
  * The API check inside the recorded budget. `state` is a connection to the state database, or
  * undefined when there is none yet (before setup): then nothing was recorded and the probe goes.
  */
-export async function probeWithinBudget(opts: ApiCheckOptions & { requestsPerMinute: number; schema: string }, state: pg.ClientBase | undefined): Promise<CheckResult> {
+export async function probeWithinBudget(
+  opts: ApiCheckOptions & { requestsPerMinute: number; schema: string },
+  state: pg.ClientBase | undefined,
+): Promise<CheckResult> {
   const facts = state ? await readBudgetFacts(state, opts.schema).catch(() => undefined) : undefined;
   if (!facts || !state) return checkApi(opts);
   const plan = planProbe(facts, opts.requestsPerMinute);

@@ -21,7 +21,8 @@ export interface ApiCheckOptions {
 
 const NAME = 'CareCycle API';
 const COST = 'this probe used 1 request of the per-minute budget';
-const KEY_FIX = 'set CARECYCLE_API_KEY (or CARECYCLE_API_KEY_FILE) to a production key from the Developer Dashboard → API Keys; playground keys expire after 14 days';
+const KEY_FIX =
+  'set CARECYCLE_API_KEY (or CARECYCLE_API_KEY_FILE) to a production key from the Developer Dashboard → API Keys; playground keys expire after 14 days';
 
 export interface ProbeAnswer {
   status: number;
@@ -36,13 +37,32 @@ export function judgeProbe(a: ProbeAnswer, url: string): CheckResult {
   if ((a.status === 400 || a.status === 422) && a.code === 'VALIDATION_ERROR') return pass(NAME, `${url} reachable, key accepted; ${COST}`);
   if (a.status === 200) return pass(NAME, `${url} reachable, key accepted (an empty batch was accepted); ${COST}`);
   if (a.status === 401) return fail(NAME, `${url} rejected the API key: HTTP 401${said}; ${COST}`, KEY_FIX);
-  if (a.status === 403) return fail(NAME, `${url}: the key lacks permission for /v2/sync/aca: HTTP 403${said}; ${COST}`, 'create a key with the sync permission in the Developer Dashboard → API Keys');
+  if (a.status === 403)
+    return fail(
+      NAME,
+      `${url}: the key lacks permission for /v2/sync/aca: HTTP 403${said}; ${COST}`,
+      'create a key with the sync permission in the Developer Dashboard → API Keys',
+    );
   if (a.status === 429) {
     const wait = a.retryAfter !== undefined ? ` for ${a.retryAfter} s` : '';
-    return warn(NAME, `${url} reachable but rate limited${wait} (a running daemon may be using the budget), so the key could not be verified`, 'run carecycle-sync doctor again later');
+    return warn(
+      NAME,
+      `${url} reachable but rate limited${wait} (a running daemon may be using the budget), so the key could not be verified`,
+      'run carecycle-sync doctor again later',
+    );
   }
-  if (a.status === 404) return fail(NAME, `${url}: HTTP 404${said}: this does not look like the CareCycle API`, 'check carecycle.baseUrl / CARECYCLE_BASE_URL (default https://api.carecycle.ai)');
-  if (a.status >= 500) return fail(NAME, `${url}: HTTP ${a.status}${said}: CareCycle has a problem; the daemon retries such errors by itself`, 'wait and run carecycle-sync doctor again; contact CareCycle support if it persists');
+  if (a.status === 404)
+    return fail(
+      NAME,
+      `${url}: HTTP 404${said}: this does not look like the CareCycle API`,
+      'check carecycle.baseUrl / CARECYCLE_BASE_URL (default https://api.carecycle.ai)',
+    );
+  if (a.status >= 500)
+    return fail(
+      NAME,
+      `${url}: HTTP ${a.status}${said}: CareCycle has a problem; the daemon retries such errors by itself`,
+      'wait and run carecycle-sync doctor again; contact CareCycle support if it persists',
+    );
   return fail(NAME, `${url}: unexpected HTTP ${a.status}${said} to an empty batch`, 'check carecycle.baseUrl / CARECYCLE_BASE_URL');
 }
 
@@ -53,7 +73,11 @@ export async function checkApi(opts: ApiCheckOptions): Promise<CheckResult> {
   try {
     api = createApiDispatcher(opts.baseUrl, { ...opts.network, timeoutMs: opts.timeoutMs ?? 15_000, connections: 1 });
   } catch (err) {
-    return fail(NAME, `cannot set up the connection: ${scrub((err as Error).message)}`, 'check carecycle.caFile and the proxy settings (carecycle.proxy, HTTPS_PROXY)');
+    return fail(
+      NAME,
+      `cannot set up the connection: ${scrub((err as Error).message)}`,
+      'check carecycle.caFile and the proxy settings (carecycle.proxy, HTTPS_PROXY)',
+    );
   }
   const via = api.via ? ` through the proxy ${api.via}` : '';
   try {

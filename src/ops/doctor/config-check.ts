@@ -14,7 +14,9 @@ export async function configChecks(client: pg.ClientBase, config: Config, canRea
   // Replica identity has its own doctor check (table-checks.ts); don't report it twice.
   const capture = checkCaptureConfig(config, catalog).filter((p) => !(p.severity === 'error' && p.fix?.includes('REPLICA IDENTITY')));
   const out: CheckResult[] = capture.map((p) =>
-    p.severity === 'error' ? fail(`config ${p.path}`, p.message, p.fix ?? `correct ${p.path} in the config file`) : warn(`config ${p.path}`, p.message, p.fix),
+    p.severity === 'error'
+      ? fail(`config ${p.path}`, p.message, p.fix ?? `correct ${p.path} in the config file`)
+      : warn(`config ${p.path}`, p.message, p.fix),
   );
   if (out.some((c) => !c.ok)) return out;
   if (!canReadTables) {
@@ -25,8 +27,15 @@ export async function configChecks(client: pg.ClientBase, config: Config, canRea
   for (const m of mapping) {
     const colon = m.indexOf(': ');
     const path = colon > 0 ? m.slice(0, colon) : 'mapping';
-    out.push(fail(`config ${path}`, colon > 0 ? m.slice(colon + 2) : m, `correct ${path} in the config file (try carecycle-sync preview once it passes)`));
+    out.push(
+      fail(
+        `config ${path}`,
+        colon > 0 ? m.slice(colon + 2) : m,
+        `correct ${path} in the config file (try carecycle-sync preview once it passes)`,
+      ),
+    );
   }
-  if (out.every((c) => c.ok)) out.push(pass('config vs catalog', 'every table, column, field and SQL expression of the config matches the database'));
+  if (out.every((c) => c.ok))
+    out.push(pass('config vs catalog', 'every table, column, field and SQL expression of the config matches the database'));
   return out;
 }

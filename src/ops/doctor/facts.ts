@@ -102,7 +102,13 @@ export async function readSourceFacts(client: pg.ClientBase, config: Config): Pr
     database: String(server.db),
     superuser: server.rolsuper === true,
     replication: server.rolsuper === true || server.rolreplication === true || server.rds_replication === true,
-    replicationVia: server.rolsuper ? 'superuser' : server.rolreplication ? 'REPLICATION attribute' : server.rds_replication ? 'rds_replication role' : null,
+    replicationVia: server.rolsuper
+      ? 'superuser'
+      : server.rolreplication
+        ? 'REPLICATION attribute'
+        : server.rds_replication
+          ? 'rds_replication role'
+          : null,
     walLevel: String(server.wal_level),
     maxReplicationSlots: Number(server.max_replication_slots),
     maxWalSenders: Number(server.max_wal_senders),
@@ -127,7 +133,13 @@ const SERVER_SQL = `SELECT current_setting('server_version_num') AS version_num,
   FROM pg_roles r WHERE r.rolname = current_user`;
 
 async function readTables(client: pg.ClientBase, names: string[], roles: Map<string, TableRole>): Promise<TableFacts[]> {
-  const { rows } = await client.query<{ name: string; replident: TableFacts['replicaIdentity']; haspk: boolean; kind: string; can_select: boolean }>(
+  const { rows } = await client.query<{
+    name: string;
+    replident: TableFacts['replicaIdentity'];
+    haspk: boolean;
+    kind: string;
+    can_select: boolean;
+  }>(
     `SELECT n.nspname || '.' || c.relname AS name, c.relreplident AS replident, c.relkind::text AS kind,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS haspk,
             has_table_privilege(c.oid, 'SELECT') AS can_select
@@ -152,7 +164,14 @@ async function readTables(client: pg.ClientBase, names: string[], roles: Map<str
 }
 
 async function readPublication(client: pg.ClientBase, name: string, versionNum: number): Promise<PublicationFacts | null> {
-  const { rows } = await client.query<{ owner: string; puballtables: boolean; pubinsert: boolean; pubupdate: boolean; pubdelete: boolean; pubviaroot: boolean }>(
+  const { rows } = await client.query<{
+    owner: string;
+    puballtables: boolean;
+    pubinsert: boolean;
+    pubupdate: boolean;
+    pubdelete: boolean;
+    pubviaroot: boolean;
+  }>(
     `SELECT pg_get_userbyid(pubowner) AS owner, puballtables, pubinsert, pubupdate, pubdelete, pubviaroot FROM pg_publication WHERE pubname = $1`,
     [name],
   );
@@ -202,4 +221,3 @@ async function readSlot(client: pg.ClientBase, slot: string): Promise<SlotFacts 
     invalidationReason: (s.invalidation_reason as string | null) ?? null,
   };
 }
-

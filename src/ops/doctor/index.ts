@@ -31,7 +31,12 @@ const errText = (err: unknown) => {
   return scrub(`${e?.message ?? String(err)}${e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : ''}`);
 };
 
-async function withClient(config: Config, target: PgTarget, fn: (c: pg.Client) => Promise<CheckResult[]>, what: string): Promise<CheckResult[]> {
+async function withClient(
+  config: Config,
+  target: PgTarget,
+  fn: (c: pg.Client) => Promise<CheckResult[]>,
+  what: string,
+): Promise<CheckResult[]> {
   const conn = pgConnection(config, target);
   let client: pg.Client;
   try {
@@ -40,7 +45,13 @@ async function withClient(config: Config, target: PgTarget, fn: (c: pg.Client) =
   } catch (err) {
     const tls = explainTlsFailure(err, conn);
     if (tls) return [fail(tlsCheckName(what), scrub(tls.detail), tls.fix)];
-    return [fail(`connect to ${what}`, errText(err), `check ${what === 'source database' ? 'source.url / DATABASE_URL' : 'state.url / STATE_DATABASE_URL'}, that the server is running and that pg_hba.conf admits this host and role`)];
+    return [
+      fail(
+        `connect to ${what}`,
+        errText(err),
+        `check ${what === 'source database' ? 'source.url / DATABASE_URL' : 'state.url / STATE_DATABASE_URL'}, that the server is running and that pg_hba.conf admits this host and role`,
+      ),
+    ];
   }
   try {
     return [judgeTls(what, conn, readTlsFacts(client)), ...(await fn(client))];
@@ -78,15 +89,26 @@ async function sourceChecks(config: Config): Promise<CheckResult[]> {
 }
 
 async function stateChecks(config: Config): Promise<CheckResult[]> {
-  return withClient(config, 'state', async (client) => guarded(`state schema ${config.state.schema}`, async () => [checkState(await readStateFacts(client, config.state.schema), config.state.schema)]), 'state database');
+  return withClient(
+    config,
+    'state',
+    async (client) =>
+      guarded(`state schema ${config.state.schema}`, async () => [
+        checkState(await readStateFacts(client, config.state.schema), config.state.schema),
+      ]),
+    'state database',
+  );
 }
 
 /** The API probe, taking its request from the budget recorded in the state database. */
 async function apiCheck(config: Config): Promise<CheckResult> {
   const probe = {
-    baseUrl: config.carecycle.baseUrl, apiKey: config.carecycle.apiKey, timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000),
+    baseUrl: config.carecycle.baseUrl,
+    apiKey: config.carecycle.apiKey,
+    timeoutMs: Math.min(config.carecycle.timeoutMs, 15_000),
     network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
-    requestsPerMinute: config.carecycle.requestsPerMinute, schema: config.state.schema,
+    requestsPerMinute: config.carecycle.requestsPerMinute,
+    schema: config.state.schema,
   };
   let client: pg.Client | undefined;
   const connected = await Promise.resolve()

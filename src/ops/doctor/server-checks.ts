@@ -11,7 +11,11 @@ export function checkVersion(f: SourceFacts): CheckResult {
   if (major >= 15) return pass(name, `PostgreSQL ${f.version}`);
   // pg-logical-replication always sends the `messages` option, which PG 13 and older refuse.
   if (major === 14) return warn(name, `PostgreSQL ${f.version}: should work, but only 15–18 are tested`);
-  return fail(name, `PostgreSQL ${f.version}: logical decoding with pgoutput messages needs PostgreSQL 14 or newer (15+ supported)`, 'upgrade the source database to PostgreSQL 15 or newer');
+  return fail(
+    name,
+    `PostgreSQL ${f.version}: logical decoding with pgoutput messages needs PostgreSQL 14 or newer (15+ supported)`,
+    'upgrade the source database to PostgreSQL 15 or newer',
+  );
 }
 
 export function checkWalLevel(f: SourceFacts): CheckResult {
@@ -35,20 +39,42 @@ export function checkCapacity(f: SourceFacts): CheckResult[] {
   const slotFix = `ALTER SYSTEM SET max_replication_slots = ${Math.max(10, slotsAfter + 2)};  -- then restart Postgres`;
   const slots =
     slotsAfter > f.maxReplicationSlots
-      ? fail('max_replication_slots', `${f.slotsUsed} of ${f.maxReplicationSlots} slots in use; no room for slot of carecycle-sync`, slotFix)
+      ? fail(
+          'max_replication_slots',
+          `${f.slotsUsed} of ${f.maxReplicationSlots} slots in use; no room for slot of carecycle-sync`,
+          slotFix,
+        )
       : slotsAfter === f.maxReplicationSlots
-        ? warn('max_replication_slots', `${slotsAfter} of ${f.maxReplicationSlots} slots in use with ours: no headroom left for other consumers`, slotFix)
-        : pass('max_replication_slots', `${f.slotsUsed} of ${f.maxReplicationSlots} in use${haveSlot ? ' (ours included)' : '; ours will take one more'}`);
+        ? warn(
+            'max_replication_slots',
+            `${slotsAfter} of ${f.maxReplicationSlots} slots in use with ours: no headroom left for other consumers`,
+            slotFix,
+          )
+        : pass(
+            'max_replication_slots',
+            `${f.slotsUsed} of ${f.maxReplicationSlots} in use${haveSlot ? ' (ours included)' : '; ours will take one more'}`,
+          );
 
   const streaming = f.slot?.active === true;
   const sendersAfter = f.walSendersUsed + (streaming ? 0 : 1);
   const senderFix = `ALTER SYSTEM SET max_wal_senders = ${Math.max(10, sendersAfter + 2)};  -- then restart Postgres`;
   const senders =
     sendersAfter > f.maxWalSenders
-      ? fail('max_wal_senders', `${f.walSendersUsed} of ${f.maxWalSenders} WAL senders busy; the daemon could not connect for replication`, senderFix)
+      ? fail(
+          'max_wal_senders',
+          `${f.walSendersUsed} of ${f.maxWalSenders} WAL senders busy; the daemon could not connect for replication`,
+          senderFix,
+        )
       : sendersAfter === f.maxWalSenders
-        ? warn('max_wal_senders', `${sendersAfter} of ${f.maxWalSenders} WAL senders busy with ours: none left for backups or standbys`, senderFix)
-        : pass('max_wal_senders', `${f.walSendersUsed} of ${f.maxWalSenders} busy${streaming ? ' (ours included)' : '; ours will take one more'}`);
+        ? warn(
+            'max_wal_senders',
+            `${sendersAfter} of ${f.maxWalSenders} WAL senders busy with ours: none left for backups or standbys`,
+            senderFix,
+          )
+        : pass(
+            'max_wal_senders',
+            `${f.walSendersUsed} of ${f.maxWalSenders} busy${streaming ? ' (ours included)' : '; ours will take one more'}`,
+          );
   return [slots, senders];
 }
 

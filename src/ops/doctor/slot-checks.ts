@@ -57,7 +57,11 @@ export function checkRetainedWal(f: SourceFacts, slotName: string): CheckResult 
   const retained = formatBytes(s.retainedBytes);
   const limitMb = f.maxSlotWalKeepSizeMb;
   if (s.walStatus === 'unreserved') {
-    return fail(name, `${retained}, beyond max_slot_wal_keep_size (${limitMb} MB): the slot will be invalidated at the next checkpoint unless the daemon catches up`, 'start (or fix) carecycle-sync run now; see `carecycle-sync status` for its last error');
+    return fail(
+      name,
+      `${retained}, beyond max_slot_wal_keep_size (${limitMb} MB): the slot will be invalidated at the next checkpoint unless the daemon catches up`,
+      'start (or fix) carecycle-sync run now; see `carecycle-sync status` for its last error',
+    );
   }
   if (limitMb < 0) {
     const detail = `${retained}; max_slot_wal_keep_size is unlimited, so a stopped daemon makes WAL grow until the disk is full`;
@@ -68,7 +72,12 @@ export function checkRetainedWal(f: SourceFacts, slotName: string): CheckResult 
   const limit = limitMb * 1024 * 1024;
   const share = s.retainedBytes / limit;
   const detail = `${retained} of max_slot_wal_keep_size ${formatBytes(limit)} (${Math.round(share * 100)} %)`;
-  if (share >= 0.8) return fail(name, `${detail}: close to invalidation`, 'start (or fix) carecycle-sync run so it confirms the stream; or raise max_slot_wal_keep_size');
+  if (share >= 0.8)
+    return fail(
+      name,
+      `${detail}: close to invalidation`,
+      'start (or fix) carecycle-sync run so it confirms the stream; or raise max_slot_wal_keep_size',
+    );
   if (share >= 0.5) return warn(name, detail, 'check that carecycle-sync run is streaming (`carecycle-sync status`)');
   return pass(name, detail);
 }

@@ -32,7 +32,9 @@ export async function readStateFacts(client: pg.ClientBase, schema: string): Pro
   const r = rows[0]!;
   const base = { user: r.usr, schemaExists: r.exists, hasTables: r.has_table, canRead: r.can_read, canWrite: r.can_write };
   if (!r.can_read) return { ...base, applied: [] };
-  const applied = await client.query<{ version: number }>(`SELECT version FROM "${schema.replace(/"/g, '""')}".schema_migrations ORDER BY version`);
+  const applied = await client.query<{ version: number }>(
+    `SELECT version FROM "${schema.replace(/"/g, '""')}".schema_migrations ORDER BY version`,
+  );
   return { ...base, applied: applied.rows.map((x) => x.version) };
 }
 
@@ -42,11 +44,23 @@ export function checkState(s: StateFacts, schema: string, known = listMigrations
   const role = /^[a-z_][a-z0-9_]*$/.test(s.user) ? s.user : `"${s.user.replace(/"/g, '""')}"`;
   const grant = `GRANT USAGE ON SCHEMA ${q} TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${q} TO ${role};  -- as the schema owner`;
   // Without USAGE on the schema the tables are invisible: that, too, is a grant problem.
-  if (s.schemaExists && (s.hasTables || !s.canRead) && (!s.canRead || !s.canWrite)) return fail(name, `exists, but role ${s.user} cannot read and write its tables`, grant);
-  if (!s.schemaExists || s.applied.length === 0) return fail(name, 'does not exist yet (or has no migrations applied)', 'carecycle-sync setup');
+  if (s.schemaExists && (s.hasTables || !s.canRead) && (!s.canRead || !s.canWrite))
+    return fail(name, `exists, but role ${s.user} cannot read and write its tables`, grant);
+  if (!s.schemaExists || s.applied.length === 0)
+    return fail(name, 'does not exist yet (or has no migrations applied)', 'carecycle-sync setup');
   const missing = known.filter((v) => !s.applied.includes(v));
-  if (missing.length > 0) return fail(name, `migrations ${missing.join(', ')} not applied (this version of carecycle-sync needs them)`, 'carecycle-sync setup   -- applies pending migrations');
+  if (missing.length > 0)
+    return fail(
+      name,
+      `migrations ${missing.join(', ')} not applied (this version of carecycle-sync needs them)`,
+      'carecycle-sync setup   -- applies pending migrations',
+    );
   const newer = s.applied.filter((v) => !known.includes(v));
-  if (newer.length > 0) return fail(name, `has migrations ${newer.join(', ')} that this carecycle-sync does not know: a newer version wrote it`, 'upgrade carecycle-sync to the version that set up this state');
+  if (newer.length > 0)
+    return fail(
+      name,
+      `has migrations ${newer.join(', ')} that this carecycle-sync does not know: a newer version wrote it`,
+      'upgrade carecycle-sync to the version that set up this state',
+    );
   return pass(name, `migrated (${s.applied.length} migration${s.applied.length === 1 ? '' : 's'})`);
 }

@@ -17,7 +17,11 @@ export function checkSelectGrants(f: SourceFacts): CheckResult[] {
     .map((t) =>
       t.canSelect
         ? pass(`SELECT on ${t.name}`, `granted to ${f.user}`)
-        : fail(`SELECT on ${t.name}`, `role ${f.user} cannot read ${t.name} (${t.role}); records are assembled from the current rows`, `GRANT SELECT ON ${quoted(t.name)} TO ${roleIdent(f.user)};`),
+        : fail(
+            `SELECT on ${t.name}`,
+            `role ${f.user} cannot read ${t.name} (${t.role}); records are assembled from the current rows`,
+            `GRANT SELECT ON ${quoted(t.name)} TO ${roleIdent(f.user)};`,
+          ),
     );
 }
 
@@ -37,7 +41,11 @@ export function checkReplicaIdentity(t: TableFacts): CheckResult | undefined {
     case 'd':
       return t.hasPrimaryKey
         ? pass(name, 'DEFAULT (primary key): fine, records are re-read from the current row')
-        : fail(name, 'DEFAULT without a primary key means no identity: once published, UPDATE and DELETE on this table fail in the CRM', fix);
+        : fail(
+            name,
+            'DEFAULT without a primary key means no identity: once published, UPDATE and DELETE on this table fail in the CRM',
+            fix,
+          );
     case 'f':
       return pass(name, 'FULL: every change carries the whole old row (more WAL than needed, but correct)');
     case 'i':
@@ -61,7 +69,11 @@ export function checkPublication(f: SourceFacts, config: Config): CheckResult[] 
   out.push(
     missingOps.length === 0
       ? pass(name, `exists (owner ${p.owner}), publishes insert, update, delete`)
-      : fail(name, `does not publish ${missingOps.join(', ')}: those changes never reach the daemon`, `ALTER PUBLICATION ${quoteIdent(pubName)} SET (publish = '${PUBLISH}');  -- as its owner (${p.owner})`),
+      : fail(
+          name,
+          `does not publish ${missingOps.join(', ')}: those changes never reach the daemon`,
+          `ALTER PUBLICATION ${quoteIdent(pubName)} SET (publish = '${PUBLISH}');  -- as its owner (${p.owner})`,
+        ),
   );
   out.push(...existing.map((t) => checkCoverage(p, t)));
   if (existing.some((t) => t.kind === 'p') && !p.viaRoot) {
@@ -80,17 +92,30 @@ function checkCoverage(p: PublicationFacts, t: TableFacts): CheckResult {
   const name = `publication ${p.name} covers ${t.name}`;
   const entry = p.tables.find((x) => x.name === t.name);
   if (!entry) {
-    return fail(name, `changes to ${t.name} (${t.role}) are not published`, `ALTER PUBLICATION ${quoteIdent(p.name)} ADD TABLE ${quoted(t.name)};  -- or carecycle-sync setup`);
+    return fail(
+      name,
+      `changes to ${t.name} (${t.role}) are not published`,
+      `ALTER PUBLICATION ${quoteIdent(p.name)} ADD TABLE ${quoted(t.name)};  -- or carecycle-sync setup`,
+    );
   }
   const reset = `ALTER PUBLICATION ${quoteIdent(p.name)} SET TABLE ...;  -- list the tables without WHERE or column lists, or run carecycle-sync setup`;
   if (entry.rowFilter) {
-    return fail(name, `published with a row filter (WHERE ${entry.rowFilter}): changes outside it never arrive; use customers.where/policies.where in the config instead`, reset);
+    return fail(
+      name,
+      `published with a row filter (WHERE ${entry.rowFilter}): changes outside it never arrive; use customers.where/policies.where in the config instead`,
+      reset,
+    );
   }
   const missingCols = entry.columns ? t.keyColumns.filter((c) => !entry.columns!.includes(c)) : [];
   if (missingCols.length > 0) {
-    return fail(name, `published with a column list that leaves out ${missingCols.join(', ')}, which the daemon reads from each change`, reset);
+    return fail(
+      name,
+      `published with a column list that leaves out ${missingCols.join(', ')}, which the daemon reads from each change`,
+      reset,
+    );
   }
-  if (entry.columns) return warn(name, `published with a column list (${entry.columns.join(', ')}); fine, records are re-read from the table`);
+  if (entry.columns)
+    return warn(name, `published with a column list (${entry.columns.join(', ')}); fine, records are re-read from the table`);
   return pass(name, p.allTables ? 'FOR ALL TABLES' : 'yes');
 }
 

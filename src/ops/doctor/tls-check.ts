@@ -39,12 +39,25 @@ export function judgeTls(what: string, c: PgConnection, f: TlsFacts): CheckResul
     if (c.tls.mode !== 'disable') return fail(name, `not encrypted, although ${mode} asks for TLS`, `check ${c.tls.origin.mode}`);
     const host = hostOf(c.url);
     if (LOCAL.test(host)) return pass(name, `not encrypted (${mode}; ${host || 'local socket'} is this host)`);
-    return warn(name, `not encrypted (${mode}): passwords and customer data cross the network in clear`, `set sslmode=verify-full and sslrootcert in ${c.where}.url (or ${c.where}.tls.mode and ${c.where}.tls.rootCert)`);
+    return warn(
+      name,
+      `not encrypted (${mode}): passwords and customer data cross the network in clear`,
+      `set sslmode=verify-full and sslrootcert in ${c.where}.url (or ${c.where}.tls.mode and ${c.where}.tls.rootCert)`,
+    );
   }
   const proto = f.protocol ?? 'TLS';
-  if (v.chain && !f.authorized) return fail(name, `encrypted (${proto}) but the server certificate was NOT verified, although ${mode} asks for it`, `check ${c.tls.origin.rootCert ?? c.tls.origin.mode}`);
+  if (v.chain && !f.authorized)
+    return fail(
+      name,
+      `encrypted (${proto}) but the server certificate was NOT verified, although ${mode} asks for it`,
+      `check ${c.tls.origin.rootCert ?? c.tls.origin.mode}`,
+    );
   if (!v.chain) {
-    return warn(name, `encrypted (${proto}); server certificate not verified (${mode})`, `to verify the server, set sslmode=verify-full and sslrootcert to its CA certificate (${c.where}.tls.mode, ${c.where}.tls.rootCert)`);
+    return warn(
+      name,
+      `encrypted (${proto}); server certificate not verified (${mode})`,
+      `to verify the server, set sslmode=verify-full and sslrootcert to its CA certificate (${c.where}.tls.mode, ${c.where}.tls.rootCert)`,
+    );
   }
   const against = c.tls.rootCert === 'system' ? "this host's trusted CAs" : c.tls.rootCert;
   const hostPart = v.host ? `, host name ${hostOf(c.url)} matches` : ', host name not checked';

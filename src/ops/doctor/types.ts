@@ -16,7 +16,13 @@ export interface DoctorReport {
 }
 
 export const pass = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
-export const warn = (name: string, detail: string, fix?: string): CheckResult => ({ name, ok: true, warn: true, detail, ...(fix ? { fix } : {}) });
+export const warn = (name: string, detail: string, fix?: string): CheckResult => ({
+  name,
+  ok: true,
+  warn: true,
+  detail,
+  ...(fix ? { fix } : {}),
+});
 export const fail = (name: string, detail: string, fix?: string): CheckResult => ({ name, ok: false, detail, ...(fix ? { fix } : {}) });
 
 export function report(checks: CheckResult[]): DoctorReport {

@@ -2,7 +2,17 @@ import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
 import { redactUrl, scrub } from '../../log/secrets.js';
 import type { StateDb } from '../../state/db.js';
-import { BACKFILL_RETRY_DOC, getRuntime, readCapture, readDelivery, requestsInLastMinute, type BackfillRetryRuntime, type CaptureRuntime, type DeliveryRuntime, type RequestWindow } from '../../state/runtime.js';
+import {
+  BACKFILL_RETRY_DOC,
+  getRuntime,
+  readCapture,
+  readDelivery,
+  requestsInLastMinute,
+  type BackfillRetryRuntime,
+  type CaptureRuntime,
+  type DeliveryRuntime,
+  type RequestWindow,
+} from '../../state/runtime.js';
 import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
 import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
@@ -156,7 +166,12 @@ async function readDeadLetters(state: StateDb, newest: number): Promise<NonNulla
   );
   return {
     count: Number(c.rows[0]!.n),
-    newest: r.rows.map((x) => ({ key: x.customer_key, reason: scrub(x.reason), fieldPath: x.field_path, lastFailedAt: x.last_failed_at.toISOString() })),
+    newest: r.rows.map((x) => ({
+      key: x.customer_key,
+      reason: scrub(x.reason),
+      fieldPath: x.field_path,
+      lastFailedAt: x.last_failed_at.toISOString(),
+    })),
     topReasons: top.rows.map((x) => ({ reason: scrub(x.reason), fieldPath: x.field_path, count: Number(x.n) })),
   };
 }
@@ -201,20 +216,35 @@ export function newestError(capture: CaptureRuntime | null, delivery: DeliveryRu
   return { ...e, message: scrub(e.message) };
 }
 
-export async function collectStatus(state: StateDb, crm: pg.Pool, config: Config, opts: { newestDeadLetters?: number } = {}): Promise<StatusReport> {
+export async function collectStatus(
+  state: StateDb,
+  crm: pg.Pool,
+  config: Config,
+  opts: { newestDeadLetters?: number } = {},
+): Promise<StatusReport> {
   const report: StatusReport = {
     setUp: true,
     problems: [],
     source: { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
     stateSchema: config.state.schema,
-    slot: null, checkpoint: null, queue: null, deadLetters: null, backfill: null, initialBackfillRequested: false, initialBackfillRetry: null, requests: null, capture: null, delivery: null,
+    slot: null,
+    checkpoint: null,
+    queue: null,
+    deadLetters: null,
+    backfill: null,
+    initialBackfillRequested: false,
+    initialBackfillRetry: null,
+    requests: null,
+    capture: null,
+    delivery: null,
     apiKeyRejected: false,
     deliveredPerMinute: null,
     lastError: null,
   };
   report.slot = await readSlot(crm, config.source.slot);
   if (!report.slot) report.problems.push(`replication slot "${config.source.slot}" does not exist`);
-  if (!(await publicationExists(crm, config.source.publication))) report.problems.push(`publication "${config.source.publication}" does not exist`);
+  if (!(await publicationExists(crm, config.source.publication)))
+    report.problems.push(`publication "${config.source.publication}" does not exist`);
   const missing = await missingStateTables(state);
   if (missing.length > 0) report.problems.push(`state schema "${state.schema}" is missing table ${missing.join(', ')}`);
   report.setUp = report.problems.length === 0;

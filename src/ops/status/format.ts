@@ -23,14 +23,19 @@ function slotLines(r: StatusReport): string[] {
   const s = r.slot;
   if (!s) return [row('slot', `${r.source.slot}: MISSING`)];
   const state = s.active ? `active${s.activePid ? ` (pid ${s.activePid})` : ''}` : 'inactive (no daemon connected)';
-  const limit = s.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${formatBytes(s.safeWalSizeBytes)} before the slot is invalidated`;
-  const lost = s.walStatus === 'lost' ? '  ← LOST: `run` recreates it and reconciles every customer (unless source.onSlotLost is stop)' : '';
+  const limit =
+    s.safeWalSizeBytes === null ? 'no max_slot_wal_keep_size' : `${formatBytes(s.safeWalSizeBytes)} before the slot is invalidated`;
+  const lost =
+    s.walStatus === 'lost' ? '  ← LOST: `run` recreates it and reconciles every customer (unless source.onSlotLost is stop)' : '';
   const out = [
     row('slot', `${s.name}  ${state}  wal_status ${s.walStatus ?? '-'}${lost}`),
     row('lag', `${formatBytes(s.lagBytes)} of WAL not yet confirmed`),
     row('retained WAL', `${formatBytes(s.retainedBytes)} (${limit})`),
   ];
-  if (s.recreations) out.push(row('recreated', `${s.recreations}× after it was lost, last ${s.lastRecreatedAt ?? '?'} (${s.lastLostReason ?? 'unknown reason'})`));
+  if (s.recreations)
+    out.push(
+      row('recreated', `${s.recreations}× after it was lost, last ${s.lastRecreatedAt ?? '?'} (${s.lastLostReason ?? 'unknown reason'})`),
+    );
   return out;
 }
 
@@ -63,8 +68,12 @@ function apiLines(r: StatusReport, now: Date): string[] {
   const d = r.delivery;
   const lines: string[] = [];
   if (q) {
-    const statuses = Object.entries(q.byStatus).map(([s, n]) => `${s === '0' ? 'no response' : s}×${n}`).join(' ');
-    lines.push(row('requests', `${q.requests}/${q.limit} in the last minute, ${formatCount(q.records)} records${statuses ? `  (${statuses})` : ''}`));
+    const statuses = Object.entries(q.byStatus)
+      .map(([s, n]) => `${s === '0' ? 'no response' : s}×${n}`)
+      .join(' ');
+    lines.push(
+      row('requests', `${q.requests}/${q.limit} in the last minute, ${formatCount(q.records)} records${statuses ? `  (${statuses})` : ''}`),
+    );
   }
   if (r.apiKeyRejected) lines.push(row('API key', `REJECTED ${formatAgo(d?.keyRejectedAt, now)}: delivery stopped, changes keep queueing`));
   else lines.push(row('API key', d?.lastRequestAt ? 'accepted' : 'not used yet'));
@@ -85,7 +94,11 @@ export function renderStatus(r: StatusReport, now: Date = new Date()): string {
   out.push(row('confirmed LSN', r.checkpoint ? `${r.checkpoint.lsn}, ${formatDuration(r.checkpoint.ageMs)} ago` : 'none yet'));
   out.push(row('capture', captureLine(r, now)));
   if (r.held) {
-    out.push('HELD (mass-cancellation rail)', row('held', `${formatCount(r.held.customers)} customers, ${formatCount(r.held.policies)} policies to cancel, since ${r.held.since}`), row('what to do', '`carecycle-sync approve --yes` sends them; restoring the CRM rows releases them'));
+    out.push(
+      'HELD (mass-cancellation rail)',
+      row('held', `${formatCount(r.held.customers)} customers, ${formatCount(r.held.policies)} policies to cancel, since ${r.held.since}`),
+      row('what to do', '`carecycle-sync approve --yes` sends them; restoring the CRM rows releases them'),
+    );
   }
   if (r.queue) out.push('Queue', row('live', lane(r.queue.live)), row('backfill', lane(r.queue.backfill)));
   if (r.deadLetters) {

@@ -25,7 +25,10 @@ export async function requireStateSetUp(state: StateDb): Promise<void> {
 
 export class StateNotSetUpError extends Error {
   override readonly name = 'StateNotSetUpError';
-  constructor(readonly schema: string, readonly missing: string[]) {
+  constructor(
+    readonly schema: string,
+    readonly missing: string[],
+  ) {
     super(`${NOT_SET_UP} (state schema "${schema}" has no table ${missing.join(', ')})`);
   }
 }
