@@ -322,9 +322,12 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
           ? 'THE API KEY LACKS PERMISSION for /v2/sync/aca: delivery stopped, changes keep queueing. Use a key with the sync permission.'
           : 'CareCycle REJECTS THE API KEY: delivery stopped, changes keep queueing. Fix carecycle.apiKey / CARECYCLE_API_KEY.',
       );
-      await publishDelivery(o.state, { keyRejected: true, keyRejectedAt: new Date().toISOString(), ...errorPatch(err) }).catch(
-        () => undefined,
-      );
+      await publishDelivery(o.state, {
+        keyRejected: true,
+        keyRejectedAt: new Date().toISOString(),
+        keyRefusal: err.refusal,
+        ...errorPatch(err),
+      }).catch(() => undefined);
     } else if (err instanceof FatalError) {
       log.error({ err, retryInSeconds: retryMs / 1000 }, 'delivery stopped by a fatal error; changes keep queueing');
       await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);

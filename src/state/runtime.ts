@@ -24,6 +24,8 @@ export interface DeliveryRuntime {
   /** CareCycle answered 401/403: delivery stopped, queueing continues. */
   keyRejected: boolean;
   keyRejectedAt: string | null;
+  /** Which refusal: 401 (the key is wrong or revoked) or 403 (the key lacks the permission). */
+  keyRefusal?: 'unauthorized' | 'forbidden' | null;
   lastError: string | null;
   lastErrorAt: string | null;
   lastRequestAt: string | null;

@@ -85,6 +85,16 @@ describe('status view', () => {
     expect(text.split('\n').length).toBeLessThan(30);
   });
 
+  it('tells a key that lacks permission (403) from a rejected one (401)', () => {
+    const delivery = { ...DELIVERY_DEFAULTS, keyRejected: true, keyRejectedAt: ago(60), updatedAt: ago(1) };
+    expect(renderStatus(report({ apiKeyRejected: true, delivery: { ...delivery, keyRefusal: 'forbidden' } }), NOW)).toContain(
+      'LACKS PERMISSION (403)',
+    );
+    const rejected = renderStatus(report({ apiKeyRejected: true, delivery: { ...delivery, keyRefusal: 'unauthorized' } }), NOW);
+    expect(rejected).toContain('REJECTED');
+    expect(rejected).not.toContain('LACKS PERMISSION');
+  });
+
   it('says when the initial backfill fails and that the daemon retries it', () => {
     const retry = {
       lastError: 'connection terminated unexpectedly',

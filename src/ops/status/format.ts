@@ -75,7 +75,15 @@ function apiLines(r: StatusReport, now: Date): string[] {
       row('requests', `${q.requests}/${q.limit} in the last minute, ${formatCount(q.records)} records${statuses ? `  (${statuses})` : ''}`),
     );
   }
-  if (r.apiKeyRejected) lines.push(row('API key', `REJECTED ${formatAgo(d?.keyRejectedAt, now)}: delivery stopped, changes keep queueing`));
+  if (r.apiKeyRejected && d?.keyRefusal === 'forbidden') {
+    lines.push(
+      row(
+        'API key',
+        `LACKS PERMISSION (403) ${formatAgo(d.keyRejectedAt, now)}: delivery stopped, changes keep queueing; use a key with the sync permission`,
+      ),
+    );
+  } else if (r.apiKeyRejected)
+    lines.push(row('API key', `REJECTED ${formatAgo(d?.keyRejectedAt, now)}: delivery stopped, changes keep queueing`));
   else lines.push(row('API key', d?.lastRequestAt ? 'accepted' : 'not used yet'));
   if (d?.rateLimitedUntil && Date.parse(d.rateLimitedUntil) > now.getTime()) {
     lines.push(row('rate limited', `until ${d.rateLimitedUntil} (429 from CareCycle)`));
