@@ -3,7 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import { scrub } from '../../log/secrets.js';
 import type { ActionResult, Selection } from '../dead-letters.js';
 import { readinessWithin, type Readiness } from '../health.js';
-import type { StatusReport } from '../status/collect.js';
+import { emptyReport, type StatusReport } from '../status/collect.js';
 import type { HeldSummary } from '../../deliver/held.js';
 import { authorize, parseSelection, refusal } from './actions.js';
 import { contentSecurityPolicy, renderPage } from './page.js';
@@ -100,25 +100,7 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string
 /** A status document that says only that it could not be read. */
 function unavailable(source: ConsoleOptions['source'], error: string): StatusReport {
   const { stateSchema, ...src } = source;
-  return {
-    setUp: false,
-    problems: [`status unavailable: ${error}`],
-    source: src,
-    stateSchema,
-    slot: null,
-    checkpoint: null,
-    queue: null,
-    deadLetters: null,
-    backfill: null,
-    initialBackfillRequested: false,
-    initialBackfillRetry: null,
-    requests: null,
-    capture: null,
-    delivery: null,
-    apiKeyRejected: false,
-    deliveredPerMinute: null,
-    lastError: null,
-  };
+  return { ...emptyReport(src, stateSchema), problems: [`status unavailable: ${error}`] };
 }
 
 async function readBody(req: IncomingMessage): Promise<string | null> {

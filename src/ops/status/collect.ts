@@ -216,17 +216,13 @@ export function newestError(capture: CaptureRuntime | null, delivery: DeliveryRu
   return { ...e, message: scrub(e.message) };
 }
 
-export async function collectStatus(
-  state: StateDb,
-  crm: pg.Pool,
-  config: Config,
-  opts: { newestDeadLetters?: number } = {},
-): Promise<StatusReport> {
-  const report: StatusReport = {
-    setUp: true,
+/** A report with nothing read yet (also what the console serves when the state cannot be read). */
+export function emptyReport(source: StatusReport['source'], stateSchema: string): StatusReport {
+  return {
+    setUp: false,
     problems: [],
-    source: { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
-    stateSchema: config.state.schema,
+    source,
+    stateSchema,
     slot: null,
     checkpoint: null,
     queue: null,
@@ -241,6 +237,18 @@ export async function collectStatus(
     deliveredPerMinute: null,
     lastError: null,
   };
+}
+export async function collectStatus(
+  state: StateDb,
+  crm: pg.Pool,
+  config: Config,
+  opts: { newestDeadLetters?: number } = {},
+): Promise<StatusReport> {
+  const report = emptyReport(
+    { url: redactUrl(config.source.url), slot: config.source.slot, publication: config.source.publication },
+    config.state.schema,
+  );
+  report.setUp = true;
   report.slot = await readSlot(crm, config.source.slot);
   if (!report.slot) report.problems.push(`replication slot "${config.source.slot}" does not exist`);
   if (!(await publicationExists(crm, config.source.publication)))
