@@ -4,6 +4,7 @@
  * → health and metrics → the initial backfill of a new slot. Resources are released in reverse
  * order of acquisition.
  */
+import { quietCollector } from './quiet-gc.js';
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { apiKeyFileReader, requireApiKey } from '../config/load.js';
@@ -97,6 +98,9 @@ async function assemble(
 ): Promise<Daemon> {
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
+  // Work re-arms one full collection for when it has been quiet a while (./quiet-gc.ts).
+  const quiet = quietCollector();
+  const observeBatch = batchObserver(metrics);
   const collect = stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot });
   const client = createDeliveryClient({
     baseUrl: config.carecycle.baseUrl,
@@ -128,7 +132,10 @@ async function assemble(
     abandonGraceMs: config.carecycle.timeoutMs,
     safety: createSafety(state, config.sync.safety.maxCancellations, log.child({ component: 'safety' })),
     explainSchemaError: async () => checkMapping(config, await readCatalog(crm, mappedTables(config)), crm),
-    onBatch: batchObserver(metrics),
+    onBatch: (c) => {
+      observeBatch(c);
+      quiet.activity();
+    },
   });
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
   // A recreated slot is reconciled by the same backfill as a new one (src/source/slot-recreate.ts).
@@ -138,7 +145,10 @@ async function assemble(
     config,
     state,
     log,
-    onFlushed: () => delivery.wake(),
+    onFlushed: () => {
+      delivery.wake();
+      quiet.activity();
+    },
     onSlotRecreated: () => reconcile(),
     // The lock and its lease outlive capture's own stop until delivery has drained.
     releaseAfter: () => delivering,
@@ -210,6 +220,7 @@ async function assemble(
       if (failure) throw failure.reason;
     } finally {
       monitor.stop();
+      quiet.close();
       await health?.close();
       await client.close().catch(() => undefined);
       await state.close();
