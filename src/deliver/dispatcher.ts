@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { Pool, ProxyAgent, type Dispatcher } from './undici-lean.js';
 import { proxyFor, showProxy, type ProxySettings } from './proxy.js';
 
 /**

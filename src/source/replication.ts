@@ -1,5 +1,10 @@
-import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import type * as Library from 'pg-logical-replication';
 import type { Pgoutput } from 'pg-logical-replication';
+// The service and the pgoutput plugin without the package's index, which also loads the
+// wal2json, test_decoding and decoderbufs plugins (with protobufjs): code the daemon would
+// carry for nothing (docs/footprint.md). The types are the package's own.
+import serviceModule from 'pg-logical-replication/dist/logical-replication-service.js';
+import pgoutputModule from 'pg-logical-replication/dist/output-plugins/pgoutput/pgoutput-plugin.js';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
 import type { ClientConfig } from 'pg';
 
@@ -9,6 +14,9 @@ import type { ClientConfig } from 'pg';
  * acknowledge {auto: false, timeoutSeconds: 0} and flowControl on, and the caller sends every
  * standby status update itself, carrying only LSNs whose keys are durable.
  */
+
+const { LogicalReplicationService } = serviceModule as typeof Library;
+const { PgoutputPlugin } = pgoutputModule as typeof Library;
 
 export type ReplicationMessage = Pgoutput.Message;
 

@@ -1,5 +1,4 @@
 import { Counter, type Registry } from 'prom-client';
-import { request } from 'undici';
 import { createApiDispatcher, type ApiDispatcher, type ApiNetworkOptions } from '../../deliver/dispatcher.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret, scrub } from '../../log/secrets.js';
@@ -73,11 +72,13 @@ export function createSender(o: SenderOptions): Sender {
     let last = '';
     for (let attempt = 1; attempt <= attempts && !stop.signal.aborted; attempt++) {
       try {
-        const res = await request(w.url, {
+        const url = new URL(w.url);
+        const res = await dispatcherFor(w.url).request({
+          origin: url.origin,
+          path: url.pathname + url.search,
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,
-          dispatcher: dispatcherFor(w.url),
           signal: AbortSignal.any([stop.signal, AbortSignal.timeout(timeoutMs)]),
         });
         await res.body.dump().catch(() => undefined);
