@@ -16,8 +16,7 @@ export default defineConfig(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        // scripts/ is outside tsconfig.json's include (it is not part of the build).
-        projectService: { allowDefaultProject: ['scripts/*.ts'] },
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -20,7 +20,12 @@ export const API_KEY = 'cc_bench_e2e_key';
  * The environment the image (Dockerfile ENV) and the systemd units give the daemon for a small
  * footprint (docs/footprint.md); a packaging test keeps them equal.
  */
-export const PRODUCTION_NODE_ENV = { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '2' } as const;
+export const PRODUCTION_NODE_ENV = {
+  NODE_OPTIONS: '--max-semi-space-size=1',
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+} as const;
 
 export interface BenchPostgres {
   /** Admin URL (a superuser) of a server with wal_level=logical. */
