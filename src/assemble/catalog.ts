@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import { readCatalog } from '../ops/catalog.js';
+import { readCatalog } from '../pg/catalog.js';
 
 /**
  * The part of the database catalog the mapping needs: which columns a table has and their
  * types (as `format_type(atttypid, NULL)`, e.g. `bigint`, `character varying`, usable in a
  * cast such as `$1::bigint[]`). A narrow interface, so the checks run against any catalog source;
- * src/ops/catalog.ts `readCatalog` returns one.
+ * src/pg/catalog.ts `readCatalog` returns one.
  */
 export interface MappingColumn {
   name: string;
@@ -39,7 +39,7 @@ export function catalogOf(tables: Iterable<MappingTable>): MappingCatalog {
   return { table: (name) => byName.get(qualified(name)) };
 }
 
-/** Reads the named tables' columns (src/ops/catalog.ts); kept for callers that only need a MappingCatalog. */
+/** Reads the named tables' columns (src/pg/catalog.ts); kept for callers that only need a MappingCatalog. */
 export async function readMappingCatalog(client: pg.ClientBase | pg.Pool, names: readonly string[]): Promise<MappingCatalog> {
   return readCatalog(client, names);
 }

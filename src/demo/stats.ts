@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Daemon } from '../daemon/daemon.js';
 import type { StandIn } from '../carecycle/stand-in/index.js';
-import { SLOT_METRICS_SQL, stateMetricsSql } from '../ops/metrics-collector.js';
+import { SLOT_METRICS_SQL, stateMetricsSql } from '../observe/metrics-collector.js';
 import type { GeneratorStats } from './generator.js';
 
 export interface DeadLetterLine {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { readCatalog } from '../ops/catalog.js';
+import { readCatalog } from '../pg/catalog.js';
 import { PLAIN_TEXT_TYPES } from '../assemble/query.js';
 import { quoteIdent } from '../assemble/mapping.js';
 import { profileColumn } from './profile.js';
