@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { ConfigError, FatalError } from '../errors.js';
 import { migrate, migrationScript } from '../state/migrate.js';
+import { INITIAL_BACKFILL_DOC } from '../state/runtime.js';
 import {
   checkCaptureConfig,
   formatProblem,
@@ -26,7 +27,6 @@ import { pgConfig } from '../config/pg-connection.js';
  * its creation. Whoever starts that backfill sets status to 'started'.
  */
 
-export const INITIAL_BACKFILL = 'initial_backfill';
 const PUBLISH = 'insert, update, delete, truncate';
 
 export interface SetupResult {
@@ -192,7 +192,7 @@ async function recordNewSlot(config: Config, slotLsn: string): Promise<void> {
     await client.query(
       `INSERT INTO ${s}.runtime (name, value) VALUES ($1, $2::jsonb)
        ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-      [INITIAL_BACKFILL, JSON.stringify(initialBackfillValue(config.source.slot, slotLsn))],
+      [INITIAL_BACKFILL_DOC, JSON.stringify(initialBackfillValue(config.source.slot, slotLsn))],
     );
     // State kept from an earlier slot of this name: customers and policies deleted while no slot
     // streamed are found missing when every customer ever sent is assembled again.
@@ -235,7 +235,7 @@ export function setupSql(config: Config): string {
     ``,
     `-- 4. Ask the first run to backfill every customer${separateState ? ' (in the STATE database)' : ''}`,
     `DELETE FROM ${quoteIdent(schema)}.checkpoint WHERE slot = '${slot}';`,
-    `INSERT INTO ${quoteIdent(schema)}.runtime (name, value) VALUES ('${INITIAL_BACKFILL}', '${JSON.stringify(initialBackfillValue(slot, null))}')`,
+    `INSERT INTO ${quoteIdent(schema)}.runtime (name, value) VALUES ('${INITIAL_BACKFILL_DOC}', '${JSON.stringify(initialBackfillValue(slot, null))}')`,
     `  ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now();`,
     ``,
   ].join('\n');

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runSetup, setupSql, INITIAL_BACKFILL } from '../../src/commands/setup.js';
+import { runSetup, setupSql } from '../../src/commands/setup.js';
+import { INITIAL_BACKFILL_DOC } from '../../src/state/runtime.js';
 import { runTeardown } from '../../src/commands/teardown.js';
 import { listMigrations, migrate } from '../../src/state/migrate.js';
 import { ConfigError } from '../../src/errors.js';
@@ -41,20 +42,20 @@ describe('setup', { timeout: 60_000 }, () => {
     expect((await slotOf(url))[0]?.plugin).toBe('pgoutput');
     expect((await pubTables(url)).map((r) => r.t)).toEqual(['public.customer_phones', 'public.customers', 'public.policies']);
     const rt = await sql<{ value: { status: string; slot: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [
-      INITIAL_BACKFILL,
+      INITIAL_BACKFILL_DOC,
     ]);
     expect(rt[0]?.value).toMatchObject({ status: 'requested', slot: config.source.slot });
     // customer_phones has REPLICA IDENTITY DEFAULT: deletes there cannot name the customer.
     expect(first.warnings.map((w) => w.path)).toEqual(['watch[0].table']);
 
     await sql(url, "UPDATE carecycle_sync.runtime SET value = jsonb_set(value, '{status}', '\"started\"') WHERE name = $1", [
-      INITIAL_BACKFILL,
+      INITIAL_BACKFILL_DOC,
     ]);
     const second = await runSetup(config);
     expect(second.slotCreated).toBe(false);
     expect(second.actions.join('\n')).toMatch(/up to date[\s\S]*up to date[\s\S]*exists/);
     const rt2 = await sql<{ value: { status: string } }>(url, 'SELECT value FROM carecycle_sync.runtime WHERE name = $1', [
-      INITIAL_BACKFILL,
+      INITIAL_BACKFILL_DOC,
     ]);
     expect(rt2[0]?.value.status).toBe('started');
   });

@@ -1,11 +1,13 @@
+import { ALERT_EVENTS, type AlertEvent } from '../../config/alert-events.js';
 import type { Readiness } from '../health.js';
 import type { StatusReport } from '../status/collect.js';
 
 /**
  * The conditions that page a person, as a list: each is a pure check over one observation
  * (the readiness checks and the `status` document). A new condition is one entry here, reading
- * what it needs from the status document; its name becomes a valid `alerts.webhooks[].events`
- * entry by itself (slot_recreated and hold_started below are such lines).
+ * what it needs from the status document, and its name in ALERT_EVENTS
+ * (src/config/alert-events.ts), which makes it a valid `alerts.webhooks[].events` entry; the
+ * compiler refuses one without the other.
  * Messages carry counts, keys, byte sizes and check names only: never a reason text (it can
  * hold CRM data), a URL with credentials, or the API key.
  */
@@ -131,7 +133,6 @@ export const CONDITIONS = {
             }
           : null,
   },
-} satisfies Record<string, AlertCondition>;
+} satisfies Record<AlertEvent, AlertCondition>;
 
-export type AlertEvent = keyof typeof CONDITIONS;
-export const ALERT_EVENTS = Object.keys(CONDITIONS) as [AlertEvent, ...AlertEvent[]];
+export { ALERT_EVENTS, type AlertEvent };
