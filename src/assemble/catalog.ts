@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { readCatalog } from '../pg/catalog.js';
+import { qualifiedName } from '../pg/names.js';
 
 /**
  * The part of the database catalog the mapping needs: which columns a table has and their
@@ -21,22 +22,11 @@ export interface MappingCatalog {
   table(name: string): MappingTable | undefined;
 }
 
-/** `customers` → `{schema: 'public', name: 'customers'}`. */
-export function splitTableName(name: string): { schema: string; name: string } {
-  const dot = name.indexOf('.');
-  return dot < 0 ? { schema: 'public', name } : { schema: name.slice(0, dot), name: name.slice(dot + 1) };
-}
-
-export const qualified = (name: string): string => {
-  const t = splitTableName(name);
-  return `${t.schema}.${t.name}`;
-};
-
 /** Builds a MappingCatalog from plain table descriptions (tests, other catalog readers). */
 export function catalogOf(tables: Iterable<MappingTable>): MappingCatalog {
   const byName = new Map<string, MappingTable>();
   for (const t of tables) byName.set(`${t.schema}.${t.name}`, t);
-  return { table: (name) => byName.get(qualified(name)) };
+  return { table: (name) => byName.get(qualifiedName(name)) };
 }
 
 /** Reads the named tables' columns (src/pg/catalog.ts); kept for callers that only need a MappingCatalog. */

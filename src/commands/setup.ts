@@ -3,17 +3,10 @@ import type { Config } from '../config/schema.js';
 import { ConfigError, FatalError } from '../errors.js';
 import { migrate, migrationScript } from '../state/migrate.js';
 import { INITIAL_BACKFILL_DOC } from '../state/runtime.js';
-import {
-  checkCaptureConfig,
-  formatProblem,
-  quoteIdent,
-  quotedTable,
-  qualifiedName,
-  readCatalog,
-  watchedTables,
-  type CaptureProblem,
-} from '../pg/catalog.js';
+import { checkCaptureConfig, formatProblem, readCatalog, watchedTables, type CaptureProblem } from '../pg/catalog.js';
+import { quoteIdent, quotedTable, qualifiedName } from '../pg/names.js';
 import { pgConfig } from '../config/pg-connection.js';
+import { foreignSlotFix, readSlotFacts, RESET_SLOT, slotHealth, slotProblem } from '../pg/slot.js';
 
 /**
  * `carecycle-sync setup`: checks the config against the catalog, applies the state migrations,
@@ -130,43 +123,19 @@ async function ensurePublication(source: pg.Client, config: Config): Promise<str
   return `publication "${name}": ${changes.length ? changes.join('; ') : 'up to date'}`;
 }
 
-interface SlotRow {
-  plugin: string | null;
-  database: string | null;
-  current: string;
-  wal_status: string | null;
-  confirmed: string | null;
-}
-
 async function ensureSlot(source: pg.Client, config: Config): Promise<{ action: string; created: boolean }> {
   const slot = config.source.slot;
-  const { rows } = await source.query<SlotRow>(
-    `SELECT plugin, database, current_database() AS current, wal_status, confirmed_flush_lsn::text AS confirmed
-       FROM pg_replication_slots WHERE slot_name = $1`,
-    [slot],
-  );
-  const s = rows[0];
-  if (s) {
-    if (s.plugin !== 'pgoutput' || s.database !== s.current) {
-      throw new FatalError(
-        `replication slot "${slot}" exists but is not a pgoutput slot of database ${s.current} (plugin ${s.plugin}, database ${s.database}): ` +
-          `choose another source.slot, or drop it (SELECT pg_drop_replication_slot('${slot}'))`,
-      );
-    }
-    if (s.wal_status === 'lost' && config.source.onSlotLost === 'recreate') {
-      return {
-        action: `slot "${slot}": LOST (its WAL was removed); \`run\` recreates it and reconciles every customer (source.onSlotLost: recreate)`,
-        created: false,
-      };
-    }
-    if (s.wal_status === 'lost') {
-      throw new FatalError(
-        `replication slot "${slot}" is lost (its WAL was removed, e.g. max_slot_wal_keep_size): changes since then are gone. ` +
-          `Run \`carecycle-sync teardown --yes\` then \`carecycle-sync setup\`; the first run then backfills every customer.`,
-      );
-    }
-    return { action: `slot "${slot}": exists (confirmed_flush_lsn ${s.confirmed})`, created: false };
+  const facts = await readSlotFacts(source, slot);
+  const health = slotHealth(facts);
+  if (health.state === 'foreign') throw new FatalError(`${slotProblem(slot, health)}\n  fix: ${foreignSlotFix(slot)}`);
+  if (health.state === 'lost' && config.source.onSlotLost === 'recreate') {
+    return {
+      action: `slot "${slot}": LOST (${health.reason}); \`run\` recreates it and reconciles every customer (source.onSlotLost: recreate)`,
+      created: false,
+    };
   }
+  if (health.state === 'lost') throw new FatalError(`${slotProblem(slot, health)}\n  fix: ${RESET_SLOT}`);
+  if (facts) return { action: `slot "${slot}": exists (confirmed_flush_lsn ${facts.confirmedFlushLsn})`, created: false };
   const created = await source.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [
     slot,
   ]);

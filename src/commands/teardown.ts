@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { FatalError } from '../errors.js';
-import { quoteIdent } from '../pg/catalog.js';
+import { quoteIdent } from '../pg/names.js';
+import { readSlotFacts } from '../pg/slot.js';
 import { pgConfig } from '../config/pg-connection.js';
 
 /**
@@ -70,14 +71,11 @@ async function dropPublication(source: pg.Client, pub: string): Promise<{ line: 
 }
 
 async function dropSlot(source: pg.Client, slot: string): Promise<string> {
-  const { rows } = await source.query<{ active_pid: number | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [
-    slot,
-  ]);
-  const s = rows[0];
+  const s = await readSlotFacts(source, slot);
   if (!s) return `slot "${slot}": did not exist`;
-  if (s.active_pid !== null) {
+  if (s.activePid !== null) {
     throw new FatalError(
-      `replication slot "${slot}" is in use by walsender PID ${s.active_pid} (a running carecycle-sync?): stop it first, then run teardown again`,
+      `replication slot "${slot}" is in use by walsender PID ${s.activePid} (a running carecycle-sync?): stop it first, then run teardown again`,
     );
   }
   await source.query('SELECT pg_drop_replication_slot($1)', [slot]);

@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import { quoteIdent } from '../pg/names.js';
+import { readSlotFacts, type Queryable } from '../pg/slot.js';
 import type { Collector, Metrics } from './metrics.js';
 
 /**
@@ -8,9 +9,7 @@ import type { Collector, Metrics } from './metrics.js';
  * every 15–60 s, so this costs nothing next to the pipeline's own traffic.
  */
 
-export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-}
+export type { Queryable };
 
 export interface StateCollectorOptions {
   /** The state database (a pool: a scrape must not wait behind the pipeline's client). */
@@ -21,8 +20,6 @@ export interface StateCollectorOptions {
   slot?: string;
 }
 
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
 interface QueueRow {
   live: string;
   backfill: string;
@@ -30,11 +27,6 @@ interface QueueRow {
   dead_letters: string;
   bf_enqueued: string | null;
   bf_total: string | null;
-}
-
-interface SlotRow {
-  lag: string | null;
-  retained: string | null;
 }
 
 /** The SQL of the state part, one round trip (exported for the test and for `status`-like tools). */
@@ -50,27 +42,18 @@ export function stateMetricsSql(schema: string): string {
     LEFT JOIN LATERAL (SELECT enqueued, total FROM ${s}.backfill ORDER BY run_id DESC LIMIT 1) b ON true`;
 }
 
-/**
- * Lag and retained WAL of one slot; NULLs (no gauge change) when the slot does not exist.
- * The lag is clamped at 0: pg_current_wal_lsn() is the WAL *written*, and an idle slot can be
- * confirmed a little past it (seen as -1 byte on PG 18); "nothing left to capture" is 0.
- */
-export const SLOT_METRICS_SQL = `SELECT GREATEST(0, pg_current_wal_lsn() - confirmed_flush_lsn)::int8 AS lag,
-       (pg_current_wal_lsn() - restart_lsn)::int8 AS retained
-  FROM pg_replication_slots WHERE slot_name = $1`;
-
 export function stateCollector(opts: StateCollectorOptions): Collector {
   const sql = stateMetricsSql(opts.schema);
   return async (m: Metrics) => {
     const [queue, slot] = await Promise.all([
       opts.state.query<QueueRow>(sql),
-      opts.source && opts.slot ? opts.source.query<SlotRow>(SLOT_METRICS_SQL, [opts.slot]) : Promise.resolve(undefined),
+      opts.source && opts.slot ? readSlotFacts(opts.source, opts.slot) : Promise.resolve(null),
     ]);
     const q = queue.rows[0];
     if (q) applyQueueRow(m, q);
-    const s = slot?.rows[0];
-    if (s?.lag != null) m.slotLagBytes.set(Number(s.lag));
-    if (s?.retained != null) m.slotRetainedWalBytes.set(Number(s.retained));
+    // No slot (or no position yet): the gauges keep their value.
+    if (slot?.lagBytes != null) m.slotLagBytes.set(slot.lagBytes);
+    if (slot?.retainedBytes != null) m.slotRetainedWalBytes.set(slot.retainedBytes);
   };
 }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
+import { qualifiedName, quotedTable, quoteIdent, splitTable } from './names.js';
 
 /**
  * What the source database's catalog says about the tables the config names, and the checks
@@ -47,24 +48,6 @@ export interface CaptureProblem {
   fix?: string;
 }
 
-export function splitTable(ref: string): { schema: string; name: string } {
-  const dot = ref.indexOf('.');
-  return dot < 0 ? { schema: 'public', name: ref } : { schema: ref.slice(0, dot), name: ref.slice(dot + 1) };
-}
-
-export const qualifiedName = (ref: string): string => {
-  const t = splitTable(ref);
-  return `${t.schema}.${t.name}`;
-};
-
-/** `"schema"."table"`, quoted for SQL text. */
-export function quotedTable(ref: string): string {
-  const t = splitTable(ref);
-  return `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
-}
-
-export const quoteIdent = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
-
 /** Every table capture watches, in config order, without duplicates: customers, policies, watch. */
 export function watchedTables(config: Config): string[] {
   const refs = [config.customers.table, ...(config.policies ? [config.policies.table] : []), ...config.watch.map((w) => w.table)];
@@ -78,6 +61,22 @@ export function watchedTables(config: Config): string[] {
 }
 
 const IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', n: 'nothing', f: 'full', i: 'index' };
+
+/** pg_class.relreplident (`d`, `n`, `f`, `i`) as a ReplicaIdentity; null for anything else. */
+export const replicaIdentityOf = (relreplident: string | null): ReplicaIdentity | null =>
+  relreplident === null ? null : (IDENTITY[relreplident] ?? null);
+
+/**
+ * A table without a replica identity (NOTHING, or DEFAULT without a primary key): once
+ * published, Postgres refuses the CRM's own UPDATE and DELETE on it ("cannot update table ...
+ * because it does not have a replica identity and publishes updates").
+ */
+export const lacksReplicaIdentity = (identity: ReplicaIdentity | null, hasPrimaryKey: boolean): boolean =>
+  identity === 'nothing' || (identity === 'default' && !hasPrimaryKey);
+
+/** The fix for lacksReplicaIdentity. */
+export const replicaIdentityFix = (ref: string): string =>
+  `ALTER TABLE ${quotedTable(ref)} REPLICA IDENTITY FULL;  -- or add a primary key`;
 
 interface CatalogRow {
   schema: string;
@@ -119,7 +118,7 @@ export async function readCatalog(client: pg.ClientBase | pg.Pool, tableNames: r
       oid: r?.oid ?? null,
       columns: new Map((r?.columns ?? []).map((c) => [c.name, c])),
       primaryKey: r?.pk ?? [],
-      replicaIdentity: r ? (IDENTITY[r.replident] ?? null) : null,
+      replicaIdentity: r ? replicaIdentityOf(r.replident) : null,
     });
   }
   return catalogOf(tables);
@@ -192,15 +191,12 @@ function checkTable(catalog: Catalog, ref: string, path: string, problems: Captu
     });
     return undefined;
   }
-  // A published table without a replica identity makes the CRM's own UPDATE and DELETE fail
-  // ("cannot update table ... because it does not have a replica identity and publishes updates").
-  const noIdentity = t.replicaIdentity === 'nothing' || (t.replicaIdentity === 'default' && t.primaryKey.length === 0);
-  if (noIdentity) {
+  if (lacksReplicaIdentity(t.replicaIdentity, t.primaryKey.length > 0)) {
     problems.push({
       severity: 'error',
       path,
       message: `${t.schema}.${t.name} has no primary key and no replica identity: once published, the CRM's own UPDATEs and DELETEs on it would fail`,
-      fix: `ALTER TABLE ${quotedTable(ref)} REPLICA IDENTITY FULL;  -- or add a primary key`,
+      fix: replicaIdentityFix(ref),
     });
   }
   return t;

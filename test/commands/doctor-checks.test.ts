@@ -12,6 +12,7 @@ const slot = (s: Partial<SlotFacts> = {}): SlotFacts => ({
   plugin: 'pgoutput',
   slotType: 'logical',
   database: 'crm',
+  here: true,
   active: false,
   activePid: null,
   activeApplication: null,
@@ -19,6 +20,9 @@ const slot = (s: Partial<SlotFacts> = {}): SlotFacts => ({
   retainedBytes: 1000,
   lagBytes: 10,
   invalidationReason: null,
+  confirmedFlushLsn: '0/16B3748',
+  restartLsn: '0/16B3710',
+  safeWalSizeBytes: null,
   ...s,
 });
 const facts = (f: Partial<SourceFacts> = {}): SourceFacts => ({
@@ -68,7 +72,7 @@ describe('doctor: slot checks', () => {
   it('says what to do with a lost slot, a foreign consumer, a slot of another database', () => {
     expect(checkSlot(facts({ slot: slot({ walStatus: 'lost', invalidationReason: 'wal_removed' }) }), 's')).toMatchObject({
       ok: false,
-      detail: expect.stringContaining('is lost (wal_removed)'),
+      detail: 'is lost (invalidated: wal_removed): changes made since are gone from the stream',
       fix: expect.stringContaining('teardown --yes && carecycle-sync setup'),
     });
     expect(checkSlot(facts({ slot: slot({ active: true, activePid: 77, activeApplication: 'debezium' }) }), 's')).toMatchObject({
@@ -76,8 +80,15 @@ describe('doctor: slot checks', () => {
       fix: expect.stringContaining('pg_terminate_backend(77)'),
     });
     expect(checkSlot(facts({ slot: slot({ active: true, activePid: 77, activeApplication: 'carecycle-sync' }) }), 's').ok).toBe(true);
-    expect(checkSlot(facts({ slot: slot({ database: 'other' }) }), 's').ok).toBe(false);
+    expect(checkSlot(facts({ slot: slot({ database: 'other', here: false }) }), 's').ok).toBe(false);
     expect(checkSlot(facts({ slot: slot({ plugin: 'wal2json' }) }), 's').ok).toBe(false);
+  });
+
+  it('calls a slot PostgreSQL 17+ invalidated lost, as capture does, whatever its wal_status', () => {
+    expect(checkSlot(facts({ slot: slot({ walStatus: 'reserved', invalidationReason: 'idle_timeout' }) }), 's')).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('is lost (invalidated: idle_timeout)'),
+    });
   });
   it('judges retained WAL against max_slot_wal_keep_size', () => {
     const mb = 1024 * 1024;

@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { nextSlot } from '../../deliver/limiter.js';
+import { quoteIdent as q } from '../../pg/names.js';
 import { checkApi, type ApiCheckOptions } from './api-check.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
@@ -48,8 +49,6 @@ export function planProbe(f: BudgetFacts, limit: number, windowMs = 60_000, maxW
   if (slot - now > maxWaitMs) return { kind: 'skip', reason: `the last minute already holds ${f.window.length} of ${limit} requests` };
   return { kind: 'send', waitMs: Math.max(0, slot - now) };
 }
-
-const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 /** The recorded budget, or undefined when the state schema (or its request table) is not there yet. */
 export async function readBudgetFacts(client: pg.ClientBase, schema: string, windowMs = 60_000): Promise<BudgetFacts | undefined> {

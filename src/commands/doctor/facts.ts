@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { qualifiedName, watchedTables } from '../../pg/catalog.js';
+import { watchedTables } from '../../pg/catalog.js';
+import { qualifiedName } from '../../pg/names.js';
+import { readSlotFacts, type SlotFacts } from '../../pg/slot.js';
 
 /**
  * Everything the source-database checks decide on, read with a handful of catalog queries as
@@ -36,22 +38,7 @@ export interface PublicationFacts {
   tables: Array<{ name: string; rowFilter: string | null; columns: string[] | null }>;
 }
 
-export interface SlotFacts {
-  plugin: string | null;
-  slotType: string;
-  database: string | null;
-  active: boolean;
-  activePid: number | null;
-  /** application_name of the backend holding the slot, when visible. */
-  activeApplication: string | null;
-  walStatus: string | null;
-  /** pg_current_wal_lsn() - restart_lsn, bytes (null when restart_lsn is null). */
-  retainedBytes: number | null;
-  /** pg_current_wal_lsn() - confirmed_flush_lsn, bytes. */
-  lagBytes: number | null;
-  /** PG 17+: why the slot was invalidated. */
-  invalidationReason: string | null;
-}
+export type { SlotFacts };
 
 export interface SourceFacts {
   versionNum: number;
@@ -117,7 +104,7 @@ export async function readSourceFacts(client: pg.ClientBase, config: Config): Pr
     walSendersUsed: Number(server.senders_used),
     tables,
     publication: await readPublication(client, config.source.publication, Number(server.version_num)),
-    slot: await readSlot(client, config.source.slot),
+    slot: await readSlotFacts(client, config.source.slot),
   };
 }
 
@@ -192,32 +179,5 @@ async function readPublication(client: pg.ClientBase, name: string, versionNum: 
     delete: p.pubdelete,
     viaRoot: p.pubviaroot,
     tables: t.rows.map((r) => ({ name: r.name, rowFilter: r.rowfilter, columns: r.columns })),
-  };
-}
-
-async function readSlot(client: pg.ClientBase, slot: string): Promise<SlotFacts | null> {
-  // to_jsonb(s) reads columns that only some majors have (invalidation_reason: PG 17+).
-  const { rows } = await client.query<{ s: Record<string, unknown>; retained: string | null; lag: string | null; app: string | null }>(
-    `SELECT to_jsonb(s) AS s,
-            CASE WHEN s.restart_lsn IS NULL THEN NULL ELSE (pg_current_wal_lsn() - s.restart_lsn)::int8 END AS retained,
-            CASE WHEN s.confirmed_flush_lsn IS NULL THEN NULL ELSE GREATEST(0, pg_current_wal_lsn() - s.confirmed_flush_lsn)::int8 END AS lag,
-            (SELECT application_name FROM pg_stat_activity a WHERE a.pid = s.active_pid) AS app
-       FROM pg_replication_slots s WHERE s.slot_name = $1`,
-    [slot],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  const s = r.s;
-  return {
-    plugin: (s.plugin as string | null) ?? null,
-    slotType: String(s.slot_type),
-    database: (s.database as string | null) ?? null,
-    active: s.active === true,
-    activePid: (s.active_pid as number | null) ?? null,
-    activeApplication: r.app,
-    walStatus: (s.wal_status as string | null) ?? null,
-    retainedBytes: r.retained === null ? null : Number(r.retained),
-    lagBytes: r.lag === null ? null : Number(r.lag),
-    invalidationReason: (s.invalidation_reason as string | null) ?? null,
   };
 }

@@ -1,9 +1,8 @@
+import { plainIdent as ident } from '../../pg/names.js';
 import type { SourceFacts } from './facts.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
 /** Server-level checks: version, wal_level, slot and sender headroom, REPLICATION privilege. */
-
-const ident = (s: string) => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
 
 export function checkVersion(f: SourceFacts): CheckResult {
   const name = 'server version';

@@ -1,3 +1,4 @@
+import { foreignSlotFix, lostSlotDetail, RESET_SLOT, slotHealth } from '../../pg/slot.js';
 import type { SourceFacts } from './facts.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
@@ -18,23 +19,13 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-const RESET_SLOT = 'carecycle-sync teardown --yes && carecycle-sync setup   -- the next run backfills every customer';
-
 export function checkSlot(f: SourceFacts, slotName: string): CheckResult {
   const name = `slot ${slotName}`;
   const s = f.slot;
-  if (!s) return fail(name, 'does not exist', 'carecycle-sync setup');
-  if (s.slotType !== 'logical' || s.plugin !== 'pgoutput' || s.database !== f.database) {
-    return fail(
-      name,
-      `exists but is not a pgoutput logical slot of database ${f.database} (type ${s.slotType}, plugin ${s.plugin}, database ${s.database})`,
-      `choose another source.slot in the config, or drop it: SELECT pg_drop_replication_slot('${slotName}');`,
-    );
-  }
-  if (s.walStatus === 'lost') {
-    const why = s.invalidationReason ? ` (${s.invalidationReason})` : '';
-    return fail(name, `is lost${why}: the WAL it needed was removed, so changes made since are gone from the stream`, RESET_SLOT);
-  }
+  const health = slotHealth(s);
+  if (!s || health.state === 'missing') return fail(name, 'does not exist', 'carecycle-sync setup');
+  if (health.state === 'foreign') return fail(name, `exists but is ${health.reason}`, foreignSlotFix(slotName));
+  if (health.state === 'lost') return fail(name, lostSlotDetail(health.reason), RESET_SLOT);
   if (s.active) {
     const app = s.activeApplication ?? 'unknown application';
     // The daemon itself holding its slot is the normal case while it runs.
@@ -52,7 +43,7 @@ export function checkSlot(f: SourceFacts, slotName: string): CheckResult {
 /** Retained WAL against the server's limit; `unreserved` means invalidation is near. */
 export function checkRetainedWal(f: SourceFacts, slotName: string): CheckResult | undefined {
   const s = f.slot;
-  if (!s || s.walStatus === 'lost' || s.retainedBytes === null) return undefined;
+  if (!s || slotHealth(s).state === 'lost' || s.retainedBytes === null) return undefined;
   const name = `WAL retained by ${slotName}`;
   const retained = formatBytes(s.retainedBytes);
   const limitMb = f.maxSlotWalKeepSizeMb;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { plainIdent, quoteIdent } from '../../pg/names.js';
 import { listMigrations } from '../../state/migrate.js';
 import { fail, pass, type CheckResult } from './types.js';
 
@@ -32,16 +33,14 @@ export async function readStateFacts(client: pg.ClientBase, schema: string): Pro
   const r = rows[0]!;
   const base = { user: r.usr, schemaExists: r.exists, hasTables: r.has_table, canRead: r.can_read, canWrite: r.can_write };
   if (!r.can_read) return { ...base, applied: [] };
-  const applied = await client.query<{ version: number }>(
-    `SELECT version FROM "${schema.replace(/"/g, '""')}".schema_migrations ORDER BY version`,
-  );
+  const applied = await client.query<{ version: number }>(`SELECT version FROM ${quoteIdent(schema)}.schema_migrations ORDER BY version`);
   return { ...base, applied: applied.rows.map((x) => x.version) };
 }
 
 export function checkState(s: StateFacts, schema: string, known = listMigrations().map((m) => m.version)): CheckResult {
   const name = `state schema ${schema}`;
-  const q = `"${schema.replace(/"/g, '""')}"`;
-  const role = /^[a-z_][a-z0-9_]*$/.test(s.user) ? s.user : `"${s.user.replace(/"/g, '""')}"`;
+  const q = quoteIdent(schema);
+  const role = plainIdent(s.user);
   const grant = `GRANT USAGE ON SCHEMA ${q} TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${q} TO ${role}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${q} TO ${role};  -- as the schema owner`;
   // Without USAGE on the schema the tables are invisible: that, too, is a grant problem.
   if (s.schemaExists && (s.hasTables || !s.canRead) && (!s.canRead || !s.canWrite))

@@ -1,12 +1,12 @@
 import type { Config } from '../../config/schema.js';
-import { quoteIdent } from '../../pg/catalog.js';
+import { lacksReplicaIdentity, replicaIdentityFix, replicaIdentityOf } from '../../pg/catalog.js';
+import { plainIdent, quoteIdent } from '../../pg/names.js';
 import type { PublicationFacts, SourceFacts, TableFacts } from './facts.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
 /** Table-level checks: SELECT grants, replica identity, and the publication's coverage. */
 
 const quoted = (name: string) => name.split('.').map(quoteIdent).join('.');
-const roleIdent = (s: string) => (/^[a-z_][a-z0-9_]*$/.test(s) ? s : quoteIdent(s));
 /** What setup publishes; truncate is included so a TRUNCATE shows up in the logs. */
 const PUBLISH = 'insert, update, delete, truncate';
 
@@ -20,7 +20,7 @@ export function checkSelectGrants(f: SourceFacts): CheckResult[] {
         : fail(
             `SELECT on ${t.name}`,
             `role ${f.user} cannot read ${t.name} (${t.role}); records are assembled from the current rows`,
-            `GRANT SELECT ON ${quoted(t.name)} TO ${roleIdent(f.user)};`,
+            `GRANT SELECT ON ${quoted(t.name)} TO ${plainIdent(f.user)};`,
           ),
     );
 }
@@ -34,21 +34,20 @@ export function checkSelectGrants(f: SourceFacts): CheckResult[] {
 export function checkReplicaIdentity(t: TableFacts): CheckResult | undefined {
   if (!t.exists) return undefined;
   const name = `replica identity of ${t.name}`;
-  const fix = `ALTER TABLE ${quoted(t.name)} REPLICA IDENTITY FULL;  -- or add a primary key`;
-  switch (t.replicaIdentity) {
-    case 'n':
-      return fail(name, 'NOTHING: once published, UPDATE and DELETE on this table fail in the CRM, and deletes carry no key', fix);
-    case 'd':
-      return t.hasPrimaryKey
-        ? pass(name, 'DEFAULT (primary key): fine, records are re-read from the current row')
-        : fail(
-            name,
-            'DEFAULT without a primary key means no identity: once published, UPDATE and DELETE on this table fail in the CRM',
-            fix,
-          );
-    case 'f':
+  const identity = replicaIdentityOf(t.replicaIdentity);
+  if (lacksReplicaIdentity(identity, t.hasPrimaryKey)) {
+    const why =
+      identity === 'nothing'
+        ? 'NOTHING: once published, UPDATE and DELETE on this table fail in the CRM, and deletes carry no key'
+        : 'DEFAULT without a primary key means no identity: once published, UPDATE and DELETE on this table fail in the CRM';
+    return fail(name, why, replicaIdentityFix(t.name));
+  }
+  switch (identity) {
+    case 'default':
+      return pass(name, 'DEFAULT (primary key): fine, records are re-read from the current row');
+    case 'full':
       return pass(name, 'FULL: every change carries the whole old row (more WAL than needed, but correct)');
-    case 'i':
+    case 'index':
       return pass(name, 'USING INDEX: fine, records are re-read from the current row');
     default:
       return undefined;

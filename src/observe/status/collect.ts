@@ -20,6 +20,7 @@ import { missingStateTables, NOT_SET_UP } from './setup-check.js';
 import { readRecreations } from '../../source/slot-recreate.js';
 import { readHeld, type HeldSummary } from '../../deliver/held.js';
 import { deliveredPerMinute } from './throughput.js';
+import { readSlotFacts } from '../../pg/slot.js';
 
 /**
  * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
@@ -107,26 +108,18 @@ export interface StatusReport {
 const num = (v: string | number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
 export async function readSlot(crm: pg.Pool, slot: string): Promise<SlotStatus | null> {
-  const r = await crm.query(
-    `SELECT active, active_pid, wal_status, confirmed_flush_lsn::text AS confirmed, restart_lsn::text AS restart,
-            GREATEST(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint AS lag, -- an idle slot can be confirmed a byte past the WAL end
-            pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained,
-            safe_wal_size
-       FROM pg_replication_slots WHERE slot_name = $1`,
-    [slot],
-  );
-  const row = r.rows[0];
-  if (!row) return null;
+  const f = await readSlotFacts(crm, slot);
+  if (!f) return null;
   return {
     name: slot,
-    active: row.active,
-    activePid: row.active_pid,
-    walStatus: row.wal_status,
-    confirmedFlushLsn: row.confirmed,
-    restartLsn: row.restart,
-    lagBytes: num(row.lag),
-    retainedBytes: num(row.retained),
-    safeWalSizeBytes: num(row.safe_wal_size),
+    active: f.active,
+    activePid: f.activePid,
+    walStatus: f.walStatus,
+    confirmedFlushLsn: f.confirmedFlushLsn,
+    restartLsn: f.restartLsn,
+    lagBytes: f.lagBytes,
+    retainedBytes: f.retainedBytes,
+    safeWalSizeBytes: f.safeWalSizeBytes,
   };
 }
 
