@@ -25,7 +25,7 @@ import { migrate } from '../src/state/migrate.js';
 import { openStateDb, type StateDb } from '../src/state/db.js';
 import { silentLogger } from '../src/log/logger.js';
 import { runBackfill, startBackfill } from '../src/backfill/index.js';
-import { readCatalog } from '../src/ops/catalog.js';
+import { readCatalog } from '../src/pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../src/assemble/index.js';
 import { createDeliveryClient } from '../src/deliver/index.js';
 import { concurrencyFor, createDeliveryLoop } from '../src/deliver/loop.js';

@@ -21,7 +21,7 @@ import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replicatio
 import { validateConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { silentLogger } from '../src/log/logger.js';
-import { runSetup } from '../src/ops/setup.js';
+import { runSetup } from '../src/commands/setup.js';
 import { sqlDir } from '../src/paths.js';
 import { createCapture } from '../src/source/capture.js';
 import { openStateDb } from '../src/state/db.js';

@@ -19,7 +19,7 @@ import { validateConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { migrate } from '../src/state/migrate.js';
 import { openStateDb, type StateDb } from '../src/state/db.js';
-import { readCatalog } from '../src/ops/catalog.js';
+import { readCatalog } from '../src/pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables, nothingSent, sentStateReader, type MappingPlan } from '../src/assemble/index.js';
 import { checkMappingChange, readMappingDoc } from '../src/backfill/reconcile.js';
 import { dryRunBackfill } from '../src/backfill/dry-run.js';

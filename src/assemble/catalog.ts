@@ -1,11 +1,12 @@
 import type pg from 'pg';
-import { readCatalog } from '../ops/catalog.js';
+import { readCatalog } from '../pg/catalog.js';
+import { qualifiedName } from '../pg/names.js';
 
 /**
  * The part of the database catalog the mapping needs: which columns a table has and their
  * types (as `format_type(atttypid, NULL)`, e.g. `bigint`, `character varying`, usable in a
  * cast such as `$1::bigint[]`). A narrow interface, so the checks run against any catalog source;
- * src/ops/catalog.ts `readCatalog` returns one.
+ * src/pg/catalog.ts `readCatalog` returns one.
  */
 export interface MappingColumn {
   name: string;
@@ -21,25 +22,14 @@ export interface MappingCatalog {
   table(name: string): MappingTable | undefined;
 }
 
-/** `customers` → `{schema: 'public', name: 'customers'}`. */
-export function splitTableName(name: string): { schema: string; name: string } {
-  const dot = name.indexOf('.');
-  return dot < 0 ? { schema: 'public', name } : { schema: name.slice(0, dot), name: name.slice(dot + 1) };
-}
-
-export const qualified = (name: string): string => {
-  const t = splitTableName(name);
-  return `${t.schema}.${t.name}`;
-};
-
 /** Builds a MappingCatalog from plain table descriptions (tests, other catalog readers). */
 export function catalogOf(tables: Iterable<MappingTable>): MappingCatalog {
   const byName = new Map<string, MappingTable>();
   for (const t of tables) byName.set(`${t.schema}.${t.name}`, t);
-  return { table: (name) => byName.get(qualified(name)) };
+  return { table: (name) => byName.get(qualifiedName(name)) };
 }
 
-/** Reads the named tables' columns (src/ops/catalog.ts); kept for callers that only need a MappingCatalog. */
+/** Reads the named tables' columns (src/pg/catalog.ts); kept for callers that only need a MappingCatalog. */
 export async function readMappingCatalog(client: pg.ClientBase | pg.Pool, names: readonly string[]): Promise<MappingCatalog> {
   return readCatalog(client, names);
 }

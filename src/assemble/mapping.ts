@@ -3,7 +3,8 @@ import { CUSTOMER_FIELDS, ENUM_FIELDS, MAX_CUSTOM_FIELDS_PER_RECORD, POLICY_FIEL
 import type { AcaValue, DateFormat } from './transforms.js';
 import { enumNoun, fieldKind, type FieldKind } from './field-kinds.js';
 import { coerce, mapKey, type FieldPlan } from './values.js';
-import { splitTableName, type MappingCatalog, type MappingTable } from './catalog.js';
+import { quoteIdent, splitTable } from '../pg/names.js';
+import type { MappingCatalog, MappingTable } from './catalog.js';
 
 /**
  * The config's mapping (docs/config-reference.md), resolved against the catalog into a plan the
@@ -37,8 +38,6 @@ export interface MappingPlan {
   timeZone: string;
 }
 
-export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-
 /** `firstName` → `first_name`, `doNotSMS` → `do_not_sms`, `address2` → `address2`. */
 export function snakeCase(field: string): string {
   return field
@@ -67,7 +66,7 @@ interface Ctx {
 function lookupTable(catalog: MappingCatalog, name: string, path: string, ctx: Ctx): MappingTable | undefined {
   const t = catalog.table(name);
   if (!t) {
-    const { schema, name: rel } = splitTableName(name);
+    const { schema, name: rel } = splitTable(name);
     ctx.problems.push(`${path}: table ${schema}.${rel} does not exist (or is not visible to this user)`);
   }
   return t;

@@ -1,4 +1,5 @@
-import { quoteIdent, type CustomerPlan, type PolicyPlan, type TablePlan } from './mapping.js';
+import { quoteIdent } from '../pg/names.js';
+import type { CustomerPlan, PolicyPlan, TablePlan } from './mapping.js';
 import type { FieldPlan } from './values.js';
 
 /**

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { quoteIdent as q } from '../pg/names.js';
 import { PRIORITY } from '../state/tables.js';
 import { chunkSelect, type KeysetSource } from './keyset.js';
 
@@ -20,8 +21,6 @@ export interface ChunkResult {
   cursor: string | null;
   enqueued: number;
 }
-
-const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 /**
  * State and source are one database: one statement reads the chunk, upserts it and moves the

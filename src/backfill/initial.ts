@@ -8,7 +8,7 @@ import { BackfillBusyError, runBackfill, startBackfill, withBackfillLock, type R
  * For `run`: "a first run on a new slot backfills automatically" (docs/architecture.md,
  * "Backfill"), and a daemon killed while enqueueing finishes the job.
  *
- * Contract with `setup` (src/ops/setup.ts): creating a NEW slot writes the runtime document
+ * Contract with `setup` (src/commands/setup.ts): creating a NEW slot writes the runtime document
  * `initial_backfill` = {slot, slotLsn, createdAt, status: 'requested'} (`setup --print-sql` has
  * the DBA write it). The slot only streams changes made after its creation, so the existing book
  * must be backfilled. Creating a run over all customers — here, or by `carecycle-sync backfill`

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { ConfigError, UsageError } from '../errors.js';
+import { quoteIdent as quote } from '../pg/names.js';
 
 /**
  * The keyset paging of the customer table: `WHERE key > cursor ORDER BY key LIMIT n`, with the
@@ -17,8 +18,6 @@ export interface KeysetSource {
   /** The combined predicate (customers.where AND --where), or 'true'. */
   predicate: string;
 }
-
-const quote = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 export function splitTable(name: string): { schema: string; table: string } {
   const dot = name.indexOf('.');

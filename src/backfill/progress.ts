@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { formatCount, formatDuration } from '../ops/status/units.js';
+import { formatCount, formatDuration } from '../lib/units.js';
 import { deliveryEtaMs, etaAtRateMs, RateMeter } from './eta.js';
 
 /**

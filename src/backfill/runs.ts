@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { StateDb } from '../state/db.js';
+import { INITIAL_BACKFILL_DOC } from '../state/runtime.js';
 
 /** One row of the `backfill` table, with numbers as numbers. */
 export interface BackfillRun {
@@ -39,8 +40,7 @@ function toRun(r: Row): BackfillRun {
 type Queryable = pg.Pool | pg.ClientBase;
 const poolOf = (s: StateDb | Queryable): Queryable => ('pool' in s && 'db' in s ? s.pool : (s as Queryable));
 
-/** The runtime document `setup` writes when it creates a new slot (see initial.ts). */
-export const INITIAL_BACKFILL_DOC = 'initial_backfill';
+export { INITIAL_BACKFILL_DOC };
 
 /**
  * Creates a run row. A run over all customers (no --where) also satisfies the initial backfill

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CUSTOMER_FIELDS, POLICY_FIELDS, POLICY_STATUSES } from '../carecycle/enums.js';
 import { SSL_MODES } from './pg-tls.js';
-import { ALERT_EVENTS } from '../ops/alerts/conditions.js';
+import { ALERT_EVENTS } from './alert-events.js';
 
 /**
  * The one config schema. Every field is described: the README's config reference is

@@ -4,7 +4,7 @@
  * recently, and CareCycle is not rejecting the key. A green /readyz on a stalled daemon is what we
  * refuse to ship.
  */
-import type { Readiness } from '../ops/health.js';
+import type { Readiness } from '../observe/health.js';
 import type { CaptureStatus } from '../source/capture.js';
 import type { DeliveryStatus } from '../deliver/loop.js';
 

@@ -3,8 +3,8 @@
  * composition root so it reads as a list of parts.
  */
 import type { Logger } from '../log/logger.js';
-import type { Metrics } from '../ops/metrics.js';
-import { observeRateLimitWait, observeRequest } from '../ops/metrics.js';
+import type { Metrics } from '../observe/metrics.js';
+import { observeRateLimitWait, observeRequest } from '../observe/metrics.js';
 import type { RequestObservation } from '../deliver/index.js';
 import type { SettleCounts } from '../deliver/queue-state.js';
 import type { StateDb } from '../state/db.js';

@@ -4,9 +4,11 @@
  * (queue, dead letters, slot lag: one round trip each, the queries of the metrics collector).
  */
 import type pg from 'pg';
+import { quoteIdent as quote } from '../pg/names.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { StandIn } from '../carecycle/stand-in/index.js';
-import { SLOT_METRICS_SQL, stateMetricsSql } from '../ops/metrics-collector.js';
+import { stateMetricsSql } from '../observe/metrics-collector.js';
+import { readSlotFacts } from '../pg/slot.js';
 import type { GeneratorStats } from './generator.js';
 
 export interface DeadLetterLine {
@@ -54,8 +56,6 @@ export interface StatsSources {
   startedAt: number;
 }
 
-const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-
 export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot> {
   const queueSql = stateMetricsSql(src.schema);
   const deadSql = `SELECT customer_key, reason FROM ${quote(src.schema)}.dead_letters ORDER BY last_failed_at DESC LIMIT 3`;
@@ -73,7 +73,7 @@ export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot
   async function readDb(): Promise<void> {
     const [q, s, d] = await Promise.all([
       src.db.query<{ live: string; backfill: string; dead_letters: string; bf_enqueued: string | null; bf_total: string | null }>(queueSql),
-      src.db.query<{ lag: string | null }>(SLOT_METRICS_SQL, [src.slot]),
+      readSlotFacts(src.db, src.slot),
       src.db.query<{ customer_key: string; reason: string }>(deadSql),
     ]);
     const row = q.rows[0];
@@ -86,9 +86,7 @@ export function createStatsReader(src: StatsSources): () => Promise<DemoSnapshot
         backfillTotal: row.bf_total == null ? null : Number(row.bf_total),
       });
     }
-    // The slot may confirm the end of the last commit record, a few bytes past the position
-    // pg_current_wal_lsn() reports (written, not inserted, WAL): that is no lag at all.
-    db.slotLagBytes = s.rows[0]?.lag == null ? null : Math.max(0, Number(s.rows[0].lag));
+    db.slotLagBytes = s?.lagBytes ?? null;
     db.latestDeadLetters = d.rows.map((r) => ({ key: r.customer_key, reason: r.reason }));
   }
 

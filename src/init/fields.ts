@@ -1,6 +1,6 @@
 import { ENUM_FIELDS } from '../carecycle/enums.js';
 import type { FieldSpec } from '../config/schema.js';
-import { quoteIdent } from '../assemble/mapping.js';
+import { quoteIdent } from '../pg/names.js';
 import { fieldKind, kindTransform } from '../assemble/field-kinds.js';
 import { nameScore } from './names.js';
 import { count, DATE_TYPES, INTEGER_TYPES, NUMERIC_TYPES, percent, type ColumnProfile } from './profile.js';

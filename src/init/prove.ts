@@ -2,7 +2,7 @@ import pg from 'pg';
 import { loadConfig } from '../config/load.js';
 import { pgConfig } from '../config/pg-connection.js';
 import { ConfigError } from '../errors.js';
-import { checkCaptureConfig, formatProblem, readCatalog, watchedTables } from '../ops/catalog.js';
+import { checkCaptureConfig, formatProblem, readCatalog, watchedTables } from '../pg/catalog.js';
 import { checkMapping, createAssembler, nothingSent, resolveMapping, type AssembleResult } from '../assemble/index.js';
 import { MAX_RECORDS_PER_REQUEST } from '../carecycle/enums.js';
 import { tallyPreview, type PreviewTally } from './reasons.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { readCatalog } from '../ops/catalog.js';
+import { readCatalog } from '../pg/catalog.js';
 import { PLAIN_TEXT_TYPES } from '../assemble/query.js';
-import { quoteIdent } from '../assemble/mapping.js';
+import { quoteIdent } from '../pg/names.js';
 import { profileColumn } from './profile.js';
 import type { SampledTable } from './tables.js';
 

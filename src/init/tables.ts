@@ -1,4 +1,4 @@
-import { quoteIdent } from '../assemble/mapping.js';
+import { quoteIdent } from '../pg/names.js';
 import { expandedWords, phrase, singular, splitWords } from './names.js';
 import { candidatesFor } from './fields.js';
 import { count, DATE_TYPES, INTEGER_TYPES, percent, type ColumnProfile } from './profile.js';

@@ -9,7 +9,8 @@ import { buildRoutes } from './changes.js';
 import { backoffMs, statusIntervalMs } from './decisions.js';
 import { emitHeartbeat } from './heartbeat.js';
 import { SlotLock } from './lock.js';
-import { MAX_RECREATIONS_PER_HOUR, mayRecreate, readSlotFacts, slotLoss } from './slot-health.js';
+import { readSlotFacts, RESET_SLOT, slotHealth, slotProblem, foreignSlotFix } from '../pg/slot.js';
+import { MAX_RECREATIONS_PER_HOUR, mayRecreate, readWalSenderTimeoutMs } from './slot-health.js';
 import { readRecreations, recreateSlot } from './slot-recreate.js';
 import { maxLsn, parseLsn, type Lsn } from './lsn.js';
 import { CaptureSession } from './session.js';
@@ -210,18 +211,17 @@ interface Healing {
 async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Promise<StartPosition> {
   const slot = heal.config.source.slot;
   const facts = await readSlotFacts(lock.connection, slot);
-  if (facts.exists && !facts.here) {
-    throw new FatalError(`replication slot "${slot}" belongs to another database: choose another source.slot`);
-  }
-  const loss = slotLoss(facts);
-  if (loss) {
-    const fix =
-      'Changes made since then are not in any slot. Run `carecycle-sync teardown --yes` and `carecycle-sync setup`; the first run then reconciles every customer.';
-    if (heal.config.source.onSlotLost !== 'recreate') throw new FatalError(`replication slot "${slot}": ${loss}. ${fix}`);
+  const walSenderTimeoutMs = await readWalSenderTimeoutMs(lock.connection);
+  const health = slotHealth(facts);
+  if (health.state === 'foreign') throw new FatalError(`${slotProblem(slot, health)}\n  fix: ${foreignSlotFix(slot)}`);
+  if (health.state !== 'usable') {
+    const loss = health.reason;
+    const problem = slotProblem(slot, health);
+    if (heal.config.source.onSlotLost !== 'recreate') throw new FatalError(`${problem}\n  fix: ${RESET_SLOT}`);
     const history = await readRecreations(state);
     if (!mayRecreate(history.recent, new Date())) {
       throw new FatalError(
-        `replication slot "${slot}": ${loss}, and it was already recreated ${MAX_RECREATIONS_PER_HOUR} times in the last hour: stopping for a person to look (max_slot_wal_keep_size too small? another tool dropping it?). ${fix}`,
+        `${problem}; it was already recreated ${MAX_RECREATIONS_PER_HOUR} times in the last hour: stopping for a person to look (max_slot_wal_keep_size too small? another tool dropping it?)\n  fix: ${RESET_SLOT}`,
       );
     }
     const lsn = await recreateSlot(lock.connection, state, heal.config, loss);
@@ -230,10 +230,10 @@ async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Pro
       `replication slot "${slot}" was lost (${loss}): created a new one and reconciling every customer; changes made meanwhile reach CareCycle as the reconcile drains`,
     );
     heal.onRecreated(loss);
-    return { start: parseLsn(lsn), walSenderTimeoutMs: facts.walSenderTimeoutMs };
+    return { start: parseLsn(lsn), walSenderTimeoutMs };
   }
   const checkpoint = parseLsn(await readCheckpoint(state, slot));
-  return { start: maxLsn(checkpoint, parseLsn(facts.confirmedFlushLsn)), walSenderTimeoutMs: facts.walSenderTimeoutMs };
+  return { start: maxLsn(checkpoint, parseLsn(facts?.confirmedFlushLsn ?? null)), walSenderTimeoutMs };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { qualifiedName } from '../ops/catalog.js';
+import { qualifiedName } from '../pg/names.js';
 
 /**
  * Which customers a row change touches (docs/architecture.md, "Source"): pure functions over the

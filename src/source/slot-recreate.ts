@@ -8,10 +8,9 @@
  */
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { INITIAL_BACKFILL_DOC } from '../backfill/runs.js';
 import { inTransaction, type StateDb } from '../state/db.js';
 import { PRIORITY } from '../state/tables.js';
-import { getRuntime } from '../state/runtime.js';
+import { getRuntime, INITIAL_BACKFILL_DOC } from '../state/runtime.js';
 
 export const SLOT_RECREATIONS_DOC = 'slot_recreations';
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { sqlDir } from '../paths.js';
+import { quoteIdent as q } from '../pg/names.js';
 
 /**
  * Applies the numbered migrations of sql/migrations/ to the state schema, each in its own
@@ -20,8 +21,6 @@ export function listMigrations(dir = join(sqlDir(), 'migrations')): Migration[] 
     .sort()
     .map((f) => ({ version: Number(f.split('_')[0]), name: f, sql: readFileSync(join(dir, f), 'utf8') }));
 }
-
-const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 /** The SQL `setup --print-sql` shows for the state schema (no lock, no bookkeeping beyond the table). */
 export function migrationScript(schema: string): string {

@@ -99,6 +99,12 @@ export interface BackfillRetryRuntime {
   attempts: number;
   nextRetryAt: string | null;
 }
+/**
+ * The runtime document that asks the daemon to backfill every customer: written by `setup` when
+ * it creates a new slot and by capture when it recreates a lost one, read and marked started by
+ * backfill/ (src/backfill/initial.ts).
+ */
+export const INITIAL_BACKFILL_DOC = 'initial_backfill';
 export const BACKFILL_RETRY_DOC = 'initial_backfill_retry';
 export const publishBackfillRetry = (state: StateDb, patch: BackfillRetryRuntime) => patchRuntime(state, BACKFILL_RETRY_DOC, { ...patch });
 

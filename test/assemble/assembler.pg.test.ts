@@ -5,7 +5,7 @@ import type { Config } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { createAssembler, prepareAssembler, type Assembler } from '../../src/assemble/assembler.js';
 import type { MappingCatalog } from '../../src/assemble/catalog.js';
-import { readCatalog } from '../../src/ops/catalog.js';
+import { readCatalog } from '../../src/pg/catalog.js';
 import { checkMapping } from '../../src/assemble/check.js';
 import { mappedTables } from '../../src/assemble/mapping.js';
 import { applyCommit } from '../../src/assemble/commit.js';

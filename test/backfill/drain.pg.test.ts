@@ -4,7 +4,7 @@ import { sql } from '../harness/db.js';
 import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { readCatalog } from '../../src/ops/catalog.js';
+import { readCatalog } from '../../src/pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../src/assemble/index.js';
 import { createDeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop } from '../../src/deliver/loop.js';

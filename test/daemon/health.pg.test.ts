@@ -23,7 +23,7 @@ import { startCluster, type PgCluster } from '../harness/pg-cluster.js';
 import { sql } from '../harness/db.js';
 import { seedCrm } from '../backfill/fixture.js';
 import { waitFor } from '../source/helpers.js';
-import { parsePromText, sampleValue, type Family } from '../ops/prom-text.js';
+import { parsePromText, sampleValue, type Family } from '../observe/prom-text.js';
 
 const binDir = inject('pgBinDir');
 const KEY = 'cc_health_test_0123456789abcdef';

@@ -8,7 +8,7 @@ import { startStandIn } from '../../src/carecycle/stand-in/index.js';
 import { validateConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
-import { runSetup } from '../../src/ops/setup.js';
+import { runSetup } from '../../src/commands/setup.js';
 import { freshDatabase, sql } from '../harness/db.js';
 import { seedCrm, demoRaw } from '../backfill/fixture.js';
 import { slotFor } from '../source/fixtures.js';

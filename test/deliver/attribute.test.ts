@@ -6,7 +6,7 @@ import { describeFailures } from '../../src/deliver/send.js';
 import { ApiKeyRejectedError } from '../../src/deliver/errors.js';
 import { readSyncAnswer } from '../../src/carecycle/schema.js';
 import { RateLimiter } from '../../src/deliver/limiter.js';
-import { planProbe } from '../../src/ops/doctor/api-budget.js';
+import { planProbe } from '../../src/commands/doctor/api-budget.js';
 
 const ids = ['a', 'b', 'c', 'd'];
 const err = (externalId: string | null, error = 'bad') => ({ id: null, externalId, error });

@@ -9,7 +9,7 @@ import { createDeliveryClient, recordedBudget, stateLedger, type DeliveryClientO
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { loadConfig } from '../../src/config/load.js';
-import { runDoctor } from '../../src/ops/doctor/index.js';
+import { runDoctor } from '../../src/commands/doctor/index.js';
 import { crmWithState, demoConfig } from '../backfill/fixture.js';
 import { sql } from '../harness/db.js';
 import { API_KEY, record } from './helpers.js';

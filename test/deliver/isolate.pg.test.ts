@@ -9,7 +9,7 @@ import { startStandIn, type StandIn } from '../../src/carecycle/stand-in/index.j
 import { mappedTables, prepareAssembler } from '../../src/assemble/index.js';
 import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
-import { readCatalog } from '../../src/ops/catalog.js';
+import { readCatalog } from '../../src/pg/catalog.js';
 import { enqueueKeys } from '../../src/queue/enqueue.js';
 import { takeHeldLease } from '../../src/queue/lease.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';

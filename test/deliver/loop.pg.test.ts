@@ -9,7 +9,7 @@ import { mappedTables, prepareAssembler } from '../../src/assemble/index.js';
 import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/index.js';
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
 import { takeHeldLease } from '../../src/queue/lease.js';
-import { readCatalog } from '../../src/ops/catalog.js';
+import { readCatalog } from '../../src/pg/catalog.js';
 import { enqueueKeys, writeBatch } from '../../src/queue/enqueue.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';

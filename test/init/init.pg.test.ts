@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { runInit, type InitOutcome } from '../../src/init/run.js';
 import { validShare } from '../../src/init/reasons.js';
-import { quoteIdent } from '../../src/assemble/mapping.js';
+import { quoteIdent } from '../../src/pg/names.js';
 import { freshDatabase, sql } from '../harness/db.js';
 import { sampleCrm } from '../assemble/crm-fixture.js';
 import { testTempDir } from '../harness/tmp.js';

@@ -5,9 +5,9 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { freshDatabase, sql } from '../harness/db.js';
 import { loadConfig } from '../../src/config/load.js';
-import { runSetup } from '../../src/ops/setup.js';
-import { runDoctor, formatReport } from '../../src/ops/doctor/index.js';
-import { runTeardown } from '../../src/ops/teardown.js';
+import { runSetup } from '../../src/commands/setup.js';
+import { runDoctor, formatReport } from '../../src/commands/doctor/index.js';
+import { runTeardown } from '../../src/commands/teardown.js';
 
 /**
  * sql/roles/least-privilege.sql, applied with psql as the superuser, gives a role that can run

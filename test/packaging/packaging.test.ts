@@ -7,8 +7,8 @@ import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { contextCopySources, execForm, parseDockerfile } from './dockerfile.js';
-import { startHealthServer } from '../../src/ops/health.js';
-import { createMetrics } from '../../src/ops/metrics.js';
+import { startHealthServer } from '../../src/observe/health.js';
+import { createMetrics } from '../../src/observe/metrics.js';
 import { silentLogger } from '../../src/log/logger.js';
 
 /**
@@ -129,7 +129,7 @@ describe('Dockerfile', () => {
     writeFileSync(
       join(dir, 'probe.mjs'),
       `
-      const { createMetrics } = await import('./dist/src/ops/metrics.js');
+      const { createMetrics } = await import('./dist/src/observe/metrics.js');
       const { listMigrations } = await import('./dist/src/state/migrate.js');
       const text = await createMetrics().render();
       if (!text.includes('carecycle_sync_queue_depth')) process.exit(3);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { silentLogger, createLogger } from '../../src/log/logger.js';
-import { runSetup } from '../../src/ops/setup.js';
+import { runSetup } from '../../src/commands/setup.js';
 import { createCapture, type Capture } from '../../src/source/capture.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { sql } from '../harness/db.js';

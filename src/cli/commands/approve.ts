@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { openStateDb } from '../../state/db.js';
-import { requireStateSetUp } from '../../ops/status/setup-check.js';
-import { formatCount } from '../../ops/status/units.js';
+import { requireStateSetUp } from '../../observe/status/setup-check.js';
+import { formatCount } from '../../lib/units.js';
 import { approveHeld, readHeld } from '../../deliver/held.js';
 
 interface ApproveOptions extends GlobalOptions {

@@ -7,7 +7,7 @@ import { publishDelivery } from '../../state/runtime.js';
 import { SlotLock } from '../../source/lock.js';
 import { takeHeldLease } from '../../queue/lease.js';
 import { createSafety } from '../../deliver/safety.js';
-import { readCatalog } from '../../ops/catalog.js';
+import { readCatalog } from '../../pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
 import { createDeliveryClient, recordedBudget, stateLedger } from '../../deliver/index.js';
 import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';

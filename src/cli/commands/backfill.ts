@@ -4,8 +4,8 @@ import { withConfigOption, loadContext, action, type GlobalOptions } from '../co
 import { UsageError } from '../../errors.js';
 import { openStateDb } from '../../state/db.js';
 import { concurrencyFor } from '../../deliver/loop.js';
-import { requireStateSetUp } from '../../ops/status/setup-check.js';
-import { formatCount, formatDuration } from '../../ops/status/units.js';
+import { requireStateSetUp } from '../../observe/status/setup-check.js';
+import { formatCount, formatDuration } from '../../lib/units.js';
 import {
   createReporter,
   deliveryEtaMs,

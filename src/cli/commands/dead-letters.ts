@@ -3,8 +3,8 @@ import { withConfigOption, loadContext, action, type GlobalOptions } from '../co
 import { UsageError } from '../../errors.js';
 import { scrub } from '../../log/secrets.js';
 import { openStateDb, type StateDb } from '../../state/db.js';
-import { requireStateSetUp } from '../../ops/status/setup-check.js';
-import { formatAgo } from '../../ops/status/units.js';
+import { requireStateSetUp } from '../../observe/status/setup-check.js';
+import { formatAgo } from '../../lib/units.js';
 import {
   discardDeadLetters,
   listDeadLetters,
@@ -12,7 +12,7 @@ import {
   type ActionResult,
   type DeadLetter,
   type Selection,
-} from '../../ops/dead-letters.js';
+} from '../../deliver/dead-letters.js';
 
 interface DlOptions extends GlobalOptions {
   json?: boolean;

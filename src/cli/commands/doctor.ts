@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, loadContext, withConfigOption, type GlobalOptions } from '../context.js';
-import { formatReport, formatReportJson, runDoctor } from '../../ops/doctor/index.js';
+import { formatReport, formatReportJson, runDoctor } from '../../commands/doctor/index.js';
 import { scrub } from '../../log/secrets.js';
 
 /** `carecycle-sync doctor [--json] [--skip-api]`: exit 0 when every check passes, else 1. */

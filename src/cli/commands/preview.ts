@@ -3,7 +3,7 @@ import pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { openStateDb, type StateDb } from '../../state/db.js';
-import { readCatalog } from '../../ops/catalog.js';
+import { readCatalog } from '../../pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables, nothingSent, sentStateReader, type MappingPlan } from '../../assemble/index.js';
 import { firstCustomersQuery, KEY_ALIAS } from '../../assemble/query.js';
 import { previewJson, renderPreview } from '../../assemble/preview.js';

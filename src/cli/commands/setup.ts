@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { action, loadContext, withConfigOption, type GlobalOptions } from '../context.js';
-import { runSetup, setupSql } from '../../ops/setup.js';
-import { formatProblem } from '../../ops/catalog.js';
+import { runSetup, setupSql } from '../../commands/setup.js';
+import { formatProblem } from '../../pg/catalog.js';
 
 /** `carecycle-sync setup [--print-sql]`: state schema, publication and slot, idempotent. */
 export function register(program: Command): void {

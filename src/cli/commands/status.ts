@@ -3,7 +3,8 @@ import pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { openStateDb } from '../../state/db.js';
 import { scrub } from '../../log/secrets.js';
-import { collectStatus, renderStatus } from '../../ops/status/index.js';
+import { collectStatus } from '../../observe/status/collect.js';
+import { renderStatus } from '../../commands/status-format.js';
 import { pgConfig } from '../../config/pg-connection.js';
 
 interface StatusOptions extends GlobalOptions {

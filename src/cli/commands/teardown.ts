@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, loadContext, withConfigOption, type GlobalOptions } from '../context.js';
-import { runTeardown, teardownPlan } from '../../ops/teardown.js';
+import { runTeardown, teardownPlan } from '../../commands/teardown.js';
 
 /** `carecycle-sync teardown --yes [--drop-state]`: drops the slot and the publication (and the state). */
 export function register(program: Command): void {
