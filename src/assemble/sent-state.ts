@@ -6,6 +6,8 @@ import type { PolicyIdentifiers, SentPolicy } from './records.js';
 export interface SentState {
   /** Payload hash of the last send; null when only policies are remembered. */
   hash: string | null;
+  /** The customer goes once more to restore auto-terminated policies (src/queue/restore.ts); absent: no. */
+  restore?: boolean;
   identity: Record<string, unknown> | null;
   /** Customer fields last sent with a value; null: not known (older state); undefined: never sent. */
   valued?: readonly string[] | null;
@@ -22,7 +24,7 @@ export interface SentStateReader {
  * with neither are left out.
  */
 const READ_SQL = `
-SELECT k AS customer_key, s.payload_hash, s.identity, s.valued,
+SELECT k AS customer_key, s.payload_hash, coalesce(s.restore, false) AS restore, s.identity, s.valued,
        (SELECT json_agg(json_build_array(sp.policy_key, sp.identifiers, sp.status, sp.valued) ORDER BY sp.policy_key)
           FROM sent_policies sp WHERE sp.customer_key = k) AS policies
   FROM unnest($1::text[]) AS k LEFT JOIN sent s ON s.customer_key = k`;
@@ -30,6 +32,7 @@ SELECT k AS customer_key, s.payload_hash, s.identity, s.valued,
 interface ReadRow {
   customer_key: string;
   payload_hash: string | null;
+  restore: boolean;
   identity: Record<string, unknown> | null;
   valued: string[] | null;
   policies: Array<[string, PolicyIdentifiers, string | null, string[] | null]> | null;
@@ -45,6 +48,7 @@ export function sentStateReader(state: StateDb): SentStateReader {
         if (r.payload_hash === null && r.policies === null) continue;
         const state: SentState = {
           hash: r.payload_hash,
+          restore: r.restore,
           identity: r.identity ?? null,
           policies: (r.policies ?? []).map(([policyKey, identifiers, status, valued]) => ({
             policyKey,

@@ -7,8 +7,8 @@
  * CareCycle keeps what the lost request carried.
  *
  * The mark, in one statement, for every customer with records in the batch:
- * - `sent.payload_hash` becomes UNKNOWN_PREFIX (+ RESTORE_PREFIX when the send restores
- *   auto-terminated policies), which no payload hashes to: the next pass sends again;
+ * - `sent.payload_hash` becomes UNKNOWN_OUTCOME_HASH, which no payload hashes to: the next pass
+ *   sends again; `sent.restore` stays set when the send restores auto-terminated policies;
  * - `sent.valued` becomes the union of what was last confirmed and what this request carries,
  *   so a field the lost request may have set is cleared when the CRM no longer has it;
  * - each policy of the request that is new, or changed since its last confirmed send, is
@@ -20,7 +20,8 @@
  *   equals the delete status. Its field list becomes the same union.
  * A confirmed outcome (settle) overwrites all of it. Unknown-before (`valued` NULL) stays unknown.
  */
-import { RESTORE_PREFIX, UNKNOWN_PREFIX, type AssembleResult } from '../assemble/index.js';
+import type { AssembleResult } from '../assemble/index.js';
+import { UNKNOWN_OUTCOME_HASH } from '../queue/unknown-outcome.js';
 import type { StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
 import { leaseHeld, type Lease } from '../queue/lease.js';
@@ -31,10 +32,10 @@ const UNION = (old: string, add: string) =>
 const MARK_SQL = `
 WITH doc AS (SELECT $1::jsonb AS j),
 sent_rows AS (
-  INSERT INTO sent AS s (customer_key, payload_hash, identity, valued, sent_at)
-  SELECT t.k, t.h, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb, v jsonb)
+  INSERT INTO sent AS s (customer_key, payload_hash, restore, identity, valued, sent_at)
+  SELECT t.k, t.h, t.r, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, r boolean, i jsonb, v jsonb)
    WHERE ${leaseHeld('$2', '$3')}
-  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash,
+  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, restore = EXCLUDED.restore,
     identity = coalesce(s.identity, EXCLUDED.identity), valued = ${UNION('s.valued', 'EXCLUDED.valued')}
 )
 INSERT INTO sent_policies AS sp (policy_key, customer_key, identifiers, status, valued, sent_at)
@@ -46,12 +47,11 @@ ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
 
 /** Pure: the JSON document of MARK_SQL for the results that have records to send. */
 export function inDoubtDoc(results: readonly AssembleResult[]) {
-  const sent: Array<{ k: string; h: string; i: unknown; v: unknown }> = [];
+  const sent: Array<{ k: string; h: string; r: boolean; i: unknown; v: unknown }> = [];
   const policies: Array<{ p: string; c: string; i: unknown; s: string | null; v: unknown }> = [];
   for (const r of results) {
     if (r.verdict === 'invalid' || r.records.length === 0 || !r.commit) continue;
-    const h = UNKNOWN_PREFIX + (r.restoring ? RESTORE_PREFIX : '');
-    sent.push({ k: r.key, h, i: r.commit.identity, v: r.commit.valued ?? null });
+    sent.push({ k: r.key, h: UNKNOWN_OUTCOME_HASH, r: r.restoring === true, i: r.commit.identity, v: r.commit.valued ?? null });
     for (const p of r.inDoubtPolicies ?? r.commit.policies)
       policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status, v: p.valued ?? null });
   }

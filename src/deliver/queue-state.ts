@@ -7,7 +7,9 @@
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
-import { RESTORE_PREFIX, type Commit } from '../assemble/index.js';
+import type { Commit } from '../assemble/index.js';
+import { restoreAfter } from '../queue/restore.js';
+import { UNKNOWN_OUTCOME_HASH } from '../queue/unknown-outcome.js';
 import { leaseHeld, type Lease } from '../queue/lease.js';
 import type { KeyVerdict } from './verdicts.js';
 
@@ -61,7 +63,7 @@ export interface SettleCounts {
   deadLettered: number;
   /** Of those dead-lettered, how many CareCycle refused (the rest failed local validation). */
   rejectedByApi: number;
-  /** Policies CareCycle terminated by itself while these were delivered (see RESTORE_PREFIX). */
+  /** Policies CareCycle terminated by itself while these were delivered (src/queue/restore.ts). */
   autoTerminated: number;
   /** Rows kept because they were re-queued while in flight. */
   requeued: number;
@@ -89,7 +91,7 @@ export async function settle(
 ): Promise<SettleCounts> {
   const version = new Map(claimed.map((c) => [c.key, c.version]));
   const plan = settlePlan(verdicts);
-  // A customer to restore stays pending and goes once more (see RESTORE_PREFIX).
+  // A customer to restore stays pending and goes once more (src/queue/restore.ts).
   const restore = new Set(plan.restore);
   const keys = verdicts.map((v) => v.key).filter((k) => !restore.has(k));
   const params = [...settleParams(plan, keys, (k) => version.get(k) ?? '-1'), lease.slot, lease.generation, oldestInFlight, plan.restore];
@@ -136,16 +138,13 @@ export async function settle(
 export async function leaveForHolder(state: StateDb, claimed: readonly Claimed[]): Promise<void> {
   if (claimed.length === 0) return;
   await state.pool.query(
-    `WITH forgotten AS (UPDATE sent SET payload_hash = $3 WHERE customer_key = ANY($1::text[]))
+    `WITH forgotten AS (UPDATE sent SET payload_hash = $3, restore = false WHERE customer_key = ANY($1::text[]))
      INSERT INTO pending (customer_key, priority) SELECT k, p FROM unnest($1::text[], $2::smallint[]) AS u(k, p)
      ON CONFLICT (customer_key) DO UPDATE SET version = pending.version + 1,
        priority = LEAST(pending.priority, EXCLUDED.priority), last_enqueued_at = now()`,
     [claimed.map((c) => c.key), claimed.map((c) => c.priority), UNKNOWN_OUTCOME_HASH],
   );
 }
-
-/** A stored hash that equals no payload's: the next pass sends the customer whatever it holds. */
-export const UNKNOWN_OUTCOME_HASH = 'unknown-outcome';
 
 /**
  * Every write of a settle as one statement: the data-modifying CTEs touch different tables (or
@@ -177,10 +176,10 @@ dead AS (
 ), resolved AS (
   DELETE FROM dead_letters WHERE customer_key = ANY($2::text[]) AND EXISTS (SELECT 1 FROM fence)
 ), sent_rows AS (
-  INSERT INTO sent (customer_key, payload_hash, identity, valued, sent_at)
-  SELECT t.k, t.h, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb, v jsonb)
+  INSERT INTO sent (customer_key, payload_hash, restore, identity, valued, sent_at)
+  SELECT t.k, t.h, t.r, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, r boolean, i jsonb, v jsonb)
    WHERE EXISTS (SELECT 1 FROM fence)
-  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, identity = EXCLUDED.identity,
+  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash, restore = EXCLUDED.restore, identity = EXCLUDED.identity,
     valued = EXCLUDED.valued, sent_at = now()
 ), policy_rows AS (
   INSERT INTO sent_policies (policy_key, customer_key, identifiers, status, valued, sent_at)
@@ -214,7 +213,7 @@ function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string
     dead: plan.dead.map((d) => ({ k: d.key, payload: d.payload ?? null, reason: d.reason, path: d.fieldPath, status: d.httpStatus })),
     sent: plan.commits
       .filter((c) => c.commit.hash !== null)
-      .map((c) => ({ k: c.key, h: c.commit.hash, i: c.commit.identity, v: c.commit.valued ?? null })),
+      .map((c) => ({ k: c.key, h: c.commit.hash, r: c.restore, i: c.commit.identity, v: c.commit.valued ?? null })),
     policies: plan.commits.flatMap((c) =>
       c.commit.policies.map((p) => ({ p: p.policyKey, c: c.key, i: p.identifiers, s: p.status, v: p.valued ?? null })),
     ),
@@ -223,7 +222,7 @@ function settleParams(plan: ReturnType<typeof settlePlan>, keys: readonly string
 }
 
 type Dead = Extract<KeyVerdict, { kind: 'dead' }>;
-type Committed = { key: string; commit: Commit };
+type Committed = { key: string; commit: Commit; restore: boolean };
 
 /** Pure: sorts verdicts into the statements' inputs. */
 export function settlePlan(verdicts: readonly KeyVerdict[]) {
@@ -241,17 +240,13 @@ export function settlePlan(verdicts: readonly KeyVerdict[]) {
       if (v.httpStatus !== null) counts.rejectedByApi++;
       continue;
     }
-    let commit = v.result.commit;
+    const commit = v.result.commit;
     if (v.kind === 'delivered') counts.autoTerminated += v.autoTerminated.length;
-    // Once only: if the restoring send itself saw terminations, CareCycle keeps doing it; stop.
-    // Unless that send created a policy itself (one added to the CRM meanwhile): its creation is
-    // what terminated them, and the next send creates nothing.
-    const again = v.kind === 'delivered' && (!v.result.restoring || (v.createdPolicies ?? 0) > 0);
-    if (v.kind === 'delivered' && v.autoTerminated.length > 0 && again && commit?.hash) {
-      commit = { ...commit, hash: RESTORE_PREFIX + commit.hash };
-      restore.push(v.key);
-    }
-    if (commit) commits.push({ key: v.key, commit });
+    const restoring = v.result.restoring === true;
+    const again = v.kind === 'delivered' && restoreAfter({ ...v, restoring, createdPolicies: v.createdPolicies ?? 0 });
+    const restoreIt = again && !!commit?.hash;
+    if (restoreIt) restore.push(v.key);
+    if (commit) commits.push({ key: v.key, commit, restore: restoreIt });
     if (v.kind === 'delivered') counts.delivered++;
     else counts.skipped++;
     // A customer fixed back to exactly what CareCycle already holds is in step again.

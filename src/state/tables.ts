@@ -27,6 +27,8 @@ export interface PendingTable {
 export interface SentTable {
   customer_key: string;
   payload_hash: string;
+  /** Sent once more to restore auto-terminated policies (migration 007). */
+  restore: ColumnType<boolean, boolean | undefined, boolean>;
   sent_at: Timestamp;
   /** Identifying fields of the last record sent (migration 002), for cancel-policies. */
   identity: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
