@@ -15,4 +15,3 @@ export {
   type PolicyIdentifiers,
 } from './records.js';
 export { sentStateReader, nothingSent, type SentStateReader, type SentState } from './sent-state.js';
-export { applyCommit } from './commit.js';
