@@ -23,6 +23,7 @@ import {
   type SentPolicy,
 } from './records.js';
 import type { SentState } from './sent-state.js';
+import { isRestoring, matchesLastSend } from '../queue/restore.js';
 
 /**
  * The verdict for one customer key, from its current rows and what was last sent. Pure.
@@ -61,7 +62,7 @@ export interface AssembleResult {
   deleteAction?: Config['sync']['onCustomerDelete'];
   /** Policy keys that disappeared since the last send (sent with the delete status unless ignored). */
   vanished: string[];
-  /** This send restores policies CareCycle terminated by itself after the last one (see RESTORE_PREFIX). */
+  /** This send restores policies CareCycle terminated by itself after the last one (src/queue/restore.ts). */
   restoring?: boolean;
   /** sync.onInvalidOptional: omit: optional fields left out because their value was refused. */
   omitted?: Issue[];
@@ -72,25 +73,6 @@ export interface AssembleResult {
    */
   inDoubtPolicies?: SentPolicy[];
 }
-
-/**
- * Prefix of a `sent.payload_hash` stored for a send after which CareCycle terminated policies
- * by itself (docs/carecycle-api.md, A17): never equal to a payload's hash, so the customer is sent
- * once more, which sets those policies back to their CRM status (that send creates nothing, so
- * it terminates nothing). The rest of the value is the payload's hash.
- */
-export const RESTORE_PREFIX = 'restore:';
-
-/**
- * Prefix of a `sent.payload_hash` written just before a request whose outcome is not known yet
- * (see deliver/in-doubt.ts): never equal to a payload's hash, so a crash, a dropped connection
- * or a refused part of a split customer can never make the next pass take CareCycle's state for
- * the one last confirmed. It may be followed by RESTORE_PREFIX.
- */
-export const UNKNOWN_PREFIX = 'unknown:';
-
-const isRestoring = (hash: string | null | undefined): boolean =>
-  !!hash && (hash.startsWith(RESTORE_PREFIX) || hash.startsWith(UNKNOWN_PREFIX + RESTORE_PREFIX));
 
 export interface DecideInput {
   key: string;
@@ -282,7 +264,7 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
   const prevValued = input.sent?.valued;
   const valued = rememberValued(present.customer, omittedOf(b.omitted), prevValued);
   const commit: Commit = { hash, identity: identityOf(customer), valued, policies: sentPolicies, forgetPolicies: decision.forget };
-  const unchanged = decision.send.length === 0 && input.sent?.hash === hash;
+  const unchanged = decision.send.length === 0 && matchesLastSend(input.sent, hash);
   let records = unchanged ? [] : checked.valid;
   if (!unchanged && s.nullValues !== 'omit') records = recordsWithClears(b, s, present, prevValued, prev, decision.send) ?? records;
   const result: AssembleResult = {
@@ -293,7 +275,7 @@ function decidePresent(input: DecideInput, row: Row, s: DecideSettings): Assembl
     issues: [],
     vanished: vanishedKeys,
   };
-  if (isRestoring(input.sent?.hash)) result.restoring = true;
+  if (isRestoring(input.sent)) result.restoring = true;
   if (b.omitted && b.omitted.length > 0) result.omitted = b.omitted;
   if (!unchanged && remembered.length > 0) result.inDoubtPolicies = sentPolicies.filter((p, i) => changedSince(p, prev[i]));
   return result;

@@ -1,7 +1,6 @@
 /** Stage 3, assemble: the interface other stages and commands use. */
 export { createAssembler, prepareAssembler, type Assembler, type AssemblerOptions } from './assembler.js';
 export type { AssembleResult, Commit, Verdict } from './decide.js';
-export { RESTORE_PREFIX, UNKNOWN_PREFIX } from './decide.js';
 export type { Issue } from './build.js';
 export { checkMapping, loadMappingPlan } from './check.js';
 export { resolveMapping, mappedTables, type MappingPlan } from './mapping.js';
@@ -16,4 +15,3 @@ export {
   type PolicyIdentifiers,
 } from './records.js';
 export { sentStateReader, nothingSent, type SentStateReader, type SentState } from './sent-state.js';
-export { applyCommit } from './commit.js';

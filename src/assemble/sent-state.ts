@@ -1,11 +1,13 @@
 import type { StateDb } from '../state/db.js';
-import { hotQuery } from '../state/prepared.js';
+import { readSentRows } from '../queue/sent-reads.js';
 import type { PolicyIdentifiers, SentPolicy } from './records.js';
 
 /** What the state store remembers of the last successful send of one customer. */
 export interface SentState {
   /** Payload hash of the last send; null when only policies are remembered. */
   hash: string | null;
+  /** The customer goes once more to restore auto-terminated policies (src/queue/restore.ts); absent: no. */
+  restore?: boolean;
   identity: Record<string, unknown> | null;
   /** Customer fields last sent with a value; null: not known (older state); undefined: never sent. */
   valued?: readonly string[] | null;
@@ -17,38 +19,21 @@ export interface SentStateReader {
   read(keys: readonly string[]): Promise<Map<string, SentState>>;
 }
 
-/**
- * Each key's `sent` row and its sent_policies (ordered by policy key) in one round trip; keys
- * with neither are left out.
- */
-const READ_SQL = `
-SELECT k AS customer_key, s.payload_hash, s.identity, s.valued,
-       (SELECT json_agg(json_build_array(sp.policy_key, sp.identifiers, sp.status, sp.valued) ORDER BY sp.policy_key)
-          FROM sent_policies sp WHERE sp.customer_key = k) AS policies
-  FROM unnest($1::text[]) AS k LEFT JOIN sent s ON s.customer_key = k`;
-
-interface ReadRow {
-  customer_key: string;
-  payload_hash: string | null;
-  identity: Record<string, unknown> | null;
-  valued: string[] | null;
-  policies: Array<[string, PolicyIdentifiers, string | null, string[] | null]> | null;
-}
-
 export function sentStateReader(state: StateDb): SentStateReader {
   return {
     async read(keys) {
       const out = new Map<string, SentState>();
       if (keys.length === 0) return out;
-      const { rows } = await state.pool.query<ReadRow>(hotQuery(READ_SQL, [keys], state.prepared));
+      const rows = await readSentRows(state, keys);
       for (const r of rows) {
         if (r.payload_hash === null && r.policies === null) continue;
         const state: SentState = {
           hash: r.payload_hash,
+          restore: r.restore,
           identity: r.identity ?? null,
           policies: (r.policies ?? []).map(([policyKey, identifiers, status, valued]) => ({
             policyKey,
-            identifiers,
+            identifiers: identifiers as PolicyIdentifiers,
             status,
             valued: valued ?? null,
           })),

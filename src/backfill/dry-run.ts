@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { createAssembler, type AssembleResult, type MappingPlan, type SentState, type SentStateReader } from '../assemble/index.js';
 import type { Logger } from '../log/logger.js';
+import { matchesLastSend } from '../queue/restore.js';
 import { readChunk } from './enqueue.js';
 import { deliveryEtaMs } from './eta.js';
 import { resolveKeyset } from './keyset.js';
@@ -57,7 +58,7 @@ export function changedPaths(item: DryRunItem): FieldChange[] {
   if (!item.previous) return [{ path: NO_PREVIOUS, before: undefined, after: undefined }];
   const before = item.previous.verdict === 'invalid' ? (item.previous.payload ?? []) : item.previous.records;
   const diff = diffRecords(before as object[], item.current.records);
-  const exact = item.previous.commit?.hash === item.sent.hash;
+  const exact = matchesLastSend(item.sent, item.previous.commit?.hash ?? null);
   return exact ? diff : [...diff, { path: CRM_CHANGED, before: undefined, after: undefined }];
 }
 

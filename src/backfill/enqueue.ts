@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent as q } from '../pg/names.js';
-import { PRIORITY } from '../state/tables.js';
+import { backfillInsertSql, enqueueBackfillKeys } from '../queue/backfill.js';
 import { chunkSelect, type KeysetSource } from './keyset.js';
 
 /**
@@ -8,13 +8,8 @@ import { chunkSelect, type KeysetSource } from './keyset.js';
  * a killed backfill resumes at the persisted cursor with nothing skipped and nothing counted
  * twice.
  *
- * A backfill re-enqueue never touches a key that is already pending: its priority can only be
- * live (0) or backfill (1), both at least as urgent, and its version is left alone because a
- * backfill is not a change (bumping it would make an in-flight delivery of that key send twice).
+ * The insert itself, and what it does to a key already queued, is src/queue/backfill.ts.
  */
-const ON_CONFLICT = `ON CONFLICT (customer_key) DO UPDATE SET priority = EXCLUDED.priority, last_enqueued_at = now()
-                      WHERE pending.priority > EXCLUDED.priority`;
-
 export interface ChunkResult {
   /** Keys read in this chunk (0 = the keyset is exhausted). */
   keys: number;
@@ -36,8 +31,7 @@ export async function enqueueChunkSameDb(
 ): Promise<ChunkResult> {
   const s = q(stateSchema);
   const text = `WITH chunk AS (${chunkSelect(src, cursor !== null)}),
-    ins AS (INSERT INTO ${s}.pending AS pending (customer_key, priority)
-            SELECT k::text, ${PRIORITY.backfill} FROM chunk ${ON_CONFLICT}),
+    ins AS (${backfillInsertSql(`${s}.pending`, 'k::text', 'chunk')}),
     -- The cast comes after the ORDER BY: \`SELECT k::text … ORDER BY k\` would sort the text output
     -- column ('9' > '14'), the very bug keyset paging must avoid.
     n AS (SELECT count(*) AS n, (SELECT c.k FROM chunk c ORDER BY c.k DESC LIMIT 1)::text AS last FROM chunk)
@@ -56,15 +50,6 @@ export async function readChunk(crm: pg.Pool | pg.ClientBase, src: KeysetSource,
   const text = `SELECT chunk.k::text AS k FROM (${chunkSelect(src, cursor !== null)}) AS chunk ORDER BY chunk.k`;
   const r = await crm.query<{ k: string }>(text, cursor !== null ? [limit, cursor] : [limit]);
   return r.rows.map((row) => row.k);
-}
-
-/** Upserts keys at backfill priority; the caller's transaction decides atomicity. */
-export async function enqueueBackfillKeys(client: pg.ClientBase | pg.Pool, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await client.query(
-    `INSERT INTO pending AS pending (customer_key, priority) SELECT k, ${PRIORITY.backfill} FROM unnest($1::text[]) AS k ${ON_CONFLICT}`,
-    [keys],
-  );
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js';
 import type { MappingPlan } from '../assemble/index.js';
 import type { Logger } from '../log/logger.js';
 import { inTransaction, type StateDb } from '../state/db.js';
-import { PRIORITY } from '../state/tables.js';
+import { requeueEverySent } from '../queue/requeue.js';
 import { decideMappingChange, fingerprintOf, mappingParts, type MappingDecision, type MappingParts } from './fingerprint.js';
 import { INITIAL_BACKFILL_DOC } from './runs.js';
 
@@ -38,15 +38,6 @@ const MERGE_DOC = `INSERT INTO runtime (name, value) VALUES ($1, $2::jsonb)
   ON CONFLICT (name) DO UPDATE SET value = runtime.value || EXCLUDED.value, updated_at = now()`;
 
 /**
- * Every customer ever sent is queued too: one that left `customers.where` (a changed filter) is
- * not in the backfill's keyset, and must still get sync.onCustomerDelete. A key already pending
- * keeps its priority and version (a reconcile is not a change).
- */
-const QUEUE_SENT = `INSERT INTO pending AS pending (customer_key, priority)
-  SELECT customer_key, $1::smallint FROM (SELECT customer_key FROM sent UNION SELECT customer_key FROM sent_policies) AS s
-  ON CONFLICT (customer_key) DO UPDATE SET priority = EXCLUDED.priority, last_enqueued_at = now() WHERE pending.priority > EXCLUDED.priority`;
-
-/**
  * Compares the mapping `run` starts with against the stored fingerprint and acts on it (see the
  * file comment). Returns what it decided; the caller then runs ensureInitialBackfill.
  */
@@ -66,7 +57,9 @@ export async function checkMappingChange(state: StateDb, plan: MappingPlan, conf
     } else if (decision.reconcile) {
       const request = { status: 'requested', createdAt: doc.storedAt, reason: 'mapping changed', changed: decision.changed };
       await client.query(MERGE_DOC, [INITIAL_BACKFILL_DOC, JSON.stringify(request)]);
-      await client.query(QUEUE_SENT, [PRIORITY.backfill]);
+      // Every customer ever sent is queued too: one that left `customers.where` (a changed
+      // filter) is not in the backfill's keyset, and must still get sync.onCustomerDelete.
+      await requeueEverySent(client, 'reconcile');
       log?.warn(
         { changed: decision.changed },
         `the mapping changed (${decision.changed.join(', ')}): reconciling every customer at backfill priority; only records that differ are sent`,

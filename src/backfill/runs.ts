@@ -89,9 +89,3 @@ export async function finishRun(state: StateDb | Queryable, runId: string): Prom
   if (!r.rows[0]) throw new Error(`backfill run ${runId} not found in the state table`);
   return toRun(r.rows[0]);
 }
-
-/** Backfill keys still waiting in `pending` (priority 1; a live change upgrades a key to 0). */
-export async function pendingBackfillKeys(state: StateDb | Queryable): Promise<number> {
-  const r = await poolOf(state).query<{ n: string }>('SELECT count(*) AS n FROM pending WHERE priority = 1');
-  return Number(r.rows[0]!.n);
-}

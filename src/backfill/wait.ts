@@ -1,6 +1,8 @@
 import type { StateDb } from '../state/db.js';
+import { settledSince } from '../queue/sent-reads.js';
 import { readDelivery } from '../state/runtime.js';
-import { getRun, pendingBackfillKeys, type BackfillRun } from './runs.js';
+import { pendingBackfillKeys } from '../queue/depth.js';
+import { getRun, type BackfillRun } from './runs.js';
 
 /**
  * `backfill --wait`: waits until the run has enqueued every key and no backfill key is left in
@@ -81,12 +83,6 @@ export async function waitForDrain(state: StateDb, runId: string, opts: WaitOpti
 }
 
 export async function summarize(state: StateDb, run: BackfillRun, elapsedMs: number): Promise<DrainSummary> {
-  const r = await state.pool.query<{ delivered: string; dead: string }>(
-    `SELECT (SELECT count(*) FROM sent WHERE sent_at >= $1) AS delivered,
-            (SELECT count(*) FROM dead_letters WHERE last_failed_at >= $1) AS dead`,
-    [run.startedAt],
-  );
-  const delivered = Number(r.rows[0]!.delivered);
-  const deadLettered = Number(r.rows[0]!.dead);
+  const { delivered, deadLettered } = await settledSince(state, run.startedAt);
   return { run, delivered, deadLettered, skippedUnchanged: Math.max(0, run.enqueued - delivered - deadLettered), elapsedMs };
 }

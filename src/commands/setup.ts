@@ -7,6 +7,7 @@ import { checkCaptureConfig, formatProblem, readCatalog, watchedTables, type Cap
 import { quoteIdent, quotedTable, qualifiedName } from '../pg/names.js';
 import { pgConfig } from '../config/pg-connection.js';
 import { foreignSlotFix, readSlotFacts, RESET_SLOT, slotHealth, slotProblem } from '../pg/slot.js';
+import { requeueEverySent } from '../queue/requeue.js';
 
 /**
  * `carecycle-sync setup`: checks the config against the catalog, applies the state migrations,
@@ -165,11 +166,7 @@ async function recordNewSlot(config: Config, slotLsn: string): Promise<void> {
     );
     // State kept from an earlier slot of this name: customers and policies deleted while no slot
     // streamed are found missing when every customer ever sent is assembled again.
-    await client.query(
-      `INSERT INTO ${s}.pending (customer_key, priority)
-       SELECT customer_key, 1 FROM (SELECT customer_key FROM ${s}.sent UNION SELECT customer_key FROM ${s}.sent_policies) AS k
-       ON CONFLICT (customer_key) DO UPDATE SET version = ${s}.pending.version + 1, last_enqueued_at = now()`,
-    );
+    await requeueEverySent(client, 'change', s);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

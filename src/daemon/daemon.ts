@@ -22,6 +22,7 @@ import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { checkMappingChange } from '../backfill/reconcile.js';
 import { openStateDb, type StateDb } from '../state/db.js';
+import { countHeld } from '../queue/held.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
@@ -166,9 +167,9 @@ async function assemble(
     if (!c.connected) connectedSince = null;
     mirror();
     let heldCustomers = 0;
-    const stateReachable = await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending WHERE held_at IS NOT NULL').then(
-      (r) => {
-        heldCustomers = r.rows[0]!.n;
+    const stateReachable = await countHeld(state).then(
+      (held) => {
+        heldCustomers = held.customers;
         metrics.heldCustomers.set(heldCustomers);
         return { ok: true };
       },

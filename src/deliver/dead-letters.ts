@@ -1,7 +1,7 @@
 import { SCHEMA_CHANGED } from './isolate.js';
 import { scrub } from '../log/secrets.js';
 import type { StateDb } from '../state/db.js';
-import { PRIORITY } from '../state/tables.js';
+import { retryDeadLetterKeys } from '../queue/requeue.js';
 
 /**
  * `dead-letters list | retry | discard`: records that could not be delivered as they were, with
@@ -76,20 +76,7 @@ function result(sel: Selection, done: string[]): ActionResult {
  */
 export async function retryDeadLetters(state: StateDb, sel: Selection): Promise<ActionResult> {
   const { clause, params } = whereOf(sel);
-  const r = await state.pool.query<{ customer_key: string }>(
-    `WITH gone AS (DELETE FROM dead_letters WHERE ${clause} RETURNING customer_key)
-     INSERT INTO pending AS pending (customer_key, priority)
-     SELECT customer_key, ${PRIORITY.live} FROM gone
-     ON CONFLICT (customer_key) DO UPDATE
-       SET version = pending.version + 1, priority = LEAST(pending.priority, EXCLUDED.priority),
-           last_enqueued_at = now(), attempts = 0, next_attempt_at = now(), last_error = NULL
-     RETURNING customer_key`,
-    params,
-  );
-  return result(
-    sel,
-    r.rows.map((x) => x.customer_key),
-  );
+  return result(sel, await retryDeadLetterKeys(state, clause, params));
 }
 
 export async function discardDeadLetters(state: StateDb, sel: Selection): Promise<ActionResult> {

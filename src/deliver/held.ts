@@ -2,6 +2,7 @@
  * Reading and releasing what the mass-cancellation rail holds (src/deliver/safety.ts), for
  * `status`, `/readyz` and `carecycle-sync approve`.
  */
+import { approveAllHeld, countHeld } from '../queue/held.js';
 import type { StateDb } from '../state/db.js';
 import { getRuntime, patchRuntime } from '../state/runtime.js';
 import { SAFETY_DOC } from './safety.js';
@@ -16,10 +17,7 @@ export interface HeldSummary {
 }
 
 export async function readHeld(state: StateDb): Promise<HeldSummary> {
-  const r = await state.pool.query<{ customers: number; policies: number; since: Date | null }>(
-    'SELECT count(*)::int AS customers, coalesce(sum(held_policies), 0)::int AS policies, min(held_at) AS since FROM pending WHERE held_at IS NOT NULL',
-  );
-  const row = r.rows[0]!;
+  const row = await countHeld(state);
   const doc = row.customers > 0 ? (await getRuntime<{ reason?: string }>(state, SAFETY_DOC))?.value : undefined;
   return { customers: row.customers, policies: row.policies, since: row.since?.toISOString() ?? null, reason: doc?.reason ?? null };
 }
@@ -27,9 +25,7 @@ export async function readHeld(state: StateDb): Promise<HeldSummary> {
 /** Releases every held record: the delivery loop sends them next, without the rail. */
 export async function approveHeld(state: StateDb): Promise<HeldSummary> {
   const before = await readHeld(state);
-  await state.pool.query(
-    `UPDATE pending SET approved = true, held_at = NULL, held_policies = NULL, next_attempt_at = now() WHERE held_at IS NOT NULL`,
-  );
+  await approveAllHeld(state);
   await patchRuntime(state, SAFETY_DOC, { reason: null, lastApprovedAt: new Date().toISOString(), lastApproved: before });
   return before;
 }

@@ -7,8 +7,8 @@
  * CareCycle keeps what the lost request carried.
  *
  * The mark, in one statement, for every customer with records in the batch:
- * - `sent.payload_hash` becomes UNKNOWN_PREFIX (+ RESTORE_PREFIX when the send restores
- *   auto-terminated policies), which no payload hashes to: the next pass sends again;
+ * - `sent.payload_hash` becomes UNKNOWN_OUTCOME_HASH, which no payload hashes to: the next pass
+ *   sends again; `sent.restore` stays set when the send restores auto-terminated policies;
  * - `sent.valued` becomes the union of what was last confirmed and what this request carries,
  *   so a field the lost request may have set is cleared when the CRM no longer has it;
  * - each policy of the request that is new, or changed since its last confirmed send, is
@@ -20,38 +20,18 @@
  *   equals the delete status. Its field list becomes the same union.
  * A confirmed outcome (settle) overwrites all of it. Unknown-before (`valued` NULL) stays unknown.
  */
-import { RESTORE_PREFIX, UNKNOWN_PREFIX, type AssembleResult } from '../assemble/index.js';
+import type { AssembleResult } from '../assemble/index.js';
+import { markUnknownOutcome, UNKNOWN_OUTCOME_HASH, type UnknownOutcomeDoc } from '../queue/unknown-outcome.js';
 import type { StateDb } from '../state/db.js';
-import { hotQuery } from '../state/prepared.js';
-import { leaseHeld, type Lease } from '../queue/lease.js';
+import type { Lease } from '../queue/lease.js';
 
-const UNION = (old: string, add: string) =>
-  `CASE WHEN ${old} IS NULL THEN NULL ELSE coalesce((SELECT jsonb_agg(DISTINCT u.e ORDER BY u.e) FROM (SELECT jsonb_array_elements_text(${old}) UNION SELECT jsonb_array_elements_text(coalesce(${add}, '[]'::jsonb))) AS u(e)), '[]'::jsonb) END`;
-
-const MARK_SQL = `
-WITH doc AS (SELECT $1::jsonb AS j),
-sent_rows AS (
-  INSERT INTO sent AS s (customer_key, payload_hash, identity, valued, sent_at)
-  SELECT t.k, t.h, t.i, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'sent') AS t(k text, h text, i jsonb, v jsonb)
-   WHERE ${leaseHeld('$2', '$3')}
-  ON CONFLICT (customer_key) DO UPDATE SET payload_hash = EXCLUDED.payload_hash,
-    identity = coalesce(s.identity, EXCLUDED.identity), valued = ${UNION('s.valued', 'EXCLUDED.valued')}
-)
-INSERT INTO sent_policies AS sp (policy_key, customer_key, identifiers, status, valued, sent_at)
-SELECT DISTINCT ON (t.p) t.p, t.c, t.i, t.s, t.v, now() FROM doc, jsonb_to_recordset(doc.j->'policies') AS t(p text, c text, i jsonb, s text, v jsonb)
- WHERE ${leaseHeld('$2', '$3')}
-ON CONFLICT (policy_key) DO UPDATE SET customer_key = EXCLUDED.customer_key,
-  status = CASE WHEN sp.status IS NOT DISTINCT FROM EXCLUDED.status THEN sp.status END,
-  valued = ${UNION('sp.valued', 'EXCLUDED.valued')}`;
-
-/** Pure: the JSON document of MARK_SQL for the results that have records to send. */
-export function inDoubtDoc(results: readonly AssembleResult[]) {
-  const sent: Array<{ k: string; h: string; i: unknown; v: unknown }> = [];
-  const policies: Array<{ p: string; c: string; i: unknown; s: string | null; v: unknown }> = [];
+/** Pure: the rows of the mark (src/queue/unknown-outcome.ts) for the results that have records to send. */
+export function inDoubtDoc(results: readonly AssembleResult[]): UnknownOutcomeDoc {
+  const sent: UnknownOutcomeDoc['sent'] = [];
+  const policies: UnknownOutcomeDoc['policies'] = [];
   for (const r of results) {
     if (r.verdict === 'invalid' || r.records.length === 0 || !r.commit) continue;
-    const h = UNKNOWN_PREFIX + (r.restoring ? RESTORE_PREFIX : '');
-    sent.push({ k: r.key, h, i: r.commit.identity, v: r.commit.valued ?? null });
+    sent.push({ k: r.key, h: UNKNOWN_OUTCOME_HASH, r: r.restoring === true, i: r.commit.identity, v: r.commit.valued ?? null });
     for (const p of r.inDoubtPolicies ?? r.commit.policies)
       policies.push({ p: p.policyKey, c: r.key, i: p.identifiers, s: p.status, v: p.valued ?? null });
   }
@@ -63,7 +43,5 @@ export function inDoubtDoc(results: readonly AssembleResult[]) {
  * every write of the delivery loop, only while `lease` is the current one.
  */
 export async function markInDoubt(state: StateDb, results: readonly AssembleResult[], lease: Lease): Promise<void> {
-  const doc = inDoubtDoc(results);
-  if (doc.sent.length === 0) return;
-  await state.pool.query(hotQuery(MARK_SQL, [JSON.stringify(doc), lease.slot, lease.generation], state.prepared));
+  await markUnknownOutcome(state, inDoubtDoc(results), lease);
 }

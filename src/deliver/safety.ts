@@ -8,6 +8,8 @@
  */
 import type { AssembleResult } from '../assemble/index.js';
 import type { Logger } from '../log/logger.js';
+import { countActivePolicies, lastSentStatuses } from '../queue/sent-reads.js';
+import { countHeld, holdKeys, releaseHeld } from '../queue/held.js';
 import type { StateDb } from '../state/db.js';
 import { patchRuntime } from '../state/runtime.js';
 import { cancellationsIn, CANCELLING, planHold, safetyThreshold, SAFETY_WINDOW_MS } from './safety-rules.js';
@@ -41,11 +43,7 @@ export function createSafety(state: StateDb, setting: number | 'off' | undefined
   let active: { n: number; at: number } | null = null;
   const activePolicies = async () => {
     if (active && Date.now() - active.at < 30_000) return active.n;
-    const r = await state.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM sent_policies WHERE status IS NULL OR status <> ALL($1::text[])`,
-      [[...CANCELLING]],
-    );
-    active = { n: r.rows[0]!.n, at: Date.now() };
+    active = { n: await countActivePolicies(state, [...CANCELLING]), at: Date.now() };
     return active.n;
   };
 
@@ -56,11 +54,7 @@ export function createSafety(state: StateDb, setting: number | 'off' | undefined
         : [],
     );
     if (keys.length === 0) return new Map();
-    const r = await state.pool.query<{ policy_key: string; status: string | null }>(
-      'SELECT policy_key, status FROM sent_policies WHERE policy_key = ANY($1::text[])',
-      [keys],
-    );
-    return new Map(r.rows.map((x) => [x.policy_key, x.status]));
+    return lastSentStatuses(state, keys);
   }
 
   return {
@@ -81,16 +75,8 @@ export function createSafety(state: StateDb, setting: number | 'off' | undefined
 
     async hold(verdict) {
       if (verdict.held.size === 0) return;
-      const keys = [...verdict.held.keys()];
-      await state.pool.query(
-        `UPDATE pending p SET held_at = coalesce(p.held_at, now()), held_policies = h.n, next_attempt_at = now() + $3::int * interval '1 millisecond'
-           FROM unnest($1::text[], $2::int[]) AS h(k, n) WHERE p.customer_key = h.k`,
-        [keys, keys.map((k) => verdict.held.get(k)!), HELD_RECHECK_MS],
-      );
-      const r = await state.pool.query<{ customers: number; policies: number }>(
-        'SELECT count(*)::int AS customers, coalesce(sum(held_policies), 0)::int AS policies FROM pending WHERE held_at IS NOT NULL',
-      );
-      const { customers, policies } = r.rows[0]!;
+      await holdKeys(state, verdict.held, HELD_RECHECK_MS);
+      const { customers, policies } = await countHeld(state);
       const reason = `records would cancel or terminate ${policies} policies within 15 minutes, more than sync.safety.maxCancellations allows`;
       await patchRuntime(state, SAFETY_DOC, { reason }).catch(() => undefined);
       log.error(
@@ -105,7 +91,7 @@ export function createSafety(state: StateDb, setting: number | 'off' | undefined
       if (n > 0) await state.pool.query('INSERT INTO cancellations_sent (policies) VALUES ($1)', [n]);
       const released = claimed.filter((c) => c.held && !verdict.held.has(c.key)).map((c) => c.key);
       if (released.length) {
-        await state.pool.query('UPDATE pending SET held_at = NULL, held_policies = NULL WHERE customer_key = ANY($1::text[])', [released]);
+        await releaseHeld(state, released);
         log.warn({ released: released.length }, 'held records no longer cancel anything (or were approved): sent');
       }
     },

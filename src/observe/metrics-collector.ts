@@ -1,5 +1,6 @@
 import { quoteIdent } from '../pg/names.js';
 import { readSlotFacts, type Queryable } from '../pg/slot.js';
+import { depthMetricsColumns } from '../queue/depth.js';
 import type { Collector, Metrics } from './metrics.js';
 
 /**
@@ -33,9 +34,7 @@ interface QueueRow {
 export function stateMetricsSql(schema: string): string {
   const s = quoteIdent(schema);
   return `SELECT
-      (SELECT count(*) FROM ${s}.pending WHERE priority = 0) AS live,
-      (SELECT count(*) FROM ${s}.pending WHERE priority <> 0) AS backfill,
-      (SELECT extract(epoch FROM now() - min(first_enqueued_at))::float8 FROM ${s}.pending) AS oldest_age,
+      ${depthMetricsColumns(s)},
       (SELECT count(*) FROM ${s}.dead_letters) AS dead_letters,
       b.enqueued AS bf_enqueued, b.total AS bf_total
     FROM (SELECT 1) one

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction, type StateDb } from '../state/db.js';
+import { onConflictChange } from './conflict-rules.js';
 
 /**
  * Writing customer keys into `pending` (docs/architecture.md, "Durability order"). One statement
@@ -48,12 +49,6 @@ export interface CaptureBatch extends StateResolved {
   checkpoint?: Checkpoint;
 }
 
-const UPSERT_TAIL = `
-  ON CONFLICT (customer_key) DO UPDATE
-     SET version = pending.version + 1,
-         priority = LEAST(pending.priority, EXCLUDED.priority),
-         last_enqueued_at = now()`;
-
 /** Upserts `keys` with `priority` (and the checkpoint, if given) in one transaction; returns rows touched. */
 export async function enqueueKeys(state: StateDb, keys: readonly string[], priority: number, checkpoint?: Checkpoint): Promise<number> {
   return writeBatch(state, { keys, priority, checkpoint });
@@ -88,7 +83,8 @@ async function upsertKeys(client: pg.ClientBase, b: CaptureBatch): Promise<numbe
     : '';
   const r = await client.query(
     `${swept}INSERT INTO pending (customer_key, priority)
-     SELECT k, $2::smallint FROM (${from}) AS s(k) WHERE k IS NOT NULL${UPSERT_TAIL}`,
+     SELECT k, $2::smallint FROM (${from}) AS s(k) WHERE k IS NOT NULL
+  ${onConflictChange()}`,
     params,
   );
   return r.rowCount ?? 0;

@@ -9,8 +9,8 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { inTransaction, type StateDb } from '../state/db.js';
-import { PRIORITY } from '../state/tables.js';
 import { getRuntime, INITIAL_BACKFILL_DOC } from '../state/runtime.js';
+import { requeueEverySent } from '../queue/requeue.js';
 
 export const SLOT_RECREATIONS_DOC = 'slot_recreations';
 
@@ -66,12 +66,7 @@ export async function recreateSlot(
         JSON.stringify({ slot, slotLsn: lsn, createdAt: at, status: 'requested', reason: 'slot recreated' }),
       ]);
       await client.query(upsertDoc, [SLOT_RECREATIONS_DOC, JSON.stringify(doc)]);
-      await client.query(
-        `INSERT INTO pending (customer_key, priority)
-         SELECT customer_key, $1::smallint FROM (SELECT customer_key FROM sent UNION SELECT customer_key FROM sent_policies) AS s
-         ON CONFLICT (customer_key) DO UPDATE SET version = pending.version + 1, priority = LEAST(pending.priority, EXCLUDED.priority), last_enqueued_at = now()`,
-        [PRIORITY.backfill],
-      );
+      await requeueEverySent(client, 'change');
     });
   } catch (err) {
     // Without the record, the next start would stream from the new slot and never reconcile.

@@ -3,6 +3,9 @@ import type { ColumnType, Generated } from 'kysely';
 /**
  * Kysely types of the state tables (sql/migrations/001_state.sql). Timestamps come back as
  * Date; pg_lsn and bigint as strings (pg's default parsers); jsonb as parsed JSON.
+ *
+ * `pending`, `sent` and `sent_policies` have none: every statement on them is SQL text in
+ * src/queue/, run through src/state/prepared.ts (docs/state-tables.md, "Who writes the SQL").
  */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
@@ -11,37 +14,6 @@ export interface CheckpointTable {
   slot: string;
   lsn: string;
   updated_at: Timestamp;
-}
-
-export interface PendingTable {
-  customer_key: string;
-  version: ColumnType<string, string | number | undefined, string | number>;
-  priority: ColumnType<number, number | undefined, number>;
-  first_enqueued_at: Timestamp;
-  last_enqueued_at: Timestamp;
-  attempts: ColumnType<number, number | undefined, number>;
-  next_attempt_at: Timestamp;
-  last_error: string | null;
-}
-
-export interface SentTable {
-  customer_key: string;
-  payload_hash: string;
-  sent_at: Timestamp;
-  /** Identifying fields of the last record sent (migration 002), for cancel-policies. */
-  identity: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
-  /** Customer fields the last send carried with a value (migration 006); null: not known. */
-  valued: ColumnType<string[] | null, string | null | undefined, string | null>;
-}
-
-export interface SentPoliciesTable {
-  policy_key: string;
-  customer_key: string;
-  identifiers: ColumnType<Record<string, string>, string, string>;
-  status: string | null;
-  sent_at: Timestamp;
-  /** Policy fields the last send carried with a value (migration 006); null: not known. */
-  valued: ColumnType<string[] | null, string | null | undefined, string | null>;
 }
 
 export interface DeadLettersTable {
@@ -80,9 +52,6 @@ export interface RequestsTable {
 
 export interface StateTables {
   checkpoint: CheckpointTable;
-  pending: PendingTable;
-  sent: SentTable;
-  sent_policies: SentPoliciesTable;
   dead_letters: DeadLettersTable;
   backfill: BackfillTable;
   runtime: RuntimeTable;

@@ -8,7 +8,10 @@ import type { MappingCatalog } from '../../src/assemble/catalog.js';
 import { readCatalog } from '../../src/pg/catalog.js';
 import { checkMapping } from '../../src/assemble/check.js';
 import { mappedTables } from '../../src/assemble/mapping.js';
-import { applyCommit } from '../../src/assemble/commit.js';
+import { settle } from '../../src/deliver/queue-state.js';
+import { verdictsFor } from '../../src/deliver/verdicts.js';
+import type { RecordOutcome } from '../../src/deliver/outcomes.js';
+import { takeHeldLease, type Lease } from '../../src/queue/lease.js';
 import type { AssembleResult } from '../../src/assemble/decide.js';
 import { sql } from '../harness/db.js';
 import { demoConfig, sampleCrm } from './crm-fixture.js';
@@ -23,6 +26,7 @@ let state: StateDb;
 let catalog: MappingCatalog;
 let config: Config;
 let asm: Assembler;
+let lease: Lease;
 const savedTz = process.env.TZ;
 
 async function assembler(cfg: Config): Promise<Assembler> {
@@ -31,8 +35,11 @@ async function assembler(cfg: Config): Promise<Assembler> {
 async function one(a: Assembler, key: string): Promise<AssembleResult> {
   return (await a.assemble([key]))[0]!;
 }
+/** What the daemon writes once CareCycle accepted every record of `r`: the settle of its verdict. */
 async function commit(r: AssembleResult) {
-  await applyCommit(state.db, r.key, r.commit!);
+  const outcomes = r.records.map((_, index): RecordOutcome => ({ key: r.key, index, externalId: null, status: 'delivered' }));
+  const counts = await settle(state, [], verdictsFor([r], outcomes), lease, String(Date.now() / 1000));
+  expect(counts.fenced).toBeUndefined();
 }
 
 beforeAll(async () => {
@@ -46,6 +53,7 @@ beforeAll(async () => {
   state = openStateDb(config, { max: 2 });
   catalog = await readCatalog(crm, mappedTables(config));
   asm = await assembler(config);
+  ({ lease } = await takeHeldLease(state, config.source.slot));
 });
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { createDeliveryClient, type DeliveryClient } from '../../src/deliver/ind
 import { createDeliveryLoop, type DeliveryLoop } from '../../src/deliver/loop.js';
 import { takeHeldLease } from '../../src/queue/lease.js';
 import { readCatalog } from '../../src/pg/catalog.js';
+import { UNKNOWN_OUTCOME_HASH } from '../../src/queue/unknown-outcome.js';
 import { enqueueKeys, writeBatch } from '../../src/queue/enqueue.js';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -99,7 +100,7 @@ describe('delivery loop', () => {
     // The request may have been applied: no hash of it is recorded as delivered, and none that
     // a later pass could take for CareCycle's state.
     const sent = await sql(url, `SELECT payload_hash FROM carecycle_sync.sent WHERE customer_key IN ('3', '4')`);
-    expect(sent.map((s) => s.payload_hash)).toEqual(['unknown:', 'unknown:']);
+    expect(sent.map((s) => s.payload_hash)).toEqual([UNKNOWN_OUTCOME_HASH, UNKNOWN_OUTCOME_HASH]);
   });
 
   it('a soft stop (SIGTERM) lets the request in flight finish and settle, then run() returns', async () => {

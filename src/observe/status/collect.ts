@@ -13,7 +13,8 @@ import {
   type DeliveryRuntime,
   type RequestWindow,
 } from '../../state/runtime.js';
-import { latestRun, pendingBackfillKeys } from '../../backfill/runs.js';
+import { latestRun } from '../../backfill/runs.js';
+import { depthByPriority, pendingBackfillKeys } from '../../queue/depth.js';
 import { readInitialBackfillDoc } from '../../backfill/initial.js';
 import { deliveryEtaMs, remainingKeys } from '../../backfill/eta.js';
 import { missingStateTables, NOT_SET_UP } from './setup-check.js';
@@ -105,8 +106,6 @@ export interface StatusReport {
   lastError: { component: 'capture' | 'delivery'; message: string; at: string | null } | null;
 }
 
-const num = (v: string | number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
-
 export async function readSlot(crm: pg.Pool, slot: string): Promise<SlotStatus | null> {
   const f = await readSlotFacts(crm, slot);
   if (!f) return null;
@@ -129,18 +128,14 @@ async function publicationExists(crm: pg.Pool, name: string): Promise<boolean> {
 }
 
 async function readQueue(state: StateDb): Promise<NonNullable<StatusReport['queue']>> {
-  const r = await state.pool.query<{ priority: number; n: string; oldest_ms: string | null; retrying: string }>(
-    `SELECT priority, count(*) AS n, (extract(epoch FROM now() - min(first_enqueued_at)) * 1000)::bigint AS oldest_ms,
-            count(*) FILTER (WHERE attempts > 0) AS retrying
-       FROM pending GROUP BY priority`,
-  );
+  const depth = await depthByPriority(state);
   const lane = (p: (n: number) => boolean): QueueLane => {
-    const rows = r.rows.filter((x) => p(Number(x.priority)));
-    const ages = rows.map((x) => num(x.oldest_ms)).filter((x): x is number => x !== null);
+    const rows = depth.filter((x) => p(x.priority));
+    const ages = rows.map((x) => x.oldestAgeMs).filter((x): x is number => x !== null);
     return {
-      keys: rows.reduce((a, x) => a + Number(x.n), 0),
+      keys: rows.reduce((a, x) => a + x.keys, 0),
       oldestAgeMs: ages.length ? Math.max(...ages) : null,
-      retrying: rows.reduce((a, x) => a + Number(x.retrying), 0),
+      retrying: rows.reduce((a, x) => a + x.retrying, 0),
     };
   };
   const live = lane((p) => p === 0);
