@@ -3,6 +3,22 @@
  * SQLSTATE or HTTP status and body code, never by message text; these classes carry the verdict.
  */
 
+/**
+ * One problem an operator has to act on, wherever it was found: a config check, the mapping
+ * checked against the catalog, capture, doctor, or a Postgres error that only the configuration
+ * (or the database's grants) can fix. `path` is the config key path it concerns (`customers.key`,
+ * `source.url`, `state.url`); `fix` the SQL or config change that fixes it, when there is one.
+ * Consumers read these fields, never the text of `message`.
+ */
+export interface Problem {
+  severity: 'error' | 'warning';
+  path: string;
+  message: string;
+  fix?: string;
+  /** The SQLSTATE behind it, when Postgres reported the problem. */
+  code?: string;
+}
+
 /** A configuration problem: exit code 2. `problems` lists every issue, each naming the key path. */
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';

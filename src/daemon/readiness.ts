@@ -7,6 +7,7 @@
 import type { Readiness } from '../ops/health.js';
 import type { CaptureStatus } from '../source/capture.js';
 import type { DeliveryStatus } from '../deliver/loop.js';
+import type { Problem } from '../errors.js';
 
 export interface ReadinessInputs {
   capture: CaptureStatus;
@@ -20,6 +21,16 @@ export interface ReadinessInputs {
   now: Date;
   /** Claimed keys waiting this long without a settled batch make delivery "stalled" (ms). */
   stallMs?: number;
+  /** Postgres errors only a person can fix that the services are retrying (src/pg/sqlstate.ts). */
+  problems?: readonly (Problem | null)[];
+}
+
+/** Pure: the check naming each connection's problem, its SQLSTATE and the fix. */
+function postgresCheck(problems: readonly (Problem | null)[]) {
+  const seen = new Map<string, Problem>();
+  for (const p of problems) if (p) seen.set(`${p.path} ${p.code} ${p.message}`, p);
+  if (seen.size === 0) return { ok: true, detail: 'no problem to fix reported by Postgres' };
+  return { ok: false, detail: [...seen.values()].map((p) => `${p.message}; fix: ${p.fix}`).join(' | ') };
 }
 
 /** Pure: the delivery checks. Stalled: keys are waiting and no batch settled for `stallMs`. */
@@ -61,6 +72,7 @@ export function readinessOf(i: ReadinessInputs): Readiness {
           ? 'no heartbeat seen yet'
           : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
     },
+    postgres: postgresCheck(i.problems ?? []),
     ...deliveryChecks(i.delivery, i.now.getTime(), i.stallMs ?? 300_000),
     safety: {
       ok: i.heldCustomers === 0,

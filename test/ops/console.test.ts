@@ -63,6 +63,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
     capture: { ...CAPTURE_DEFAULTS, connected: true, lastHeartbeatAt: ago(12), updatedAt: ago(1) },
     delivery: { ...DELIVERY_DEFAULTS, lastRequestAt: ago(1), updatedAt: ago(1), lastError: `HTTP 500: ${HOSTILE}`, lastErrorAt: ago(30) },
+    pgProblems: [],
     apiKeyRejected: false,
     deliveredPerMinute: [...new Array(59).fill(0), 5800],
     lastError: null,
