@@ -15,8 +15,16 @@ export interface Problem {
   path: string;
   message: string;
   fix?: string;
-  /** The SQLSTATE behind it, when Postgres reported the problem. */
+  /**
+   * A stable name for code that must tell problems apart: the SQLSTATE when Postgres reported it,
+   * else one of ours (`no-replica-identity`).
+   */
   code?: string;
+}
+
+/** One problem as the CLI prints it: `path: message`, then its fix on a line of its own. */
+export function formatProblem(p: Problem): string {
+  return `${p.severity === 'warning' ? 'warning: ' : ''}${p.path}: ${p.message}${p.fix ? `\n      fix: ${p.fix}` : ''}`;
 }
 
 /** A configuration problem: exit code 2. `problems` lists every issue, each naming the key path. */

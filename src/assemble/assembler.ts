@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, formatProblem } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
@@ -45,7 +45,8 @@ function planOf(opts: AssemblerOptions): MappingPlan {
   if (opts.plan) return opts.plan;
   if (!opts.catalog) throw new Error('createAssembler: pass `catalog` or `plan`');
   const { plan, problems } = resolveMapping(opts.config, opts.catalog);
-  if (!plan || problems.length) throw new ConfigError(`the mapping does not match the database (${problems.length} problems)`, problems);
+  if (!plan || problems.length)
+    throw new ConfigError(`the mapping does not match the database (${problems.length} problems)`, problems.map(formatProblem));
   return plan;
 }
 

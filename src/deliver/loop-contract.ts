@@ -27,7 +27,7 @@ export interface DeliveryLoopOptions {
    */
   abandonGraceMs?: number;
   /** The mapping checked against the catalog as it is now, to explain an assembly query that fails on the CRM's shape. */
-  explainSchemaError?: () => Promise<string[]>;
+  explainSchemaError?: () => Promise<Problem[]>;
   /** The mass-cancellation rail (src/deliver/safety.ts); none in tests that do not exercise it. */
   safety?: Safety;
   log: Logger;
