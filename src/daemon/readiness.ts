@@ -4,7 +4,7 @@
  * recently, and CareCycle is not rejecting the key. A green /readyz on a stalled daemon is what we
  * refuse to ship.
  */
-import type { Readiness } from '../ops/health.js';
+import { STANDBY, type Readiness } from '../ops/health.js';
 import type { CaptureStatus } from '../source/capture.js';
 import type { DeliveryStatus } from '../deliver/loop.js';
 import type { Problem } from '../errors.js';
@@ -62,7 +62,7 @@ export function readinessOf(i: ReadinessInputs): Readiness {
     c.connected && ((beatAge !== null && beatAge <= staleAfterMs) || (sinceConnect !== null && sinceConnect <= staleAfterMs));
   const checks = {
     replication: c.isStandby
-      ? { ok: false, detail: 'standby: another instance holds the slot' }
+      ? { ok: false, detail: 'standby: another instance holds the slot', code: STANDBY }
       : { ok: c.connected, detail: c.connected ? 'streaming' : `disconnected${c.lastError ? `: ${c.lastError.message}` : ''}` },
     state: i.stateReachable,
     heartbeat: {

@@ -81,7 +81,7 @@ describe('readinessOf', () => {
   it('a standby (another instance holds the slot) is not ready', () => {
     const r = readinessOf(inputs({ capture: { isStandby: true } }));
     expect(failing(r)).toContain('replication');
-    expect(r.checks.replication!.detail).toMatch(/standby/);
+    expect(r.checks.replication).toMatchObject({ code: 'standby', detail: expect.stringMatching(/standby/) });
   });
 
   it('an unreachable state database fails only the state check, with its reason', () => {

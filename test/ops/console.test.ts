@@ -148,7 +148,10 @@ describe('status page view', () => {
       state: 'not ready',
       why: ['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key'],
     });
-    const standby: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
+    const standby: Readiness = {
+      ready: false,
+      checks: { replication: { ok: false, detail: 'standby: another instance holds the slot', code: 'standby' } },
+    };
     expect(stateOf(report(), standby).state).toBe('standby');
     expect(stateOf(report({ setUp: false, problems: ['replication slot "x" does not exist'] }), READY)).toEqual({
       state: 'not set up',
