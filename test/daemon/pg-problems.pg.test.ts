@@ -144,6 +144,13 @@ describe.skipIf(!binDir)('Postgres problems to fix, in /readyz and status', { ti
       ['capture', '28P01'],
     ]);
     expect((await cli(['status', '--config', configPath], { env: { DATABASE_URL: roleUrl } })).stdout).toContain('FIX NEEDED');
+    // doctor reads the same table: the failed connection comes with the same fix.
+    const doctor = await cli(['doctor', '--skip-api', '--json', '--config', configPath], { env: { DATABASE_URL: roleUrl } });
+    const connect = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; detail: string; fix?: string }> }).checks.find(
+      (c) => c.name === 'connect to source database',
+    );
+    expect(connect?.detail).toContain('SQLSTATE 28P01');
+    expect(connect?.fix).toContain('the password in source.url (DATABASE_URL) is wrong');
 
     await admin(`ALTER ROLE ${ROLE} PASSWORD '${PASSWORD}'`);
     await waitFor('/readyz 200 without a restart', async () => (await daemon.readyz()).status === 200, 45_000, 200);
