@@ -3,6 +3,30 @@
  * SQLSTATE or HTTP status and body code, never by message text; these classes carry the verdict.
  */
 
+/**
+ * One problem an operator has to act on, wherever it was found: a config check, the mapping
+ * checked against the catalog, capture, doctor, or a Postgres error that only the configuration
+ * (or the database's grants) can fix. `path` is the config key path it concerns (`customers.key`,
+ * `source.url`, `state.url`); `fix` the SQL or config change that fixes it, when there is one.
+ * Consumers read these fields, never the text of `message`.
+ */
+export interface Problem {
+  severity: 'error' | 'warning';
+  path: string;
+  message: string;
+  fix?: string;
+  /**
+   * A stable name for code that must tell problems apart: the SQLSTATE when Postgres reported it,
+   * else one of ours (`no-replica-identity`).
+   */
+  code?: string;
+}
+
+/** One problem as the CLI prints it: `path: message`, then its fix on a line of its own. */
+export function formatProblem(p: Problem): string {
+  return `${p.severity === 'warning' ? 'warning: ' : ''}${p.path}: ${p.message}${p.fix ? `\n      fix: ${p.fix}` : ''}`;
+}
+
 /** A configuration problem: exit code 2. `problems` lists every issue, each naming the key path. */
 export class ConfigError extends Error {
   override readonly name: string = 'ConfigError';

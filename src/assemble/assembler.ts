@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, formatProblem } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { StateDb } from '../state/db.js';
 import { hotQuery } from '../state/prepared.js';
@@ -10,6 +10,7 @@ import { resolveMapping, type MappingPlan } from './mapping.js';
 import { CUSTOMER_ALIAS, KEY_ALIAS, customerQuery, policyQuery, policyWhereaboutsQuery } from './query.js';
 import { decide, type AssembleResult } from './decide.js';
 import type { Issue, Row } from './build.js';
+import { onConnection } from '../pg/sqlstate.js';
 import { sentStateReader, type SentState, type SentStateReader } from './sent-state.js';
 
 /**
@@ -44,7 +45,8 @@ function planOf(opts: AssemblerOptions): MappingPlan {
   if (opts.plan) return opts.plan;
   if (!opts.catalog) throw new Error('createAssembler: pass `catalog` or `plan`');
   const { plan, problems } = resolveMapping(opts.config, opts.catalog);
-  if (!plan || problems.length) throw new ConfigError(`the mapping does not match the database (${problems.length} problems)`, problems);
+  if (!plan || problems.length)
+    throw new ConfigError(`the mapping does not match the database (${problems.length} problems)`, problems.map(formatProblem));
   return plan;
 }
 
@@ -67,11 +69,12 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
 
   async function readRows(keys: string[]) {
     const customers = new Map<string, Row>();
-    for (const r of (await opts.crm.query<Row>(hotQuery(customerSql, [keys], true))).rows) customers.set(r[KEY_ALIAS]!, r);
+    for (const r of (await onConnection('source', opts.crm.query<Row>(hotQuery(customerSql, [keys], true)))).rows)
+      customers.set(r[KEY_ALIAS]!, r);
     const policies = new Map<string, Row[]>();
     const present = [...customers.keys()];
     if (plan.policies && present.length > 0) {
-      for (const r of (await opts.crm.query<Row>(hotQuery(policySql!, [present], true))).rows) {
+      for (const r of (await onConnection('source', opts.crm.query<Row>(hotQuery(policySql!, [present], true)))).rows) {
         const k = r[CUSTOMER_ALIAS]!;
         const list = policies.get(k);
         if (list) list.push(r);
@@ -91,7 +94,7 @@ export function createAssembler(opts: AssemblerOptions): Assembler {
       for (const p of s.policies) if (!current.has(p.policyKey)) missing.set(p.policyKey, k);
     }
     if (missing.size === 0) return new Set();
-    const rows = (await opts.crm.query<Row>(policyWhereaboutsQuery(plan.policies), [[...missing.keys()]])).rows;
+    const rows = (await onConnection('source', opts.crm.query<Row>(policyWhereaboutsQuery(plan.policies), [[...missing.keys()]]))).rows;
     // Moved means alive under *another* customer: the policies of a deleted customer still point
     // at its key (no row is read for it), and must be cancelled, not taken for moved.
     return new Set(rows.filter((r) => r[CUSTOMER_ALIAS] !== missing.get(r[KEY_ALIAS]!)).map((r) => r[KEY_ALIAS]!));

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, formatProblem, type Problem } from '../errors.js';
 import { resolveMapping, type MappingPlan, type TablePlan } from './mapping.js';
 import { customerQuery, policyQuery, tableRef } from './query.js';
 import type { MappingCatalog } from './catalog.js';
@@ -39,8 +39,8 @@ function describeSqlError(err: unknown): string {
   return `${e.message}${code}${hint}`;
 }
 
-async function runChecks(client: pg.ClientBase, checks: SqlCheck[]): Promise<string[]> {
-  const problems: string[] = [];
+async function runChecks(client: pg.ClientBase, checks: SqlCheck[]): Promise<Problem[]> {
+  const problems: Problem[] = [];
   const failed = new Set<string>();
   await client.query('BEGIN READ ONLY');
   try {
@@ -54,7 +54,8 @@ async function runChecks(client: pg.ClientBase, checks: SqlCheck[]): Promise<str
       } catch (err) {
         await client.query('ROLLBACK TO SAVEPOINT mapping_check');
         failed.add(c.path);
-        problems.push(`${c.path}: ${describeSqlError(err)}`);
+        const code = (err as pg.DatabaseError).code;
+        problems.push({ severity: 'error', path: c.path, message: describeSqlError(err), ...(code ? { code } : {}) });
       }
     }
   } finally {
@@ -63,8 +64,8 @@ async function runChecks(client: pg.ClientBase, checks: SqlCheck[]): Promise<str
   return problems;
 }
 
-/** Every problem of the mapping, each prefixed with its key path; empty when the mapping is good. */
-export async function checkMapping(config: Config, catalog: MappingCatalog, db: pg.Pool | pg.ClientBase): Promise<string[]> {
+/** Every problem of the mapping, each naming its key path; empty when the mapping is good. */
+export async function checkMapping(config: Config, catalog: MappingCatalog, db: pg.Pool | pg.ClientBase): Promise<Problem[]> {
   const { plan, problems } = resolveMapping(config, catalog);
   // Column or table names are wrong: preparing SQL over them would only repeat the same news.
   if (!plan || problems.length > 0) return problems;
@@ -91,7 +92,7 @@ export async function loadMappingPlan(
   if (problems.length > 0 || !plan) {
     throw new ConfigError(
       `${file}: the mapping does not match the database (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
-      problems.map((p) => `${file}: ${p}`),
+      problems.map((p) => `${file}: ${formatProblem(p)}`),
     );
   }
   return plan;

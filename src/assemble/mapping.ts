@@ -1,4 +1,5 @@
 import type { Config, FieldSpec } from '../config/schema.js';
+import type { Problem } from '../errors.js';
 import { CUSTOMER_FIELDS, ENUM_FIELDS, MAX_CUSTOM_FIELDS_PER_RECORD, POLICY_FIELDS } from '../carecycle/enums.js';
 import type { AcaValue, DateFormat } from './transforms.js';
 import { enumNoun, fieldKind, type FieldKind } from './field-kinds.js';
@@ -57,24 +58,26 @@ export function conventionFields(names: readonly string[], table: MappingTable):
 }
 
 interface Ctx {
-  problems: string[];
+  problems: Problem[];
   dateFormat: DateFormat;
   policyDateFormat: DateFormat;
   relaxedMaps: boolean;
 }
 
+const problem = (ctx: Ctx, path: string, message: string) => ctx.problems.push({ severity: 'error', path, message });
+
 function lookupTable(catalog: MappingCatalog, name: string, path: string, ctx: Ctx): MappingTable | undefined {
   const t = catalog.table(name);
   if (!t) {
     const { schema, name: rel } = splitTable(name);
-    ctx.problems.push(`${path}: table ${schema}.${rel} does not exist (or is not visible to this user)`);
+    problem(ctx, path, `table ${schema}.${rel} does not exist (or is not visible to this user)`);
   }
   return t;
 }
 
 function columnType(table: MappingTable, column: string, path: string, ctx: Ctx): string | undefined {
   const c = table.columns.get(column);
-  if (!c) ctx.problems.push(`${path}: column "${column}" does not exist in ${table.schema}.${table.name}`);
+  if (!c) problem(ctx, path, `column "${column}" does not exist in ${table.schema}.${table.name}`);
   return c?.type;
 }
 
@@ -82,11 +85,11 @@ function columnType(table: MappingTable, column: string, path: string, ctx: Ctx)
 function checkTarget(target: string, kind: FieldKind, value: AcaValue, path: string, ctx: Ctx): void {
   const allowed = ENUM_FIELDS[target];
   if (allowed && !allowed.includes(String(value))) {
-    ctx.problems.push(`${path}: ${JSON.stringify(value)} is not a ${enumNoun(target)}; expected one of ${allowed.join(', ')}`);
+    problem(ctx, path, `${JSON.stringify(value)} is not a ${enumNoun(target)}; expected one of ${allowed.join(', ')}`);
     return;
   }
   const r = coerce(kind, value, { dateFormat: path.startsWith('policies.') ? ctx.policyDateFormat : ctx.dateFormat });
-  if (!r.ok) ctx.problems.push(`${path}: ${r.reason}`);
+  if (!r.ok) problem(ctx, path, r.reason);
 }
 
 function resolveField(target: string, spec: FieldSpec, kind: FieldKind, path: string, table: MappingTable, ctx: Ctx): FieldPlan {
@@ -119,8 +122,10 @@ function relaxedMap(map: Readonly<Record<string, string>>, path: string, ctx: Ct
   for (const [k, v] of Object.entries(map)) {
     const n = mapKey(k);
     if (Object.hasOwn(out, n) && out[n] !== v) {
-      ctx.problems.push(
-        `${path}: ${JSON.stringify(from[n])} and ${JSON.stringify(k)} are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values`,
+      problem(
+        ctx,
+        path,
+        `${JSON.stringify(from[n])} and ${JSON.stringify(k)} are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values`,
       );
     }
     out[n] = v;
@@ -147,7 +152,7 @@ function requireMapped(plan: TablePlan, wanted: string[], ctx: Ctx, what: string
   const missing = wanted.filter((f) => !mapped.has(f));
   if (missing.length === 0) return;
   const how = conventional ? ` (no \`fields\`, and no column named ${missing.map(snakeCase).join(' or ')})` : '';
-  ctx.problems.push(`${plan.section}.fields: ${missing.join(', ')} not mapped${how}; ${what}`);
+  problem(ctx, `${plan.section}.fields`, `${missing.join(', ')} not mapped${how}; ${what}`);
 }
 
 function resolveCustomers(config: Config, catalog: MappingCatalog, ctx: Ctx): CustomerPlan | undefined {
@@ -160,8 +165,10 @@ function resolveCustomers(config: Config, catalog: MappingCatalog, ctx: Ctx): Cu
     resolveField(k, spec, 'string', `customers.customFields.${k}`, table, ctx),
   );
   if (customFields.length > MAX_CUSTOM_FIELDS_PER_RECORD) {
-    ctx.problems.push(
-      `customers.customFields: ${customFields.length} custom fields; CareCycle accepts at most ${MAX_CUSTOM_FIELDS_PER_RECORD}`,
+    problem(
+      ctx,
+      'customers.customFields',
+      `${customFields.length} custom fields; CareCycle accepts at most ${MAX_CUSTOM_FIELDS_PER_RECORD}`,
     );
   }
   const plan: CustomerPlan = { schema: table.schema, name: table.name, section: 'customers', key: c.key, keyType, fields, customFields };
@@ -196,8 +203,10 @@ function resolvePolicies(config: Config, catalog: MappingCatalog, ctx: Ctx): Pol
   if (p.where) plan.where = p.where;
   if (!fields.some((f) => f.target === 'healthSherpaPolicyId' || f.target === 'carrierAssignedPolicyId')) {
     const how = p.fields === undefined ? ' (no `fields`, and no column health_sherpa_policy_id or carrier_assigned_policy_id)' : '';
-    ctx.problems.push(
-      `policies.fields: neither healthSherpaPolicyId nor carrierAssignedPolicyId is mapped${how}; CareCycle matches policies by them, so every re-send would create a duplicate`,
+    problem(
+      ctx,
+      'policies.fields',
+      `neither healthSherpaPolicyId nor carrierAssignedPolicyId is mapped${how}; CareCycle matches policies by them, so every re-send would create a duplicate`,
     );
   }
   return plan;
@@ -215,7 +224,7 @@ function checkWatch(config: Config, catalog: MappingCatalog, ctx: Ctx): void {
  * target or missing required field, each prefixed by its key path; `plan` is set only when the
  * tables themselves exist (the SQL checks of ./check.ts need it).
  */
-export function resolveMapping(config: Config, catalog: MappingCatalog): { plan?: MappingPlan; problems: string[] } {
+export function resolveMapping(config: Config, catalog: MappingCatalog): { plan?: MappingPlan; problems: Problem[] } {
   const sync = config.sync;
   const policyDateFormat = sync.policyDateFormat ?? sync.dateFormat;
   const ctx: Ctx = { problems: [], dateFormat: sync.dateFormat, policyDateFormat, relaxedMaps: sync.mapMatching === 'relaxed' };

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { quoteIdent as q } from '../pg/names.js';
 import { backfillInsertSql, enqueueBackfillKeys } from '../queue/backfill.js';
 import { chunkSelect, type KeysetSource } from './keyset.js';
+import { onConnection } from '../pg/sqlstate.js';
 
 /**
  * Moving one chunk of customer keys into `pending` and the run's cursor forward, atomically:
@@ -48,7 +49,7 @@ export async function enqueueChunkSameDb(
 export async function readChunk(crm: pg.Pool | pg.ClientBase, src: KeysetSource, cursor: string | null, limit: number): Promise<string[]> {
   // ORDER BY the qualified input column: in the key's own type, not the text output column.
   const text = `SELECT chunk.k::text AS k FROM (${chunkSelect(src, cursor !== null)}) AS chunk ORDER BY chunk.k`;
-  const r = await crm.query<{ k: string }>(text, cursor !== null ? [limit, cursor] : [limit]);
+  const r = await onConnection('source', crm.query<{ k: string }>(text, cursor !== null ? [limit, cursor] : [limit]));
   return r.rows.map((row) => row.k);
 }
 

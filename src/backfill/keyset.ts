@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { quoteIdent as quote } from '../pg/names.js';
+import { onConnection } from '../pg/sqlstate.js';
 
 /**
  * The keyset paging of the customer table: `WHERE key > cursor ORDER BY key LIMIT n`, with the
@@ -50,11 +51,14 @@ export function countSelect(src: KeysetSource): string {
 export async function resolveKeyset(crm: pg.Pool | pg.ClientBase, config: Config, where?: string | null): Promise<KeysetSource> {
   const { schema, table } = splitTable(config.customers.table);
   const keyCol = config.customers.key;
-  const r = await crm.query<{ type: string | null; found: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS found,
+  const r = await onConnection(
+    'source',
+    crm.query<{ type: string | null; found: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AS found,
             (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
               WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped) AS type`,
-    [`${quote(schema)}.${quote(table)}`, keyCol],
+      [`${quote(schema)}.${quote(table)}`, keyCol],
+    ),
   );
   const row = r.rows[0];
   if (!row?.found) throw new ConfigError(`customers.table: table ${schema}.${table} not found in the source database`);

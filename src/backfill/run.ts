@@ -6,6 +6,7 @@ import { stateUrl, type StateDb } from '../state/db.js';
 import { enqueueChunkSameDb, enqueueChunkTwoDbs, type ChunkResult } from './enqueue.js';
 import { countSelect, resolveKeyset, type KeysetSource } from './keyset.js';
 import { createRun, finishRun, getRun, unfinishedRun, type BackfillRun } from './runs.js';
+import { onConnection } from '../pg/sqlstate.js';
 
 /**
  * Backfill: every customer key (matching customers.where and the optional --where) goes into
@@ -77,7 +78,7 @@ export async function startBackfill(
 }
 
 async function countKeys(crm: pg.Pool, src: KeysetSource): Promise<number> {
-  const r = await crm.query<{ n: string }>(countSelect(src));
+  const r = await onConnection('source', crm.query<{ n: string }>(countSelect(src)));
   return Number(r.rows[0]!.n);
 }
 

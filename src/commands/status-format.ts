@@ -21,6 +21,8 @@ function lane(l: QueueLane): string {
 
 function slotLines(r: StatusReport): string[] {
   const s = r.slot;
+  if (!s && r.pgProblems.some((p) => p.component === 'status'))
+    return [row('slot', `${r.source.slot}: unknown, the source refuses this status (see "Postgres" above)`)];
   if (!s) return [row('slot', `${r.source.slot}: MISSING`)];
   const state = s.active ? `active${s.activePid ? ` (pid ${s.activePid})` : ''}` : 'inactive (no daemon connected)';
   const limit =
@@ -92,8 +94,16 @@ function apiLines(r: StatusReport, now: Date): string[] {
   return lines;
 }
 
+/** What Postgres refuses until someone fixes the config or a grant (src/pg/sqlstate.ts), each with its fix. */
+function pgProblemLines(r: StatusReport): string[] {
+  if (r.pgProblems.length === 0) return [];
+  const lines = ['Postgres: FIX NEEDED (retried by itself meanwhile)'];
+  for (const p of r.pgProblems) lines.push(row(p.component, p.message), row('  fix', p.fix ?? `correct ${p.path}`));
+  return lines;
+}
+
 export function renderStatus(r: StatusReport, now: Date = new Date()): string {
-  const out: string[] = [`carecycle-sync status  source ${r.source.url}  state schema ${r.stateSchema}`];
+  const out: string[] = [`carecycle-sync status  source ${r.source.url}  state schema ${r.stateSchema}`, ...pgProblemLines(r)];
   if (!r.setUp) {
     out.push(`${NOT_SET_UP}`, ...r.problems.map((p) => `  - ${p}`));
     if (!r.queue) return scrub(out.join('\n') + '\n');

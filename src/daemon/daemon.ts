@@ -33,6 +33,8 @@ import { startMonitor } from '../observe/alerts/index.js';
 import { collectStatus } from '../observe/status/collect.js';
 import { batchObserver, captureMirror, omittedObserver, requestObserver, whileActive } from './wiring.js';
 import { pgConfig } from '../config/pg-connection.js';
+import { PgProblemTracker } from '../pg/problem-tracker.js';
+import { pgProblem } from '../pg/sqlstate.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -155,6 +157,8 @@ async function assemble(
     releaseAfter: () => delivering,
   });
   let connectedSince: Date | null = null;
+  // The initial backfill's Postgres problem to fix, while it retries (see initialBackfill below).
+  const backfillProblems = new PgProblemTracker({ log: log.child({ component: 'backfill' }), what: 'the initial backfill' });
   const mirror = captureMirror(metrics, capture);
   // Capture's counters are copied into Prometheus when someone looks (a scrape), not on a timer.
   metrics.setCollector(async (m) => {
@@ -173,7 +177,11 @@ async function assemble(
         metrics.heldCustomers.set(heldCustomers);
         return { ok: true };
       },
-      (e: Error) => ({ ok: false, detail: e.message }),
+      (e: Error) => {
+        // A wrong password or a missing grant says what to fix, not only what went wrong.
+        const problem = pgProblem(e, 'state');
+        return { ok: false, detail: problem ? `${problem.message}; fix: ${problem.fix}` : e.message };
+      },
     );
     return readinessOf({
       capture: c,
@@ -184,6 +192,7 @@ async function assemble(
       connectedSince,
       now: new Date(),
       stallMs: config.carecycle.stallSeconds * 1000,
+      problems: [c.problem, delivery.status().problem, backfillProblems.problem],
     });
   };
   const routes = daemonConsole({ config, state, crm, readiness, log });
@@ -244,17 +253,22 @@ async function assemble(
         const r = await ensureInitialBackfill(state, crm, config, { signal, log, onProgress: () => delivery.wake() });
         if (r && !r.aborted)
           log.info({ runId: r.run.runId, enqueued: r.run.enqueued }, 'initial backfill enqueued; delivery drains it behind live changes');
+        backfillProblems.cleared();
         if (attempt > 0)
-          await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null }).catch(() => undefined);
+          await publishBackfillRetry(state, { lastError: null, attempts: attempt, nextRetryAt: null, problem: null }).catch(
+            () => undefined,
+          );
         return;
       } catch (err) {
         if (signal.aborted) return;
-        const wait = backoffMs(Math.min(attempt, 8));
-        log.error({ err, attempt: attempt + 1, retryInMs: wait }, 'initial backfill failed; retrying by itself');
+        // Its Postgres work not marked with a connection reads the CRM or writes the state database.
+        const { problem, waitMs: wait } = backfillProblems.failed(err, 'state', backoffMs(Math.min(attempt, 8)));
+        if (!problem) log.error({ err, attempt: attempt + 1, retryInMs: wait }, 'initial backfill failed; retrying by itself');
         await publishBackfillRetry(state, {
           ...errorPatch(err),
           attempts: attempt + 1,
           nextRetryAt: new Date(Date.now() + wait).toISOString(),
+          problem,
         }).catch(() => undefined);
         await sleep(wait, undefined, { signal }).catch(() => undefined);
       }

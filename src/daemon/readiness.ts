@@ -4,9 +4,10 @@
  * recently, and CareCycle is not rejecting the key. A green /readyz on a stalled daemon is what we
  * refuse to ship.
  */
-import type { Readiness } from '../observe/health.js';
+import { STANDBY, type Readiness } from '../observe/health.js';
 import type { CaptureStatus } from '../source/capture.js';
 import type { DeliveryStatus } from '../deliver/loop.js';
+import type { Problem } from '../errors.js';
 
 export interface ReadinessInputs {
   capture: CaptureStatus;
@@ -20,6 +21,16 @@ export interface ReadinessInputs {
   now: Date;
   /** Claimed keys waiting this long without a settled batch make delivery "stalled" (ms). */
   stallMs?: number;
+  /** Postgres errors only a person can fix that the services are retrying (src/pg/sqlstate.ts). */
+  problems?: readonly (Problem | null)[];
+}
+
+/** Pure: the check naming each connection's problem, its SQLSTATE and the fix. */
+function postgresCheck(problems: readonly (Problem | null)[]) {
+  const seen = new Map<string, Problem>();
+  for (const p of problems) if (p) seen.set(`${p.path} ${p.code} ${p.message}`, p);
+  if (seen.size === 0) return { ok: true, detail: 'no problem to fix reported by Postgres' };
+  return { ok: false, detail: [...seen.values()].map((p) => `${p.message}; fix: ${p.fix}`).join(' | ') };
 }
 
 /** Pure: the delivery checks. Stalled: keys are waiting and no batch settled for `stallMs`. */
@@ -51,7 +62,7 @@ export function readinessOf(i: ReadinessInputs): Readiness {
     c.connected && ((beatAge !== null && beatAge <= staleAfterMs) || (sinceConnect !== null && sinceConnect <= staleAfterMs));
   const checks = {
     replication: c.isStandby
-      ? { ok: false, detail: 'standby: another instance holds the slot' }
+      ? { ok: false, detail: 'standby: another instance holds the slot', code: STANDBY }
       : { ok: c.connected, detail: c.connected ? 'streaming' : `disconnected${c.lastError ? `: ${c.lastError.message}` : ''}` },
     state: i.stateReachable,
     heartbeat: {
@@ -61,6 +72,7 @@ export function readinessOf(i: ReadinessInputs): Readiness {
           ? 'no heartbeat seen yet'
           : `last heartbeat ${Math.round(beatAge / 1000)} s ago (stale after ${staleAfterMs / 1000} s)`,
     },
+    postgres: postgresCheck(i.problems ?? []),
     ...deliveryChecks(i.delivery, i.now.getTime(), i.stallMs ?? 300_000),
     safety: {
       ok: i.heldCustomers === 0,

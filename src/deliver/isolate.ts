@@ -10,6 +10,7 @@
 import type { AssembleResult, Assembler } from '../assemble/index.js';
 import type { Logger } from '../log/logger.js';
 import type { KeyVerdict } from './verdicts.js';
+import { formatProblem, type Problem } from '../errors.js';
 
 /**
  * Pure: does this error say the CRM's shape changed under the mapping (a mapped column renamed,
@@ -45,7 +46,7 @@ export async function assembleIsolating(
   assembler: Pick<Assembler, 'assemble'>,
   keys: readonly string[],
   log: Logger,
-  explainSchema?: () => Promise<string[]>,
+  explainSchema?: () => Promise<Problem[]>,
 ): Promise<IsolatedAssembly> {
   try {
     return { results: await assembler.assemble(keys), failed: [] };
@@ -75,12 +76,11 @@ async function heldBySchema(
   err: Error & { code: string },
   keys: readonly string[],
   log: Logger,
-  explain: () => Promise<string[]>,
+  explain: () => Promise<Problem[]>,
 ): Promise<IsolatedAssembly> {
-  const problems = await explain().catch(() => [] as string[]);
-  const what = problems.length ? problems.join('; ') : `${err.message} (SQLSTATE ${err.code})`;
-  const colon = problems[0]?.indexOf(': ') ?? -1;
-  const fieldPath = colon > 0 ? problems[0]!.slice(0, colon) : null;
+  const problems = await explain().catch(() => [] as Problem[]);
+  const what = problems.length ? problems.map(formatProblem).join('; ') : `${err.message} (SQLSTATE ${err.code})`;
+  const fieldPath = problems[0]?.path ?? null;
   const reason = `${SCHEMA_CHANGED}${what}. Correct the config and restart: these customers are then sent again by themselves`;
   log.error({ keys: keys.length, configKey: fieldPath }, reason);
   return { results: [], failed: keys.map((key) => ({ kind: 'dead' as const, key, reason, fieldPath, httpStatus: null, payload: null })) };

@@ -8,6 +8,7 @@ import type { StateDb } from '../state/db.js';
 import type { DeliveryClient } from './client.js';
 import type { LeaseSource } from '../queue/lease.js';
 import type { Safety } from './safety.js';
+import type { Problem } from '../errors.js';
 import type { SettleCounts } from './queue-state.js';
 export interface DeliveryLoopOptions {
   state: StateDb;
@@ -26,7 +27,7 @@ export interface DeliveryLoopOptions {
    */
   abandonGraceMs?: number;
   /** The mapping checked against the catalog as it is now, to explain an assembly query that fails on the CRM's shape. */
-  explainSchemaError?: () => Promise<string[]>;
+  explainSchemaError?: () => Promise<Problem[]>;
   /** The mass-cancellation rail (src/deliver/safety.ts); none in tests that do not exercise it. */
   safety?: Safety;
   log: Logger;
@@ -85,6 +86,8 @@ export interface DeliveryStatus {
   /** When a batch last settled (ms since epoch). */
   lastProgressAt: number | null;
   lastError: string | null;
+  /** A Postgres error only a person can fix (src/pg/sqlstate.ts), retried slowly until it is. */
+  problem: Problem | null;
   delivered: number;
   skipped: number;
   deadLettered: number;

@@ -6,7 +6,7 @@
  * batch.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FatalError } from '../errors.js';
+import { FatalError, type Problem } from '../errors.js';
 import { publishDelivery, errorPatch } from '../state/runtime.js';
 import { ApiKeyRejectedError } from './errors.js';
 import type { Lease } from '../queue/lease.js';
@@ -17,6 +17,7 @@ import { settle, type SettleCounts } from './queue-state.js';
 import { itemsToSend, verdictsFor } from './verdicts.js';
 import { assembleIsolating } from './isolate.js';
 import { markInDoubt } from './in-doubt.js';
+import { PgProblemTracker } from '../pg/problem-tracker.js';
 import { IDLE_POLL_MS, topUpSize, type DeliveryLoop, type DeliveryLoopOptions, type DeliveryStatus } from './loop-contract.js';
 
 export * from './loop-contract.js';
@@ -29,11 +30,15 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     waitingSince: null,
     lastProgressAt: null,
     lastError: null,
+    problem: null,
     delivered: 0,
     skipped: 0,
     deadLettered: 0,
     batches: 0,
   };
+  // A wrong password or a missing grant is retried slowly and shown until it is fixed.
+  const problems = new PgProblemTracker({ log, what: 'delivery', onChange: (problem) => void publishProblem(problem) });
+  const publishProblem = (problem: Problem | null) => publishDelivery(o.state, { problem: (st.problem = problem) }).catch(() => {});
   const sleepers = new Set<() => void>();
   let woken = false;
   /** Keys claimed by a batch in flight: parallel batches never share a customer. */
@@ -77,7 +82,6 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     return mine;
   }
 
-  /** Assembles the claimed keys, claiming more (into `claimed`) while the request is not full. */
   /** Assembles the claimed keys (isolating customers whose query fails) and tops the request up. */
   async function assembleFull(claimed: Claimed[], lease: Lease, shutdown?: AbortSignal) {
     const { results, failed } = await assembleIsolating(
@@ -119,6 +123,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
   async function once(signal?: AbortSignal, hard?: AbortSignal) {
     const shutdown = signal;
     const { claimed, lease } = await claimNext(signal);
+    problems.cleared('state.url');
     // Idle only when no other worker holds keys either.
     if (claimed.length > 0) st.waitingSince ??= Date.now();
     else if (inFlight.size === 0) st.waitingSince = null;
@@ -127,6 +132,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     claimTimes.set(batch, claimed[0]!.claimedAt);
     try {
       const { results: assembled, failed } = await assembleFull(claimed, lease, shutdown);
+      problems.cleared();
       // Records the rail holds stay pending, untouched by this batch's settle.
       const rail: SafetyVerdict | null = o.safety ? await o.safety.check(assembled, claimed) : null;
       if (rail?.held.size) await o.safety!.hold(rail, claimed);
@@ -219,6 +225,7 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
     }
     st.lastError = err instanceof Error ? err.message : String(err);
     const retryMs = o.fatalRetryMs ?? 60_000;
+    let waitMs = err instanceof FatalError ? retryMs : 1000;
     if (err instanceof FatalError) st.blocked = st.lastError;
     if (err instanceof ApiKeyRejectedError) {
       st.keyRejected = true;
@@ -238,10 +245,14 @@ export function createDeliveryLoop(o: DeliveryLoopOptions): DeliveryLoop {
       log.error({ err, retryInSeconds: retryMs / 1000 }, 'delivery stopped by a fatal error; changes keep queueing');
       await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);
     } else {
-      log.warn({ err }, 'delivery pass failed; retrying');
+      // Postgres errors not marked with their connection come from the state database; a
+      // problem that needs a person was logged once, at error level, with its fix.
+      const retry = problems.failed(err, 'state', 1000);
+      if (!retry.problem) log.warn({ err }, 'delivery pass failed; retrying');
       await publishDelivery(o.state, errorPatch(err)).catch(() => undefined);
+      waitMs = retry.waitMs;
     }
-    await sleep(err instanceof FatalError ? retryMs : 1000, undefined, { signal }).catch(() => undefined);
+    await sleep(waitMs, undefined, { signal }).catch(() => undefined);
   }
 
   async function idle(signal: AbortSignal): Promise<void> {

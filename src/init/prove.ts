@@ -66,7 +66,7 @@ export async function proveConfig(file: string, databaseUrl: string, keys: reado
     const warnings = capture.filter((p) => p.severity === 'warning').map(formatProblem);
     const wal = await walLevelNote(crm);
     if (wal) warnings.push(wal);
-    for (const p of await checkMapping(config, catalog, crm)) if (!problems.includes(p)) problems.push(p);
+    for (const p of (await checkMapping(config, catalog, crm)).map(formatProblem)) if (!problems.includes(p)) problems.push(p);
     if (problems.length > 0) return { problems, warnings };
     return { problems, warnings, preview: tallyPreview(await assembleSample(config, crm, keys)) };
   } finally {

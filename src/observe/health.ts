@@ -17,7 +17,12 @@ import type { Metrics } from './metrics.js';
 export interface CheckResult {
   ok: boolean;
   detail?: string;
+  /** A stable name for code that must tell one failure from another (`standby`); never read `detail`. */
+  code?: string;
 }
+
+/** The replication check's code while another instance holds the slot. */
+export const STANDBY = 'standby';
 
 export interface Readiness {
   ready: boolean;

@@ -1,6 +1,10 @@
 import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { qualifiedName, quotedTable, quoteIdent, splitTable } from './names.js';
+import type { Problem } from '../errors.js';
+
+/** The code of the problem of a table without a replica identity (doctor has its own check of it). */
+export const NO_REPLICA_IDENTITY = 'no-replica-identity';
 
 /**
  * What the source database's catalog says about the tables the config names, and the checks
@@ -39,14 +43,8 @@ export interface Catalog {
   table(name: string): TableInfo | undefined;
 }
 
-export interface CaptureProblem {
-  severity: 'error' | 'warning';
-  /** Config key path, e.g. `policies.customerKey` or `watch[0].table`. */
-  path: string;
-  message: string;
-  /** The SQL or config change that fixes it, when there is one. */
-  fix?: string;
-}
+/** A capture check's finding: the shared Problem, its path a config key (`watch[0].table`). */
+export type CaptureProblem = Problem;
 
 /** Every table capture watches, in config order, without duplicates: customers, policies, watch. */
 export function watchedTables(config: Config): string[] {
@@ -196,6 +194,7 @@ function checkTable(catalog: Catalog, ref: string, path: string, problems: Captu
       severity: 'error',
       path,
       message: `${t.schema}.${t.name} has no primary key and no replica identity: once published, the CRM's own UPDATEs and DELETEs on it would fail`,
+      code: NO_REPLICA_IDENTITY,
       fix: replicaIdentityFix(ref),
     });
   }
@@ -214,6 +213,4 @@ function checkColumn(t: TableInfo, column: string, path: string, problems: Captu
 }
 
 /** One line per problem, for CLI output and ConfigError.problems. */
-export function formatProblem(p: CaptureProblem): string {
-  return `${p.severity === 'warning' ? 'warning: ' : ''}${p.path}: ${p.message}${p.fix ? `\n      fix: ${p.fix}` : ''}`;
-}
+export { formatProblem } from '../errors.js';

@@ -17,6 +17,8 @@ import { CaptureSession } from './session.js';
 import { initialStatus, type CaptureStatus } from './status.js';
 import { pgConfig } from '../config/pg-connection.js';
 import { explainTlsFailureIn } from '../config/pg-tls-errors.js';
+import { onConnection } from '../pg/sqlstate.js';
+import { PgProblemTracker } from '../pg/problem-tracker.js';
 
 export type { CaptureStatus } from './status.js';
 
@@ -63,6 +65,15 @@ export function createCapture(opts: CaptureOptions): Capture {
       standby: status.isStandby,
       lastHeartbeatAt: status.lastHeartbeatAt?.toISOString() ?? null,
     }).catch(() => undefined);
+  // A wrong password or a missing grant is retried slowly and shown until it is fixed.
+  const problems = new PgProblemTracker({
+    log,
+    what: 'capture',
+    onChange: (problem) => {
+      status.problem = problem;
+      void publishCapture(state, { problem }).catch(() => undefined);
+    },
+  });
 
   /** Held from the lock's acquisition until it is lost or released (see src/queue/lease.ts). */
   let held: HeldLease | null = null;
@@ -73,9 +84,9 @@ export function createCapture(opts: CaptureOptions): Capture {
   let onLockLost: ((err: Error) => void) | null = null;
 
   async function runOnce(lock: SlotLock, signal: AbortSignal): Promise<boolean> {
-    if (!(await waitForLock(lock, signal, status, opts.lockPollMs ?? 1000, publish))) return false;
+    if (!(await onConnection('source', waitForLock(lock, signal, status, opts.lockPollMs ?? 1000, publish)))) return false;
     // A new acquisition fences every earlier holder before this one delivers anything.
-    if (!held) held = heldLease(config.source.slot, await takeLease(state, config.source.slot));
+    if (!held) held = heldLease(config.source.slot, await onConnection('state', takeLease(state, config.source.slot)));
     const pos = await startPosition(lock, state, {
       config,
       log,
@@ -113,6 +124,7 @@ export function createCapture(opts: CaptureOptions): Capture {
       onFlushed: opts.onFlushed,
       onProblem: (message) =>
         void publishCapture(state, { lastError: message, lastErrorAt: new Date().toISOString() }).catch(() => undefined),
+      onStarted: () => problems.cleared(),
     });
     try {
       await session.run(sessionAbort.signal);
@@ -143,9 +155,10 @@ export function createCapture(opts: CaptureOptions): Capture {
           void publishCapture(state, { connected: false, ...errorPatch(err) }).catch(() => undefined);
           if (err instanceof FatalError) throw err;
           status.reconnects++;
-          const wait = backoffMs(attempt++);
+          const { problem, waitMs: wait } = problems.failed(err, 'source', backoffMs(attempt++));
           const tls = explainTlsFailureIn(err, config);
-          log.warn(
+          // A problem that needs a person was logged once, at error level, with its fix.
+          log[problem ? 'debug' : 'warn'](
             { err: (err as Error).message, retryInMs: wait, ...(tls ? { reason: tls.detail, fix: tls.fix } : {}) },
             'capture interrupted; resuming from the checkpoint',
           );
@@ -210,8 +223,8 @@ interface Healing {
  */
 async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Promise<StartPosition> {
   const slot = heal.config.source.slot;
-  const facts = await readSlotFacts(lock.connection, slot);
-  const walSenderTimeoutMs = await readWalSenderTimeoutMs(lock.connection);
+  const facts = await onConnection('source', readSlotFacts(lock.connection, slot));
+  const walSenderTimeoutMs = await onConnection('source', readWalSenderTimeoutMs(lock.connection));
   const health = slotHealth(facts);
   if (health.state === 'foreign') throw new FatalError(`${slotProblem(slot, health)}\n  fix: ${foreignSlotFix(slot)}`);
   if (health.state !== 'usable') {
@@ -232,7 +245,7 @@ async function startPosition(lock: SlotLock, state: StateDb, heal: Healing): Pro
     heal.onRecreated(loss);
     return { start: parseLsn(lsn), walSenderTimeoutMs };
   }
-  const checkpoint = parseLsn(await readCheckpoint(state, slot));
+  const checkpoint = parseLsn(await onConnection('state', readCheckpoint(state, slot)));
   return { start: maxLsn(checkpoint, parseLsn(facts?.confirmedFlushLsn ?? null)), walSenderTimeoutMs };
 }
 

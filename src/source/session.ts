@@ -13,6 +13,7 @@ import { openReplicationStream, type ReplicationMessage, type ReplicationStream 
 import type { CaptureStatus } from './status.js';
 import { HEARTBEAT_PREFIX, isOwnHeartbeat } from './heartbeat.js';
 import { pgConfig } from '../config/pg-connection.js';
+import { markConnection } from '../pg/sqlstate.js';
 
 type Msg<T extends ReplicationMessage['tag']> = Extract<ReplicationMessage, { tag: T }>;
 
@@ -30,6 +31,8 @@ export interface SessionOptions {
   onFlushed?: (keys: number) => void;
   /** A problem an operator must fix while capture goes on (shown by `status` as the last error). */
   onProblem?: (message: string) => void;
+  /** START_REPLICATION was accepted: the connections and the slot work. */
+  onStarted?: () => void;
 }
 
 /**
@@ -83,6 +86,7 @@ export class CaptureSession {
       await this.stream.run(this.o.startLsn);
       if (!this.failure && !this.stopping) this.failure = new TransientError('the replication stream ended');
     } catch (err) {
+      markConnection(err, 'replication');
       this.failure ??= err as Error;
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -134,6 +138,7 @@ export class CaptureSession {
     this.started = true;
     this.o.status.connected = true;
     this.o.log.info({ slot: this.o.config.source.slot, from: formatLsn(this.o.startLsn) }, 'replication stream started');
+    this.o.onStarted?.();
   }
 
   private onRelation(msg: Msg<'relation'>): void {
@@ -293,9 +298,10 @@ export class CaptureSession {
     const batch = this.buffer.take();
     const upTo = flushCheckpoint(this.lastCommit, this.durable);
     this.lastFlushAt = Date.now();
-    const p = this.writeFlush(batch, upTo).catch((err: unknown) =>
-      this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err })),
-    );
+    const p = this.writeFlush(batch, upTo).catch((err: unknown) => {
+      markConnection(err, 'state');
+      this.fail(new TransientError(`writing keys to the state database failed: ${(err as Error).message}`, { cause: err }));
+    });
     this.flushing = p.finally(() => {
       this.flushing = null;
       this.armTick();

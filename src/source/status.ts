@@ -1,3 +1,5 @@
+import type { Problem } from '../errors.js';
+
 /** What capture reports about itself (for `run`'s readiness, metrics and the runtime table). */
 export interface CaptureStatus {
   slot: string;
@@ -10,6 +12,8 @@ export interface CaptureStatus {
   /** When our own heartbeat message last came back through the stream. */
   lastHeartbeatAt: Date | null;
   lastError: { message: string; at: Date } | null;
+  /** A Postgres error only a person can fix (src/pg/sqlstate.ts), while capture retries it slowly. */
+  problem: Problem | null;
   /** Row changes of watched tables seen (replays after a reconnect count again). */
   changesSeen: number;
   /** Customer keys written to `pending` (before coalescing by the table). */
@@ -34,6 +38,7 @@ export function initialStatus(slot: string): CaptureStatus {
     lastConfirmedLsn: null,
     lastHeartbeatAt: null,
     lastError: null,
+    problem: null,
     changesSeen: 0,
     keysFlushed: 0,
     flushes: 0,

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { scrub } from '../log/secrets.js';
 import type { StateDb } from './db.js';
+import type { Problem } from '../errors.js';
 
 /**
  * What the running daemon publishes for `status`, readiness and other processes: one JSON
@@ -18,6 +19,8 @@ export interface CaptureRuntime {
   lastHeartbeatAt: string | null;
   lastError: string | null;
   lastErrorAt: string | null;
+  /** A Postgres error only a person can fix (src/pg/sqlstate.ts); null once it works again. */
+  problem?: Problem | null;
 }
 
 export interface DeliveryRuntime {
@@ -31,6 +34,8 @@ export interface DeliveryRuntime {
   lastRequestAt: string | null;
   /** Set while honouring a 429's retryAfter. */
   rateLimitedUntil: string | null;
+  /** A Postgres error only a person can fix (src/pg/sqlstate.ts); null once it works again. */
+  problem?: Problem | null;
 }
 
 export const CAPTURE_DEFAULTS: CaptureRuntime = {
@@ -98,6 +103,8 @@ export interface BackfillRetryRuntime {
   lastErrorAt?: string;
   attempts: number;
   nextRetryAt: string | null;
+  /** A Postgres error only a person can fix (src/pg/sqlstate.ts); null once it works again. */
+  problem?: Problem | null;
 }
 /**
  * The runtime document that asks the daemon to backfill every customer: written by `setup` when

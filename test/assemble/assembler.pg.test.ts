@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import pg from 'pg';
 import { openStateDb, type StateDb } from '../../src/state/db.js';
 import type { Config } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, formatProblem } from '../../src/errors.js';
 import { createAssembler, prepareAssembler, type Assembler } from '../../src/assemble/assembler.js';
 import type { MappingCatalog } from '../../src/assemble/catalog.js';
 import { readCatalog } from '../../src/pg/catalog.js';
@@ -261,7 +261,7 @@ describe('invalid records and wrong configs', () => {
       raw.customers.fields.phoneNumber.column = 'phone_no';
       raw.customers.fields.gender.map.M = 'Man';
     });
-    expect(await checkMapping(bad, catalog, crm)).toEqual([
+    expect((await checkMapping(bad, catalog, crm)).map(formatProblem)).toEqual([
       'customers.fields.phoneNumber.column: column "phone_no" does not exist in public.customers',
       'customers.fields.gender.map.M: "Man" is not a gender; expected one of Male, Female, Non-Binary, Other, Prefer Not to Say',
     ]);
@@ -271,7 +271,8 @@ describe('invalid records and wrong configs', () => {
       raw.policies.where = "line_of_busines = 'ACA'";
     });
     const problems = await checkMapping(badSql, catalog, crm);
-    expect(problems).toEqual([
+    expect(problems.map((p) => p.code)).toEqual(['42601', '42703', '42703']);
+    expect(problems.map(formatProblem)).toEqual([
       expect.stringMatching(/^customers\.where: syntax error at or near "\)" \(SQLSTATE 42601\)/),
       expect.stringMatching(/^customers\.fields\.doNotCall\.sql: column "dnc" does not exist \(SQLSTATE 42703\)/),
       expect.stringMatching(/^policies\.where: column "line_of_busines" does not exist \(SQLSTATE 42703\)/),

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { catalogOf } from '../../src/assemble/catalog.js';
 import { resolveMapping } from '../../src/assemble/mapping.js';
+import { formatProblem } from '../../src/errors.js';
 import { decide, type AssembleResult, type DecideSettings } from '../../src/assemble/decide.js';
 import type { SentState } from '../../src/assemble/sent-state.js';
 import type { Row } from '../../src/assemble/build.js';
@@ -219,7 +220,7 @@ describe('sync.mapMatching and sync.policyDateFormat', () => {
   it('relaxed: two keys that become the same with different targets are a config problem', () => {
     const config = configWith({ mapMatching: 'relaxed' });
     config.customers.fields!.gender = { column: 'sex', map: { M: 'Male', m: 'Female' } };
-    expect(resolveMapping(config, catalog).problems).toEqual([
+    expect(resolveMapping(config, catalog).problems.map(formatProblem)).toEqual([
       'customers.fields.gender.map: "M" and "m" are the same key when case and spaces are ignored (sync.mapMatching: relaxed) but map to different values',
     ]);
   });

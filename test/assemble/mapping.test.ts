@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { validateConfig } from '../../src/config/load.js';
 import { catalogOf, type MappingTable } from '../../src/assemble/catalog.js';
 import { resolveMapping, snakeCase } from '../../src/assemble/mapping.js';
+import { formatProblem } from '../../src/errors.js';
 import { mapValue } from '../../src/assemble/values.js';
 import { customerQuery, policyQuery } from '../../src/assemble/query.js';
 
@@ -57,7 +58,8 @@ const base = {
 const withPatch = (patch: (c: any) => void) => {
   const c = structuredClone(base);
   patch(c);
-  return resolveMapping(validateConfig(c), catalog);
+  const r = resolveMapping(validateConfig(c), catalog);
+  return { ...r, problems: r.problems.map(formatProblem) };
 };
 
 describe('resolveMapping', () => {
@@ -148,7 +150,7 @@ describe('resolveMapping', () => {
 
   it('says which convention column is missing', () => {
     const { problems } = resolveMapping(validateConfig({ source: { url: 'postgres://x/y' }, customers: { table: 'customers' } }), catalog);
-    expect(problems).toContain(
+    expect(problems.map(formatProblem)).toContain(
       'customers.fields: phoneNumber not mapped (no `fields`, and no column named phone_number); CareCycle requires firstName, lastName and phoneNumber',
     );
   });

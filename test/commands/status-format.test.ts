@@ -54,6 +54,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     apiKeyRejected: false,
     deliveredPerMinute: null,
     lastError: null,
+    pgProblems: [],
     ...patch,
   };
 }
@@ -83,6 +84,23 @@ describe('status view', () => {
     expect(text).toContain('run 3: enqueued 250,000, 120,000 backfill keys pending, delivery ETA 20m at 60 req/min');
     expect(text).toContain('  requests        58/60 in the last minute, 5,800 records  (200×58)');
     expect(text.split('\n').length).toBeLessThan(30);
+  });
+
+  it('shows each Postgres problem to fix with its connection, SQLSTATE and fix; a source that refuses status leaves the slot unknown', () => {
+    const problem = {
+      severity: 'error' as const,
+      path: 'source.url',
+      message: 'source connection: password authentication failed for user "crm" (SQLSTATE 28P01 invalid_password)',
+      fix: 'the password in source.url (DATABASE_URL) is wrong',
+      code: '28P01',
+    };
+    const text = renderStatus(report({ pgProblems: [{ ...problem, component: 'capture' }] }), NOW);
+    expect(text).toContain('Postgres: FIX NEEDED');
+    expect(text).toMatch(/capture +source connection: password authentication failed .*28P01/);
+    expect(text).toMatch(/fix +the password in source.url/);
+    const own = renderStatus(report({ slot: null, pgProblems: [{ ...problem, component: 'status' }] }), NOW);
+    expect(own).toContain('unknown, the source refuses this status');
+    expect(own).not.toContain('MISSING');
   });
 
   it('tells a key that lacks permission (403) from a rejected one (401)', () => {

@@ -88,7 +88,16 @@ describe.skipIf(!binDir)('daemon health, readiness and metrics over HTTP', { tim
     const r = await readyz();
     expect(r.body.ready).toBe(true);
     expect(Object.entries(r.body.checks).filter(([, c]) => !c.ok)).toEqual([]);
-    expect(Object.keys(r.body.checks).sort()).toEqual(['apiKey', 'endpoint', 'heartbeat', 'progress', 'replication', 'safety', 'state']);
+    expect(Object.keys(r.body.checks).sort()).toEqual([
+      'apiKey',
+      'endpoint',
+      'heartbeat',
+      'postgres',
+      'progress',
+      'replication',
+      'safety',
+      'state',
+    ]);
     await waitFor('the backfill at the stand-in', () => standIn.store.all().length === CUSTOMERS - 1, 20_000, 100);
     await waitFor(
       'the queue to drain',

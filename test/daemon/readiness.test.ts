@@ -21,6 +21,7 @@ function inputs(
       waitingSince: null,
       lastProgressAt: null,
       lastError: null,
+      problem: null,
       delivered: 0,
       skipped: 0,
       deadLettered: 0,
@@ -49,10 +50,19 @@ describe('readinessOf', () => {
     expect(r.checks.safety!.detail).toContain('carecycle-sync approve');
   });
 
-  it('is ready when every check passes, and names the seven checks', () => {
+  it('is ready when every check passes, and names the eight checks', () => {
     const r = readinessOf(inputs());
     expect(r.ready).toBe(true);
-    expect(Object.keys(r.checks).sort()).toEqual(['apiKey', 'endpoint', 'heartbeat', 'progress', 'replication', 'safety', 'state']);
+    expect(Object.keys(r.checks).sort()).toEqual([
+      'apiKey',
+      'endpoint',
+      'heartbeat',
+      'postgres',
+      'progress',
+      'replication',
+      'safety',
+      'state',
+    ]);
     expect(r.checks.heartbeat!.detail).toBe('last heartbeat 20 s ago (stale after 90 s)');
   });
 
@@ -71,7 +81,7 @@ describe('readinessOf', () => {
   it('a standby (another instance holds the slot) is not ready', () => {
     const r = readinessOf(inputs({ capture: { isStandby: true } }));
     expect(failing(r)).toContain('replication');
-    expect(r.checks.replication!.detail).toMatch(/standby/);
+    expect(r.checks.replication).toMatchObject({ code: 'standby', detail: expect.stringMatching(/standby/) });
   });
 
   it('an unreachable state database fails only the state check, with its reason', () => {
@@ -79,6 +89,20 @@ describe('readinessOf', () => {
     expect(r.ready).toBe(false);
     expect(failing(r)).toEqual(['state']);
     expect(r.checks.state!.detail).toBe('Connection terminated unexpectedly');
+  });
+
+  it('a Postgres problem to fix fails the postgres check, naming the connection, the SQLSTATE and the fix', () => {
+    const problem = {
+      severity: 'error' as const,
+      path: 'source.url',
+      message: 'replication connection: password authentication failed for user "crm" (SQLSTATE 28P01 invalid_password)',
+      fix: 'the password in source.url (DATABASE_URL) is wrong',
+      code: '28P01',
+    };
+    const r = readinessOf(inputs({ capture: { problem }, problems: [problem, null, problem] }));
+    expect(r.ready).toBe(false);
+    expect(failing(r)).toEqual(['postgres']);
+    expect(r.checks.postgres!.detail).toBe(`${problem.message}; fix: ${problem.fix}`);
   });
 
   it('a rejected API key fails only the apiKey check', () => {

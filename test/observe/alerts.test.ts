@@ -14,7 +14,10 @@ const KEY_REJECTED: Readiness = {
   ready: false,
   checks: { replication: { ok: true }, apiKey: { ok: false, detail: 'CareCycle rejects the API key' } },
 };
-const STANDBY: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
+const STANDBY: Readiness = {
+  ready: false,
+  checks: { replication: { ok: false, detail: 'standby: another instance holds the slot', code: 'standby' } },
+};
 const settings = { notReadyMinutes: 5, repeatMinutes: 60, walRetainedBytes: 1_000_000 };
 
 function status(deadLetters: number, retainedBytes = 1000, recreations = 0): StatusReport {

@@ -63,6 +63,7 @@ function report(patch: Partial<StatusReport> = {}): StatusReport {
     requests: { requests: 58, records: 5800, byStatus: { '200': 58 }, limit: 60 },
     capture: { ...CAPTURE_DEFAULTS, connected: true, lastHeartbeatAt: ago(12), updatedAt: ago(1) },
     delivery: { ...DELIVERY_DEFAULTS, lastRequestAt: ago(1), updatedAt: ago(1), lastError: `HTTP 500: ${HOSTILE}`, lastErrorAt: ago(30) },
+    pgProblems: [],
     apiKeyRejected: false,
     deliveredPerMinute: [...new Array(59).fill(0), 5800],
     lastError: null,
@@ -147,7 +148,10 @@ describe('status page view', () => {
       state: 'not ready',
       why: ['replication: disconnected: ECONNREFUSED', 'apiKey: CareCycle rejects the API key'],
     });
-    const standby: Readiness = { ready: false, checks: { replication: { ok: false, detail: 'standby: another instance holds the slot' } } };
+    const standby: Readiness = {
+      ready: false,
+      checks: { replication: { ok: false, detail: 'standby: another instance holds the slot', code: 'standby' } },
+    };
     expect(stateOf(report(), standby).state).toBe('standby');
     expect(stateOf(report({ setUp: false, problems: ['replication slot "x" does not exist'] }), READY)).toEqual({
       state: 'not set up',

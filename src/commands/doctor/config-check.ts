@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { checkCaptureConfig, readCatalog, watchedTables } from '../../pg/catalog.js';
+import { checkCaptureConfig, NO_REPLICA_IDENTITY, readCatalog, watchedTables } from '../../pg/catalog.js';
 import { checkMapping } from '../../assemble/index.js';
 import { fail, pass, warn, type CheckResult } from './types.js';
 
@@ -12,7 +12,7 @@ import { fail, pass, warn, type CheckResult } from './types.js';
 export async function configChecks(client: pg.ClientBase, config: Config, canReadTables: boolean): Promise<CheckResult[]> {
   const catalog = await readCatalog(client, watchedTables(config));
   // Replica identity has its own doctor check (table-checks.ts); don't report it twice.
-  const capture = checkCaptureConfig(config, catalog).filter((p) => !(p.severity === 'error' && p.fix?.includes('REPLICA IDENTITY')));
+  const capture = checkCaptureConfig(config, catalog).filter((p) => p.code !== NO_REPLICA_IDENTITY);
   const out: CheckResult[] = capture.map((p) =>
     p.severity === 'error'
       ? fail(`config ${p.path}`, p.message, p.fix ?? `correct ${p.path} in the config file`)
@@ -24,17 +24,8 @@ export async function configChecks(client: pg.ClientBase, config: Config, canRea
   }
   // capture's Catalog is structurally the assembler's MappingCatalog (same TableInfo).
   const mapping = await checkMapping(config, catalog, client);
-  for (const m of mapping) {
-    const colon = m.indexOf(': ');
-    const path = colon > 0 ? m.slice(0, colon) : 'mapping';
-    out.push(
-      fail(
-        `config ${path}`,
-        colon > 0 ? m.slice(colon + 2) : m,
-        `correct ${path} in the config file (try carecycle-sync preview once it passes)`,
-      ),
-    );
-  }
+  for (const m of mapping)
+    out.push(fail(`config ${m.path}`, m.message, `correct ${m.path} in the config file (try carecycle-sync preview once it passes)`));
   if (out.every((c) => c.ok))
     out.push(pass('config vs catalog', 'every table, column, field and SQL expression of the config matches the database'));
   return out;

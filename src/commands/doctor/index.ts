@@ -11,6 +11,7 @@ import { checkState, readStateFacts } from './state-check.js';
 import { tableChecks } from './table-checks.js';
 import { explainTlsFailure, judgeTls, readTlsFacts, tlsCheckName } from './tls-check.js';
 import { fail, report, type CheckResult, type DoctorReport } from './types.js';
+import { pgProblem, sqlstateOf } from '../../pg/sqlstate.js';
 
 /**
  * `carecycle-sync doctor`: reads the facts, runs the checks, never changes anything.
@@ -27,8 +28,8 @@ export interface DoctorOptions {
 }
 
 const errText = (err: unknown) => {
-  const e = err as { message?: string; code?: string };
-  return scrub(`${e?.message ?? String(err)}${e?.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : ''}`);
+  const code = sqlstateOf(err);
+  return scrub(`${(err as Error)?.message ?? String(err)}${code ? ` (SQLSTATE ${code})` : ''}`);
 };
 
 async function withClient(
@@ -45,6 +46,9 @@ async function withClient(
   } catch (err) {
     const tls = explainTlsFailure(err, conn);
     if (tls) return [fail(tlsCheckName(what), scrub(tls.detail), tls.fix)];
+    // A wrong password, a missing database or grant: the SQLSTATE table names the fix.
+    const problem = pgProblem(err, target === 'state' ? 'state' : 'source');
+    if (problem) return [fail(`connect to ${what}`, scrub(problem.message), problem.fix)];
     return [
       fail(
         `connect to ${what}`,

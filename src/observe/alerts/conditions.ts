@@ -1,5 +1,5 @@
 import { ALERT_EVENTS, type AlertEvent } from '../../config/alert-events.js';
-import type { Readiness } from '../health.js';
+import { STANDBY, type Readiness } from '../health.js';
 import type { StatusReport } from '../status/collect.js';
 
 /**
@@ -44,7 +44,7 @@ export interface AlertCondition {
   check: (o: Observation, s: AlertsSettings, memory: Memory) => Verdict | null | undefined;
 }
 
-const isStandby = (r: Readiness) => /^standby/.test(r.checks.replication?.detail ?? '');
+const isStandby = (r: Readiness) => r.checks.replication?.code === STANDBY;
 
 /** Fires while `value` is above the lowest value seen since it was last clear. */
 export function grew(value: number | null | undefined, m: Memory, what: string): Verdict | null | undefined {

@@ -34,7 +34,8 @@ export function esc(v: unknown): string {
 /** running / standby / not ready (and why) / not set up. */
 export function stateOf(s: StatusReport, r: Readiness): { state: DaemonState; why: string[] } {
   const replication = r.checks.replication;
-  if (replication && /^standby/.test(replication.detail ?? '')) {
+  // The code's value is spelled out: this function also runs in the browser, without imports (health.ts STANDBY).
+  if (replication?.code === 'standby') {
     return { state: 'standby', why: ['another instance holds the slot; this one waits to take over'] };
   }
   const failing = Object.entries(r.checks)

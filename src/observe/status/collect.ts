@@ -22,6 +22,7 @@ import { readRecreations } from '../../source/slot-recreate.js';
 import { readHeld, type HeldSummary } from '../../deliver/held.js';
 import { deliveredPerMinute } from './throughput.js';
 import { readSlotFacts } from '../../pg/slot.js';
+import { ownSourceProblem, publishedProblems, type PgProblemReport } from './pg-problems.js';
 
 /**
  * Everything `status` shows, read from the source catalog (slot, WAL) and the state tables
@@ -104,6 +105,8 @@ export interface StatusReport {
   /** Records in requests CareCycle accepted, per minute over the last hour (oldest first). */
   deliveredPerMinute: number[] | null;
   lastError: { component: 'capture' | 'delivery'; message: string; at: string | null } | null;
+  /** Postgres errors only a person can fix (src/pg/sqlstate.ts, ./pg-problems.ts). */
+  pgProblems: PgProblemReport[];
 }
 
 export async function readSlot(crm: pg.Pool, slot: string): Promise<SlotStatus | null> {
@@ -224,7 +227,15 @@ export function emptyReport(source: StatusReport['source'], stateSchema: string)
     apiKeyRejected: false,
     deliveredPerMinute: null,
     lastError: null,
+    pgProblems: [],
   };
+}
+
+async function readSource(crm: pg.Pool, config: Config, report: StatusReport): Promise<void> {
+  report.slot = await readSlot(crm, config.source.slot);
+  if (!report.slot) report.problems.push(`replication slot "${config.source.slot}" does not exist`);
+  if (!(await publicationExists(crm, config.source.publication)))
+    report.problems.push(`publication "${config.source.publication}" does not exist`);
 }
 export async function collectStatus(
   state: StateDb,
@@ -237,10 +248,8 @@ export async function collectStatus(
     config.state.schema,
   );
   report.setUp = true;
-  report.slot = await readSlot(crm, config.source.slot);
-  if (!report.slot) report.problems.push(`replication slot "${config.source.slot}" does not exist`);
-  if (!(await publicationExists(crm, config.source.publication)))
-    report.problems.push(`publication "${config.source.publication}" does not exist`);
+  // A source that refuses `status` itself for a reason to fix is shown, not thrown.
+  await readSource(crm, config, report).catch((err: unknown) => report.pgProblems.push(ownSourceProblem(err)));
   const missing = await missingStateTables(state);
   if (missing.length > 0) report.problems.push(`state schema "${state.schema}" is missing table ${missing.join(', ')}`);
   report.setUp = report.problems.length === 0;
@@ -267,6 +276,9 @@ export async function collectStatus(
   report.delivery = { ...delivery.value, updatedAt: delivery.updatedAt?.toISOString() ?? null };
   report.apiKeyRejected = delivery.value.keyRejected;
   report.lastError = newestError(capture.value, delivery.value);
+  report.pgProblems.push(
+    ...publishedProblems({ capture: capture.value.problem, delivery: delivery.value.problem, backfill: retry?.problem }),
+  );
   report.deliveredPerMinute = await deliveredPerMinute(state);
   return report;
 }
