@@ -6,7 +6,7 @@
  * and then watches the daemon's process for a window (default 60 s): the peak RSS and its CPU
  * time over the window's wall time. Nothing changes in the CRM meanwhile, and the bench sends
  * the daemon nothing (no probes, no scrapes; --port off).
- * The daemon runs as compiled JavaScript with the environment the image and the systemd units
+ * The daemon runs as the bundle `npm run build` makes, with the environment the image and the systemd units
  * set (NODE_OPTIONS, MALLOC_ARENA_MAX), as in production; --plain leaves that out, --tsx runs
  * the sources through tsx.
  * Target: RSS ≤ 70 MB, CPU ≤ 0.3 % of a core.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package root (where package.json and sql/ live), found from this file whether run from src/ or dist/src/. */
+/** The package root (where package.json and sql/ live), found from this file whether run from src/ or from the bundle in dist/. */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

@@ -1,15 +1,15 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import ts from 'typescript';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { contextCopySources, execForm, parseDockerfile } from './dockerfile.js';
 import { startHealthServer } from '../../src/observe/health.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { bundleCli } from '../../scripts/bundle.js';
 
 /**
  * There is no Docker engine on this machine, so the image itself is not built here. These
@@ -19,31 +19,6 @@ import { silentLogger } from '../../src/log/logger.js';
  */
 const run = promisify(execFile);
 
-/**
- * What `npm run build` (tsc -p tsconfig.build.json, rootDir '.') emits, file by file: with
- * isolatedModules on, per-file transpilation gives the same JavaScript as tsc in a fraction of
- * the time (type errors are the typecheck's job). Layout: src/x.ts → dist/src/x.js. Module
- * ES2022: what NodeNext emits for a `"type": "module"` package, which transpileModule can't see.
- */
-function transpileTree(from: string, to: string): void {
-  const { options: compilerOptions } = ts.convertCompilerOptionsFromJson(
-    JSON.parse(readFileSync('tsconfig.json', 'utf8')).compilerOptions,
-    '.',
-  );
-  for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
-    const src = join(entry.parentPath, entry.name);
-    const out = join(to, relative(from, src)).replace(/\.ts$/, '.js');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(
-      out,
-      ts.transpileModule(readFileSync(src, 'utf8'), {
-        compilerOptions: { ...compilerOptions, sourceMap: false, module: ts.ModuleKind.ES2022 },
-        fileName: src,
-      }).outputText,
-    );
-  }
-}
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
 const dockerfile = parseDockerfile(readFileSync('Dockerfile', 'utf8'));
 const ignored = readFileSync('.dockerignore', 'utf8')
@@ -58,9 +33,7 @@ afterAll(() => {
 describe('Dockerfile', () => {
   it('copies only files that exist and that .dockerignore lets through', () => {
     const sources = contextCopySources(dockerfile);
-    expect(sources).toEqual(
-      expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'sql', 'config', 'tsconfig.json', 'tsconfig.build.json']),
-    );
+    expect(sources).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'src', 'sql', 'config', 'scripts/bundle.ts']));
     for (const s of sources) {
       expect(existsSync(s), `${s} is COPYed but does not exist`).toBe(true);
       expect(ignored.includes(s) || ignored.includes(s.split('/')[0]!), `${s} is COPYed but .dockerignore excludes it`).toBe(false);
@@ -80,7 +53,7 @@ describe('Dockerfile', () => {
     ]);
     const runtime = dockerfile.filter((i) => i.stage === 'runtime');
     expect(runtime.some((i) => i.keyword === 'RUN' && i.args.includes('npm ci --omit=dev'))).toBe(true);
-    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).toBe('tsx scripts/bundle.ts');
   });
 
   it("HEALTHCHECK's command exits 0 against a live /healthz and 1 when nothing answers", async () => {
@@ -110,7 +83,9 @@ describe('Dockerfile', () => {
   it('production dependencies alone run the built CLI (npm ci --omit=dev, as in the runtime stage)', { timeout: 240_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ccs-image-'));
     tmp.push(dir);
-    transpileTree('src', join(dir, 'dist', 'src'));
+    // What `npm run build` makes (scripts/bundle.ts), in the image's layout.
+    const entry = bundleCli(join(dir, 'dist'));
+    expect(entry).toBe(join(dir, pkg.bin['carecycle-sync']!));
     for (const f of ['package.json', 'package-lock.json', 'sql', 'config']) cpSync(f, join(dir, f), { recursive: true });
     await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 1 << 24 });
     expect(existsSync(join(dir, 'node_modules', 'vitest'))).toBe(false);
@@ -125,18 +100,15 @@ describe('Dockerfile', () => {
       env: { ...env, DATABASE_URL: 'postgres://u:secretpw@db/crm', CARECYCLE_API_KEY: 'cc_packaging_test' },
     });
     expect(checked.stdout + checked.stderr).not.toContain('secretpw');
-    // The metrics and health modules load with production dependencies (prom-client).
-    writeFileSync(
-      join(dir, 'probe.mjs'),
-      `
-      const { createMetrics } = await import('./dist/src/observe/metrics.js');
-      const { listMigrations } = await import('./dist/src/state/migrate.js');
-      const text = await createMetrics().render();
-      if (!text.includes('carecycle_sync_queue_depth')) process.exit(3);
-      if (listMigrations().length === 0) process.exit(4);
-    `,
-    );
-    await run(process.execPath, ['probe.mjs'], { cwd: dir, env });
+    // The state migrations are found from the bundle (sql/ beside package.json).
+    const sql = await run(process.execPath, [bin, 'setup', '--print-sql', '--config', 'config/demo.yaml'], {
+      cwd: dir,
+      env: { ...env, DATABASE_URL: 'postgres://u:secretpw@127.0.0.1:1/crm', CARECYCLE_API_KEY: 'cc_packaging_test' },
+    });
+    expect(sql.stdout).toContain('-- 001_state.sql');
+    expect(sql.stdout).toContain('CREATE TABLE checkpoint');
+    // pino is left outside the bundle: its pretty transport (a worker thread) starts from node_modules.
+    expect(existsSync(join(dir, 'node_modules', 'pino-pretty'))).toBe(true);
   });
 });
 
