@@ -5,7 +5,7 @@
  * order of acquisition.
  */
 import { quietCollector } from './quiet-gc.js';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../config/schema.js';
 import { apiKeyFileReader, requireApiKey } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -32,9 +32,9 @@ import { daemonConsole } from '../observe/console/index.js';
 import { startMonitor } from '../observe/alerts/index.js';
 import { collectStatus } from '../observe/status/collect.js';
 import { batchObserver, captureMirror, omittedObserver, requestObserver, whileActive } from './wiring.js';
-import { pgConfig } from '../config/pg-connection.js';
 import { PgProblemTracker } from '../pg/problem-tracker.js';
 import { pgProblem } from '../pg/sqlstate.js';
+import { openSourcePool } from '../pg/pool.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -72,10 +72,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   // One CRM connection per batch in flight (a raised budget runs several), at least 3.
   const width = concurrencyFor(config.carecycle.requestsPerMinute);
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: Math.max(3, width), application_name: 'carecycle-sync assemble' }));
-  crm.on('error', () => undefined);
-  // Checked-out clients too (see openStateDb): a server restart mid-query must not crash the daemon.
-  crm.on('connect', (client) => client.on('error', () => undefined));
+  const crm = openSourcePool(config, { max: Math.max(3, width), application_name: 'carecycle-sync assemble' });
   // Delivery batches, capture's flushes and the metrics collector share it.
   const state = openStateDb(config, { max: Math.max(6, width + 2), applicationName: 'carecycle-sync' });
   try {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { openStateDb } from '../../state/db.js';
@@ -19,7 +18,7 @@ import {
   type DrainSummary,
 } from '../../backfill/index.js';
 import { deliverIfNoDaemon } from './backfill-deliver.js';
-import { pgConfig } from '../../config/pg-connection.js';
+import { openSourcePool } from '../../pg/pool.js';
 import { backfillDryRun } from './backfill-dry-run.js';
 
 interface BackfillOptions extends GlobalOptions {
@@ -64,8 +63,7 @@ async function backfill(opts: BackfillOptions): Promise<number> {
   // --wait delivers in this process: a connection of each per batch in flight, plus the enqueuer's.
   const width = concurrencyFor(config.carecycle.requestsPerMinute);
   const state = openStateDb(config, { max: width + 2, applicationName: 'carecycle-sync backfill' });
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: width + 1, application_name: 'carecycle-sync backfill' }));
-  crm.on('error', () => undefined);
+  const crm = openSourcePool(config, { max: width + 1, application_name: 'carecycle-sync backfill' });
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
