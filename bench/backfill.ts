@@ -92,7 +92,8 @@ async function deliver(crmUrl: string, state: StateDb, crm: pg.Pool, limit: numb
   }
   const standIn = await spawnStandIn(API_KEY, { rpm: 1e9 });
   // Delivery as the daemon wires it (createDelivery), at the highest budget the config allows:
-  // parallel batches (concurrencyFor), the limiter never the brake.
+  // parallel batches (concurrencyFor), the limiter never the brake. The loop's own rate: the
+  // request ledger stays out of the figure (sharedBudget, src/deliver/create.ts).
   const config = configFor(crmUrl, undefined, { baseUrl: standIn.url, requestsPerMinute: 100_000 });
   const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
   const { lease } = await takeHeldLease(state, config.source.slot);
@@ -104,6 +105,7 @@ async function deliver(crmUrl: string, state: StateDb, crm: pg.Pool, limit: numb
     log: silentLogger(),
     lease: () => lease,
     idlePollMs: 20,
+    sharedBudget: false,
   });
   const { loop } = delivery;
   const queued = (await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending')).rows[0]!.n;

@@ -38,6 +38,12 @@ export interface DeliveryDeps {
   /** Fields left out under sync.onInvalidOptional: omit. */
   onOmitted?: (omitted: ReadonlyArray<{ path: string }>) => void;
   explainSchemaError?: DeliveryLoopOptions['explainSchemaError'];
+  /**
+   * Share the request budget through the state database (default true): seed the limiter from
+   * the requests recorded in the last window, record each request and publish `lastRequestAt`.
+   * Only a benchmark alone on its own database and stand-in turns it off, to measure the loop.
+   */
+  sharedBudget?: boolean;
 }
 
 export interface Delivery {
@@ -51,8 +57,9 @@ export async function createDelivery(config: Config, deps: DeliveryDeps): Promis
   const { state, log } = deps;
   const { carecycle } = config;
   const windowMs = deps.windowMs ?? 60_000;
+  const shared = deps.sharedBudget !== false;
   // The budget survives restarts: what the last minute spent (any process) counts.
-  const seed = await recordedBudget(state, windowMs + 1000);
+  const seed = shared ? await recordedBudget(state, windowMs + 1000) : undefined;
   const { value, releasers } = await acquire(async (r) => {
     const client = r.add(
       'delivery client',
@@ -65,12 +72,12 @@ export async function createDelivery(config: Config, deps: DeliveryDeps): Promis
         log,
         windowMs: deps.windowMs,
         observer: (o) => {
-          void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
+          if (shared) void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
           deps.observer?.(o);
         },
         authCooldownMs: carecycle.authRetrySeconds * 1000,
         reloadApiKey: apiKeyFileReader(),
-        ledger: stateLedger(state),
+        ledger: shared ? stateLedger(state) : undefined,
         seed,
       }),
       (c) => c.close().catch(() => undefined),
