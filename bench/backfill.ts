@@ -26,9 +26,8 @@ import { openStateDb, type StateDb } from '../src/state/db.js';
 import { silentLogger } from '../src/log/logger.js';
 import { runBackfill, startBackfill } from '../src/backfill/index.js';
 import { readCatalog } from '../src/pg/catalog.js';
-import { createAssembler, loadMappingPlan, mappedTables } from '../src/assemble/index.js';
-import { createDeliveryClient } from '../src/deliver/index.js';
-import { concurrencyFor, createDeliveryLoop } from '../src/deliver/loop.js';
+import { loadMappingPlan, mappedTables } from '../src/assemble/index.js';
+import { createDelivery } from '../src/deliver/create.js';
 import { takeHeldLease } from '../src/queue/lease.js';
 
 const API_KEY = 'cc_bench_local_key';
@@ -60,11 +59,15 @@ async function migrateState(url: string): Promise<void> {
   }
 }
 
-function configFor(url: string, stateUrl: string | undefined, baseUrl = 'http://127.0.0.1:1'): Config {
+function configFor(
+  url: string,
+  stateUrl: string | undefined,
+  carecycle = { baseUrl: 'http://127.0.0.1:1', requestsPerMinute: 60 },
+): Config {
   const raw = parse(readFileSync(join(packageRoot(), 'config', 'demo.yaml'), 'utf8'));
   raw.source.url = url;
   if (stateUrl) raw.state = { ...raw.state, url: stateUrl };
-  raw.carecycle = { baseUrl, apiKey: API_KEY, requestsPerMinute: 60 };
+  raw.carecycle = { ...carecycle, apiKey: API_KEY };
   return validateConfig(raw);
 }
 
@@ -83,26 +86,28 @@ async function enqueue(label: string, config: Config, crm: pg.Pool, chunk: numbe
   return state;
 }
 
-async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: number, dataDir: string): Promise<void> {
+async function deliver(crmUrl: string, state: StateDb, crm: pg.Pool, limit: number, dataDir: string): Promise<void> {
   if (limit < Number.MAX_SAFE_INTEGER) {
     await state.pool.query('DELETE FROM pending WHERE customer_key::bigint > $1', [limit]);
   }
   const standIn = await spawnStandIn(API_KEY, { rpm: 1e9 });
-  const log = silentLogger();
+  // Delivery as the daemon wires it (createDelivery), at the highest budget the config allows:
+  // parallel batches (concurrencyFor), the limiter never the brake. The loop's own rate: the
+  // request ledger stays out of the figure (sharedBudget, src/deliver/create.ts).
+  const config = configFor(crmUrl, undefined, { baseUrl: standIn.url, requestsPerMinute: 100_000 });
   const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm);
-  const client = createDeliveryClient({ baseUrl: standIn.url, apiKey: API_KEY, requestsPerMinute: 1e9, timeoutMs: 30_000, log });
-  // As the daemon runs it for an unlimited budget: parallel batches (concurrencyFor).
   const { lease } = await takeHeldLease(state, config.source.slot);
-  const loop = createDeliveryLoop({
+  const delivery = await createDelivery(config, {
     state,
-    log,
-    batchSize: 100,
-    assembler: createAssembler({ config, crm, state, plan, log }),
-    client,
+    crm,
+    plan,
+    apiKey: API_KEY,
+    log: silentLogger(),
     lease: () => lease,
-    concurrency: concurrencyFor(1e9),
     idlePollMs: 20,
+    sharedBudget: false,
   });
+  const { loop } = delivery;
   const queued = (await state.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pending')).rows[0]!.n;
   const t0 = performance.now();
   const cpu = cpuMeter({ standInPid: standIn.pid, dataDir });
@@ -119,7 +124,7 @@ async function deliver(config: Config, state: StateDb, crm: pg.Pool, limit: numb
   const keys = delivered + skipped + dead;
   const secs = (performance.now() - t0) / 1000;
   const cpuLine = cpu.report(delivered, 'record');
-  await client.close();
+  await delivery.close();
   await standIn.stop();
   const rate = Math.round(delivered / secs);
   console.log(
@@ -172,7 +177,7 @@ export async function run(args: string[]): Promise<void> {
     const sameConfig = configFor(crmUrl, undefined);
     const same = await enqueue('state in the source database', sameConfig, crm, chunk);
     states.push(same);
-    await deliver(sameConfig, same, crm, values.deliver === 'all' ? Number.MAX_SAFE_INTEGER : Number(values.deliver), cluster.dataDir);
+    await deliver(crmUrl, same, crm, values.deliver === 'all' ? Number.MAX_SAFE_INTEGER : Number(values.deliver), cluster.dataDir);
   } finally {
     for (const s of states) await s.close();
     for (const p of pools) await p.end().catch(() => undefined);

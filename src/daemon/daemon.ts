@@ -5,19 +5,19 @@
  * order of acquisition.
  */
 import { quietCollector } from './quiet-gc.js';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Config } from '../config/schema.js';
-import { apiKeyFileReader, requireApiKey } from '../config/load.js';
+import { requireApiKey } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { runSetup } from '../commands/setup.js';
 import { readCatalog } from '../pg/catalog.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { stateCollector } from '../observe/metrics-collector.js';
 import { startHealthServer, type HealthServer } from '../observe/health.js';
-import { checkMapping, createAssembler, loadMappingPlan, mappedTables } from '../assemble/index.js';
+import { checkMapping, loadMappingPlan, mappedTables } from '../assemble/index.js';
 import { requeueSchemaDeadLetters } from '../deliver/dead-letters.js';
-import { createDeliveryClient, recordedBudget, stateLedger } from '../deliver/index.js';
-import { concurrencyFor, createDeliveryLoop, IDLE_POLL_MS, type DeliveryLoop } from '../deliver/loop.js';
+import { createDelivery } from '../deliver/create.js';
+import { concurrencyFor, type DeliveryLoop } from '../deliver/loop.js';
 import { createCapture, type Capture } from '../source/capture.js';
 import { ensureInitialBackfill } from '../backfill/index.js';
 import { checkMappingChange } from '../backfill/reconcile.js';
@@ -26,15 +26,15 @@ import { countHeld } from '../queue/held.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs } from '../source/decisions.js';
 import { errorPatch, publishBackfillRetry } from '../state/runtime.js';
-import { createSafety } from '../deliver/safety.js';
 import { readinessOf } from './readiness.js';
 import { daemonConsole } from '../observe/console/index.js';
 import { startMonitor } from '../observe/alerts/index.js';
 import { collectStatus } from '../observe/status/collect.js';
 import { batchObserver, captureMirror, omittedObserver, requestObserver, whileActive } from './wiring.js';
-import { pgConfig } from '../config/pg-connection.js';
 import { PgProblemTracker } from '../pg/problem-tracker.js';
 import { pgProblem } from '../pg/sqlstate.js';
+import { openSourcePool } from '../pg/pool.js';
+import { acquire, type Releasers } from '../lib/releasers.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -70,76 +70,69 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     for (const a of r.actions) log.info({ component: 'setup' }, a);
     for (const w of r.warnings) log.warn({ component: 'setup', ...w }, w.message);
   }
-  // One CRM connection per batch in flight (a raised budget runs several), at least 3.
-  const width = concurrencyFor(config.carecycle.requestsPerMinute);
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: Math.max(3, width), application_name: 'carecycle-sync assemble' }));
-  crm.on('error', () => undefined);
-  // Checked-out clients too (see openStateDb): a server restart mid-query must not crash the daemon.
-  crm.on('connect', (client) => client.on('error', () => undefined));
-  // Delivery batches, capture's flushes and the metrics collector share it.
-  const state = openStateDb(config, { max: Math.max(6, width + 2), applicationName: 'carecycle-sync' });
-  try {
+  // Everything acquired from here on is released in reverse order: by run(), or right away
+  // when set-up fails half-way.
+  const { value } = await acquire(async (releasers) => {
+    // One CRM connection per batch in flight (a raised budget runs several), at least 3.
+    const width = concurrencyFor(config.carecycle.requestsPerMinute);
+    const crm = releasers.add(
+      'CRM pool',
+      openSourcePool(config, { max: Math.max(3, width), application_name: 'carecycle-sync assemble' }),
+      (p) => p.end().catch(() => undefined),
+    );
+    // Delivery batches, capture's flushes and the metrics collector share it.
+    const state = releasers.add(
+      'state database',
+      openStateDb(config, { max: Math.max(6, width + 2), applicationName: 'carecycle-sync' }),
+      (s) => s.close(),
+    );
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, o.configPath);
     // The mapping matches the CRM again: customers held back by a schema change go by themselves.
     const requeued = await requeueSchemaDeadLetters(state);
     if (requeued > 0)
       log.info({ customers: requeued }, 'the mapping matches the CRM again: customers held back by a schema change are queued again');
-    return await assemble(o, apiKey, crm, state, plan);
-  } catch (err) {
-    await state.close();
-    await crm.end().catch(() => undefined);
-    throw err;
-  }
+    return assemble(o, apiKey, { crm, state, plan, releasers });
+  });
+  return value;
 }
 
-async function assemble(
-  o: DaemonOptions,
-  apiKey: string,
-  crm: pg.Pool,
-  state: StateDb,
-  plan: Awaited<ReturnType<typeof loadMappingPlan>>,
-): Promise<Daemon> {
+interface Acquired {
+  crm: pg.Pool;
+  state: StateDb;
+  plan: Awaited<ReturnType<typeof loadMappingPlan>>;
+  releasers: Releasers;
+}
+
+async function assemble(o: DaemonOptions, apiKey: string, { crm, state, plan, releasers }: Acquired): Promise<Daemon> {
   const { config, log } = o;
   const metrics = createMetrics({ onCollectError: (err) => log.debug({ err }, 'metrics refresh failed') });
   // Work re-arms one full collection for when it has been quiet a while (./quiet-gc.ts).
-  const quiet = quietCollector();
+  const quiet = releasers.add('quiet collector', quietCollector(), (q) => q.close());
   const observeBatch = batchObserver(metrics);
   const collect = stateCollector({ state: state.pool, schema: state.schema, source: crm, slot: config.source.slot });
-  const client = createDeliveryClient({
-    baseUrl: config.carecycle.baseUrl,
-    apiKey,
-    requestsPerMinute: config.carecycle.requestsPerMinute,
-    timeoutMs: config.carecycle.timeoutMs,
-    network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
-    log,
-    windowMs: o.windowMs,
-    observer: requestObserver(metrics, state, log),
-    authCooldownMs: config.carecycle.authRetrySeconds * 1000,
-    reloadApiKey: apiKeyFileReader(),
-    // The budget survives restarts: what the last minute spent (any process) counts.
-    ledger: stateLedger(state),
-    seed: await recordedBudget(state, (o.windowMs ?? 60_000) + 1000),
-  });
-  const delivery = createDeliveryLoop({
-    state,
-    log,
-    batchSize: config.sync.batchSize,
-    idlePollMs: o.idlePollMs ?? IDLE_POLL_MS,
-    concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
-    fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
-    assembler: createAssembler({ config, crm, state, plan, log, onOmitted: omittedObserver(metrics) }),
-    client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
-    // Only the holder of the slot lock delivers: a standby must not spend the budget, and an
-    // instance that lost the lock must not record anything over the new holder's sends.
-    lease: () => capture.lease(),
-    abandonGraceMs: config.carecycle.timeoutMs,
-    safety: createSafety(state, config.sync.safety.maxCancellations, log.child({ component: 'safety' })),
-    explainSchemaError: async () => checkMapping(config, await readCatalog(crm, mappedTables(config)), crm),
-    onBatch: (c) => {
-      observeBatch(c);
-      quiet.activity();
-    },
-  });
+  const { loop: delivery } = releasers.add(
+    'delivery',
+    await createDelivery(config, {
+      state,
+      crm,
+      plan,
+      apiKey,
+      log,
+      windowMs: o.windowMs,
+      idlePollMs: o.idlePollMs,
+      observer: requestObserver(metrics, log),
+      // Only the holder of the slot lock delivers: a standby must not spend the budget, and an
+      // instance that lost the lock must not record anything over the new holder's sends.
+      lease: () => capture.lease(),
+      onOmitted: omittedObserver(metrics),
+      explainSchemaError: async () => checkMapping(config, await readCatalog(crm, mappedTables(config)), crm),
+      onBatch: (c) => {
+        observeBatch(c);
+        quiet.activity();
+      },
+    }),
+    (d) => d.close(),
+  );
   // Capture wakes delivery after each flush, so a live change does not wait for the idle poll.
   // A recreated slot is reconciled by the same backfill as a new one (src/source/slot-recreate.ts).
   let reconcile: () => void = () => undefined;
@@ -196,7 +189,12 @@ async function assemble(
     });
   };
   const routes = daemonConsole({ config, state, crm, readiness, log });
-  const health = o.port === null ? null : await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes });
+  const health =
+    o.port === null
+      ? null
+      : releasers.add('health server', await startHealthServer({ port: o.port, host: o.host, metrics, readiness, log, routes }), (h) =>
+          h.close(),
+        );
 
   async function run(signal: AbortSignal, hard: AbortSignal): Promise<void> {
     // The `ready` gauge and the alert webhooks; never in the way of the services.
@@ -209,6 +207,7 @@ async function assemble(
       log,
       sender: { network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile } },
     });
+    releasers.defer('monitor', () => monitor.stop());
     // A service that fails for good (a lost slot) stops the others, so the process exits 1
     // instead of delivering on, half alive, from pools closed underneath it.
     const failed = new AbortController();
@@ -229,12 +228,7 @@ async function assemble(
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failure) throw failure.reason;
     } finally {
-      monitor.stop();
-      quiet.close();
-      await health?.close();
-      await client.close().catch(() => undefined);
-      await state.close();
-      await crm.end().catch(() => undefined);
+      await releasers.release();
     }
   }
 

@@ -7,17 +7,14 @@ import type { Metrics } from '../observe/metrics.js';
 import { observeRateLimitWait, observeRequest } from '../observe/metrics.js';
 import type { RequestObservation } from '../deliver/index.js';
 import type { SettleCounts } from '../deliver/queue-state.js';
-import type { StateDb } from '../state/db.js';
-import { publishDelivery } from '../state/runtime.js';
 import type { Capture } from '../source/capture.js';
 
-export function requestObserver(metrics: Metrics, state: StateDb, log: Logger) {
+export function requestObserver(metrics: Metrics, log: Logger) {
   return (o: RequestObservation): void => {
     observeRequest(metrics, o.status === 0 ? 'error' : o.status, o.latencyMs / 1000);
     if (o.rateLimitWaitMs > 50)
       observeRateLimitWait(metrics, o.attempt > 0 && o.status === 429 ? 'retry_after' : 'limiter', o.rateLimitWaitMs / 1000);
     if (o.status === 429) log.warn({ attempt: o.attempt }, 'CareCycle answered 429: waiting as it asks');
-    void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
   };
 }
 

@@ -15,6 +15,7 @@ import { startDemoDatabase, type DemoDatabase } from './database.js';
 import { createGenerator } from './generator.js';
 import { createScreen, logRing, type Screen } from './screen.js';
 import { createStatsReader, type DemoSnapshot } from './stats.js';
+import { surviveLostConnections } from '../pg/pool.js';
 
 export interface DemoOptions {
   customers: number;
@@ -113,8 +114,7 @@ async function startParts(o: DemoOptions, parts: Parts, screen: Screen): Promise
     const base = `http://127.0.0.1:${parts.daemon.health.port}`;
     screen.message(`  metrics: ${base}/metrics (also /healthz, /readyz); status page: ${base}/`);
   }
-  parts.statsDb = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'carecycle-sync demo view' });
-  parts.statsDb.on('error', () => undefined);
+  parts.statsDb = surviveLostConnections(new pg.Pool({ connectionString: db.url, max: 2, application_name: 'carecycle-sync demo view' }));
   screen.message(
     `  live changes: ${o.rate}/s${o.durationS ? `; stops after ${o.durationS} s` : ''}; Ctrl-C stops everything and removes it\n`,
   );

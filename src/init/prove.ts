@@ -1,6 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { loadConfig } from '../config/load.js';
-import { pgConfig } from '../config/pg-connection.js';
+import { openSourcePool } from '../pg/pool.js';
 import { ConfigError } from '../errors.js';
 import { checkCaptureConfig, formatProblem, readCatalog, watchedTables } from '../pg/catalog.js';
 import { checkMapping, createAssembler, nothingSent, resolveMapping, type AssembleResult } from '../assemble/index.js';
@@ -57,8 +57,7 @@ export async function proveConfig(file: string, databaseUrl: string, keys: reado
     throw err;
   }
   const { config } = loaded;
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: 2, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS }));
-  crm.on('error', () => undefined);
+  const crm = openSourcePool(config, { max: 2, application_name: 'carecycle-sync init', options: READ_ONLY_OPTIONS });
   try {
     const catalog = await readCatalog(crm, watchedTables(config));
     const capture = checkCaptureConfig(config, catalog);

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { Config } from '../config/schema.js';
 import type { StateTables } from './tables.js';
 import { pgConfig } from '../config/pg-connection.js';
+import { surviveLostConnections } from '../pg/pool.js';
 
 /**
  * The state store: a pg Pool whose connections use the state schema as search_path, and a
@@ -36,13 +37,8 @@ export function openStateDb(config: Config, opts: { max?: number; applicationNam
       connectionTimeoutMillis: 10_000,
     }),
   );
-  // An idle client that loses its connection emits 'error' on the pool; without a listener
-  // that would crash the process. Callers see the failure on their next query instead.
-  pool.on('error', () => undefined);
-  // A checked-out client (a transaction, a Kysely query) emits 'error' on itself when the server
-  // goes away, and the pool listens only to idle ones: a Postgres restart would crash the daemon.
-  // The query in flight still rejects, and the pool drops the broken client on release.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  // Transactions and Kysely queries hold checked-out clients: a Postgres restart must not crash.
+  surviveLostConnections(pool);
   const db = new Kysely<StateTables>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {

@@ -1,16 +1,15 @@
 import type pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { apiKeyFileReader, requireApiKey } from '../../config/load.js';
+import { requireApiKey } from '../../config/load.js';
 import type { Logger } from '../../log/logger.js';
 import type { StateDb } from '../../state/db.js';
-import { publishDelivery } from '../../state/runtime.js';
 import { SlotLock } from '../../source/lock.js';
 import { takeHeldLease } from '../../queue/lease.js';
-import { createSafety } from '../../deliver/safety.js';
 import { readCatalog } from '../../pg/catalog.js';
-import { createAssembler, loadMappingPlan, mappedTables } from '../../assemble/index.js';
-import { createDeliveryClient, recordedBudget, stateLedger } from '../../deliver/index.js';
-import { concurrencyFor, createDeliveryLoop, type DeliveryStatus } from '../../deliver/loop.js';
+import { loadMappingPlan, mappedTables } from '../../assemble/index.js';
+import { createDelivery } from '../../deliver/create.js';
+import type { DeliveryStatus } from '../../deliver/loop.js';
+import { acquire } from '../../lib/releasers.js';
 import { pgConfig } from '../../config/pg-connection.js';
 
 /**
@@ -38,12 +37,11 @@ export async function deliverIfNoDaemon(
   crm: pg.Pool,
   log: Logger,
 ): Promise<InlineDelivery | null> {
-  const lock = new SlotLock(pgConfig(config, 'source', {}), config.source.slot);
-  if (!(await lock.tryAcquire())) {
-    await lock.release();
-    return null;
-  }
-  try {
+  // Released in reverse order: the loop is stopped (its request settled), the client closed, and
+  // only then the lock let go; a failure half-way releases what was taken.
+  const { value, releasers } = await acquire(async (r) => {
+    const lock = r.add('slot lock', new SlotLock(pgConfig(config, 'source', {}), config.source.slot), (l) => l.release());
+    if (!(await lock.tryAcquire())) return null;
     // Taking the lease fences any earlier holder; losing the lock (a restart of the source, a
     // terminated connection) ends it at once, and the loop then claims and records nothing.
     const held = await takeHeldLease(state, config.source.slot);
@@ -53,48 +51,30 @@ export async function deliverIfNoDaemon(
     });
     const apiKey = requireApiKey(config, configPath);
     const plan = await loadMappingPlan(config, await readCatalog(crm, mappedTables(config)), crm, configPath);
-    const client = createDeliveryClient({
-      baseUrl: config.carecycle.baseUrl,
-      apiKey,
-      requestsPerMinute: config.carecycle.requestsPerMinute,
-      timeoutMs: config.carecycle.timeoutMs,
-      network: { proxy: config.carecycle.proxy, caFile: config.carecycle.caFile },
-      log,
-      authCooldownMs: config.carecycle.authRetrySeconds * 1000,
-      reloadApiKey: apiKeyFileReader(),
-      ledger: stateLedger(state),
-      seed: await recordedBudget(state, 61_000),
-      observer: () => {
-        void publishDelivery(state, { lastRequestAt: new Date().toISOString() }).catch(() => undefined);
-      },
-    });
-    const loop = createDeliveryLoop({
-      state,
-      log,
-      batchSize: config.sync.batchSize,
-      idlePollMs: 250,
-      concurrency: concurrencyFor(config.carecycle.requestsPerMinute),
-      fatalRetryMs: config.carecycle.authRetrySeconds * 1000,
-      assembler: createAssembler({ config, crm, state, plan, log }),
-      client: { deliver: client.deliver, ready: (signal) => client.ready(signal) },
-      lease: () => (held.lease.lost.aborted ? null : held.lease),
-      abandonGraceMs: config.carecycle.timeoutMs,
-      safety: createSafety(state, config.sync.safety.maxCancellations, log),
-    });
+    const delivery = r.add(
+      'delivery',
+      await createDelivery(config, {
+        state,
+        crm,
+        plan,
+        apiKey,
+        log,
+        idlePollMs: 250,
+        lease: () => (held.lease.lost.aborted ? null : held.lease),
+      }),
+      (d) => d.close(),
+    );
     const stop = new AbortController();
-    const running = loop.run(stop.signal, new AbortController().signal);
-    return {
-      status: () => loop.status(),
-      lost: held.lease.lost,
-      stop: async () => {
-        stop.abort();
-        await running.catch(() => undefined);
-        await client.close().catch(() => undefined);
-        await lock.release();
-      },
-    };
-  } catch (err) {
-    await lock.release();
-    throw err;
+    const running = delivery.loop.run(stop.signal, new AbortController().signal);
+    r.defer('delivery loop', async () => {
+      stop.abort();
+      await running.catch(() => undefined);
+    });
+    return { loop: delivery.loop, lost: held.lease.lost };
+  });
+  if (!value) {
+    await releasers.release();
+    return null;
   }
+  return { status: () => value.loop.status(), lost: value.lost, stop: () => releasers.release() };
 }

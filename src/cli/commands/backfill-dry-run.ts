@@ -1,6 +1,5 @@
-import pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import { pgConfig } from '../../config/pg-connection.js';
+import { openSourcePool } from '../../pg/pool.js';
 import type { Logger } from '../../log/logger.js';
 import { openStateDb } from '../../state/db.js';
 import { readCatalog } from '../../pg/catalog.js';
@@ -12,8 +11,7 @@ import { readMappingDoc, type MappingDoc } from '../../backfill/reconcile.js';
 /** `backfill --dry-run [--where SQL] [--json]`: assembles, counts, prints; sends and writes nothing. */
 export async function backfillDryRun(o: { config: Config; path: string; log: Logger; where?: string; json?: boolean }): Promise<number> {
   const { config } = o;
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: 2, application_name: 'carecycle-sync backfill --dry-run' }));
-  crm.on('error', () => undefined);
+  const crm = openSourcePool(config, { max: 2, application_name: 'carecycle-sync backfill --dry-run' });
   const state = openStateDb(config, { max: 1, applicationName: 'carecycle-sync backfill --dry-run' });
   const abort = new AbortController();
   const onSignal = () => abort.abort();

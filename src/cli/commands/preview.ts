@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import pg from 'pg';
+import type pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { UsageError } from '../../errors.js';
 import { openStateDb, type StateDb } from '../../state/db.js';
@@ -7,7 +7,7 @@ import { readCatalog } from '../../pg/catalog.js';
 import { createAssembler, loadMappingPlan, mappedTables, nothingSent, sentStateReader, type MappingPlan } from '../../assemble/index.js';
 import { firstCustomersQuery, KEY_ALIAS } from '../../assemble/query.js';
 import { previewJson, renderPreview } from '../../assemble/preview.js';
-import { pgConfig } from '../../config/pg-connection.js';
+import { openSourcePool } from '../../pg/pool.js';
 
 interface PreviewOptions extends GlobalOptions {
   limit?: string;
@@ -51,8 +51,7 @@ async function keysToPreview(crm: pg.Pool, plan: MappingPlan, opts: PreviewOptio
 async function preview(opts: PreviewOptions): Promise<number> {
   const limit = parseLimit(opts);
   const { config, path, log } = loadContext(opts);
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: 2, application_name: 'carecycle-sync preview' }));
-  crm.on('error', () => undefined);
+  const crm = openSourcePool(config, { max: 2, application_name: 'carecycle-sync preview' });
   const state = openStateDb(config, { max: 1, applicationName: 'carecycle-sync preview' });
   try {
     const catalog = await readCatalog(crm, mappedTables(config));

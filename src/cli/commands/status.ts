@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { withConfigOption, loadContext, action, type GlobalOptions } from '../context.js';
 import { openStateDb } from '../../state/db.js';
 import { scrub } from '../../log/secrets.js';
 import { collectStatus } from '../../observe/status/collect.js';
 import { renderStatus } from '../../commands/status-format.js';
-import { pgConfig } from '../../config/pg-connection.js';
+import { openSourcePool } from '../../pg/pool.js';
 
 interface StatusOptions extends GlobalOptions {
   json?: boolean;
@@ -24,8 +23,7 @@ export function register(program: Command): void {
 async function status(opts: StatusOptions): Promise<number> {
   const { config } = loadContext(opts);
   const state = openStateDb(config, { max: 2, applicationName: 'carecycle-sync status' });
-  const crm = new pg.Pool(pgConfig(config, 'source', { max: 1, application_name: 'carecycle-sync status' }));
-  crm.on('error', () => undefined);
+  const crm = openSourcePool(config, { max: 1, application_name: 'carecycle-sync status' });
   try {
     const report = await collectStatus(state, crm, config);
     process.stdout.write(opts.json ? scrub(JSON.stringify(report, null, 2)) + '\n' : renderStatus(report));
